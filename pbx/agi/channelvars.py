@@ -1,0 +1,6 @@
+"""Channel variables shared between the FastAGI handlers and dialplans/pbx.conf."""
+
+ACTION = "PBX_ACTION"  # an extension of [pbx-apply]: dial, unknown, failure
+DIAL = "PBX_DIAL"  # Dial() target, e.g. PJSIP/101-k3f9x2ab
+RING_SECONDS = "PBX_RING_SECONDS"
+TENANT = "PBX_TENANT"

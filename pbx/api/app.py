@@ -1,0 +1,34 @@
+"""Builds the admin web application."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from pbx.api.errors import json_response
+
+from pbx.api import context, extensions, openapi, tenants
+from pbx.api.auth import auth_middleware
+from pbx.api.errors import error_middleware
+from pbx.api.routes import Route, add_routes
+
+MAX_REQUEST_BYTES = 32 * 1024 * 1024  # prompt uploads are the largest bodies
+
+
+async def health(request: web.Request) -> web.Response:
+    return json_response({"ok": True, "asterisk": request.app[context.AMI].connected})
+
+
+def all_routes() -> list[Route]:
+    return tenants.ROUTES + extensions.ROUTES
+
+
+def build_web_app(settings, database, ami, extension_service) -> web.Application:
+    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
+    app[context.SETTINGS] = settings
+    app[context.DATABASE] = database
+    app[context.AMI] = ami
+    app[context.EXTENSIONS] = extension_service
+    routes = all_routes()
+    add_routes(app, routes)
+    app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))
+    app.router.add_get("/api/v1/health", health)
+    return app

@@ -1,0 +1,28 @@
+"""Typed keys for what the composition root puts on the aiohttp application."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from pbx.asterisk.ami import Ami
+from pbx.config import Settings
+from pbx.db.unit import Database
+from pbx.services.extensions import ExtensionService
+from pbx.services.tokens import Principal
+
+SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", Database)
+AMI = web.AppKey("ami", Ami)
+EXTENSIONS = web.AppKey("extensions", ExtensionService)
+PRINCIPAL = "pbx.principal"  # per request
+
+
+def principal(request: web.Request) -> Principal:
+    return request[PRINCIPAL]
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """Ids in paths are positive integers; anything else names nothing (404)."""
+    raw = request.match_info[name]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise web.HTTPNotFound(reason=f"no such {name.removesuffix('_id')}")
+    return int(raw)

@@ -1,0 +1,44 @@
+"""Response shapes of the contract."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pbx.db.models import Extension, Tenant
+from pbx.domain.plans import PLANS, extension_limit
+
+TENANT_TZ = ZoneInfo("Europe/Istanbul")
+
+
+def timestamp(value: datetime | None) -> str | None:
+    return value.astimezone(TENANT_TZ).isoformat() if value else None
+
+
+def tenant(row: Tenant) -> dict:
+    plan = PLANS[row.plan]
+    return {
+        "id": row.id,
+        "name": row.name,
+        "plan": row.plan,
+        "extra_extensions": row.extra_extensions,
+        "international_calls": row.international_calls,
+        "extension_limit": extension_limit(plan, row.extra_extensions),
+        "recording_retention_days": plan.recording_retention_days,
+        "created_at": timestamp(row.created_at),
+    }
+
+
+def extension(row: Extension, sip_server: str, password: str | None = None) -> dict:
+    sip = {"username": row.sip_username, "server": sip_server, "transport": "udp"}
+    if password is not None:
+        sip["password"] = password
+    return {
+        "id": row.id,
+        "number": row.number,
+        "name": row.name,
+        "email": row.email,
+        "voicemail": row.voicemail,
+        "record_calls": row.record_calls,
+        "sip": sip,
+        "created_at": timestamp(row.created_at),
+    }

@@ -1,0 +1,62 @@
+"""Request bodies. Strict: wrong types, unknown fields and hostile text are 422."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+_FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]")
+
+
+def _printable(value: str) -> str:
+    """Names are shown in phones and panels: no control characters, no lone surrogates."""
+    if _FORBIDDEN_CHARS.search(value):
+        raise ValueError("must not contain control characters or line breaks")
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_printable)]
+ExtensionNumber = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{1,5}$")]
+PlanCode = Literal["girisimci", "kobi", "enterprise"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class TenantCreate(Body):
+    name: Name
+    plan: PlanCode
+    extra_extensions: Annotated[int, Field(ge=0, le=100_000)] = 0
+    international_calls: bool = False
+
+
+class TenantPatch(Body):
+    name: Name = None
+    plan: PlanCode = None
+    extra_extensions: Annotated[int, Field(ge=0, le=100_000)] = None
+    international_calls: bool = None
+
+
+class ExtensionCreate(Body):
+    number: ExtensionNumber
+    name: Name
+    email: Annotated[EmailStr, StringConstraints(max_length=254)] | None = None
+    voicemail: bool = False
+    record_calls: bool = False
+
+
+class ExtensionPatch(Body):
+    number: ExtensionNumber = None
+    name: Name = None
+    email: Annotated[EmailStr, StringConstraints(max_length=254)] | None = None
+    voicemail: bool = None
+    record_calls: bool = None
+
+
+def changes(model: BaseModel) -> dict:
+    """Only the fields the client sent: PATCH leaves the rest alone."""
+    return model.model_dump(exclude_unset=True)

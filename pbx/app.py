@@ -1,0 +1,62 @@
+"""Composition root: builds every object of the control plane and owns their lifetimes."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from pbx.agi.handlers import RouteHandler
+from pbx.agi.server import FastAgiServer
+from pbx.api.app import build_web_app
+from pbx.asterisk.ami import Ami
+from pbx.config import Settings
+from pbx.db.engine import make_engine, make_sessionmaker
+from pbx.db.unit import Database
+from pbx.services.extensions import ExtensionService
+
+log = logging.getLogger(__name__)
+
+
+class ControlPlane:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.engine = make_engine(settings.effective_database_url)
+        self.database = Database(make_sessionmaker(self.engine))
+        self.ami = Ami(settings)
+        self.extensions = ExtensionService(self.ami, settings.sip_realm)
+        self.agi = FastAgiServer({"route": RouteHandler(self.database)}, call_timeout=settings.agi_timeout_s)
+        self.web = build_web_app(settings, self.database, self.ami, self.extensions)
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        await self.ami.start()
+        await self.agi.start(self.settings.agi_host, self.settings.agi_port)
+        self._runner = web.AppRunner(self.web, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.settings.api_host, self.settings.api_port).start()
+        log.info("control plane: API on http://%s:%s/api/v1, FastAGI on %s:%s", self.settings.api_host,
+                 self.settings.api_port, self.settings.agi_host, self.settings.agi_port)
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+        await self.agi.close()
+        self.ami.close()
+        await self.engine.dispose()
+
+
+async def serve(settings: Settings) -> None:
+    """Runs until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    plane = ControlPlane(settings)
+    await plane.start()
+    print(f"ready: http://{settings.api_host}:{settings.api_port}/api/v1", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await plane.stop()

@@ -1,0 +1,109 @@
+"""The control plane's AMI connection (panoramisk), reconnecting on its own."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from panoramisk import Manager
+
+from pbx.config import Settings
+from pbx.domain.errors import AsteriskUnavailable
+
+log = logging.getLogger(__name__)
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+
+
+def _checked(identifier: str) -> str:
+    # AMI is a line protocol: anything we put in a header must be a plain token.
+    if not _SAFE_ID.match(identifier):
+        raise ValueError(f"unsafe AMI identifier {identifier!r}")
+    return identifier
+
+
+class Ami:
+    def __init__(self, settings: Settings, *, action_timeout: float = 5.0):
+        self.action_timeout = action_timeout
+        self._ready = asyncio.Event()
+        self.manager = Manager(
+            host=settings.ami_host,
+            port=settings.ami_port,
+            username=settings.ami_user,
+            secret=settings.ami_secret,
+            ping_delay=5,
+            ping_interval=5,
+            reconnect_timeout=1,
+            on_login=self._on_login,
+            on_disconnect=self._on_disconnect,
+            log=log,
+        )
+
+    def _on_login(self, _manager) -> None:
+        log.info("AMI logged in")
+        self._ready.set()
+
+    def _on_disconnect(self, _manager, _exc) -> None:
+        log.warning("AMI connection lost; reconnecting")
+        self._ready.clear()
+
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
+    async def start(self) -> None:
+        self.manager.loop = asyncio.get_running_loop()
+        self.manager.connect()
+
+    async def wait_connected(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self._ready.clear()
+        self.manager.on_disconnect = lambda *_: None
+        self.manager.close()
+        # panoramisk schedules a reconnect from connection_lost; stop it reconnecting.
+        self.manager.connect = lambda *a, **k: None
+
+    async def action(self, action: dict) -> list:
+        if not self.connected:
+            raise AsteriskUnavailable("Asterisk's manager interface is not connected")
+        try:
+            reply = await asyncio.wait_for(self.manager.send_action(action), self.action_timeout)
+        except (TimeoutError, ConnectionError, AttributeError) as exc:
+            raise AsteriskUnavailable(f"Asterisk did not answer {action['Action']}") from exc
+        return reply if isinstance(reply, list) else [reply]
+
+    async def contacts(self, endpoint: str) -> list[dict]:
+        """Registered contacts of an endpoint, as Asterisk sees them now."""
+        messages = await self.action({"Action": "PJSIPShowEndpoint", "Endpoint": _checked(endpoint)})
+        return [
+            {"uri": m.get("URI"), "status": m.get("Status"), "user_agent": m.get("UserAgent") or None,
+             "expires_at": _int(m.get("RegExpire"))}
+            for m in messages
+            if m.get("Event") == "ContactStatusDetail" and m.get("URI")
+        ]
+
+    async def drop_endpoint(self, endpoint: str) -> None:
+        """After an extension is deleted: end its calls and forget its registrations."""
+        endpoint = _checked(endpoint)
+        await self.action({"Action": "Hangup", "Channel": f"/^PJSIP/{re.escape(endpoint)}-/"})
+        await self.action({"Action": "DBDelTree", "Family": "registrar", "Key": f"contact/{endpoint};"})
+        for key in await self._contact_keys(endpoint):
+            await self.action({"Action": "DBDel", "Family": "registrar", "Key": key})
+
+    async def _contact_keys(self, endpoint: str) -> list[str]:
+        messages = await self.action({"Action": "DBGetTree", "Family": "registrar"})
+        prefix = f"contact/{endpoint};@"
+        return [m["Key"] for m in messages if m.get("Event") == "DBGetTreeResponse" and str(m.get("Key", "")).startswith(prefix)]
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

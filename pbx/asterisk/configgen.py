@@ -1,0 +1,106 @@
+"""Asterisk's configuration: the repo's templates plus the settings, written per instance.
+
+Paths here are as Asterisk sees them inside its root (see runner.MOUNTS).
+"""
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from string import Template
+
+from sqlalchemy.engine import make_url
+
+from pbx.config import Settings
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+INSTANCE = "/srv/pbx/instance"
+DATA = "/srv/pbx/data"
+DIALPLANS = "/srv/pbx/dialplans"
+AUDIO = "/srv/pbx/audio"
+STATE_DIRS = ("etc", "lib", "spool", "run", "log", "cache")
+
+
+def realtime_values(database_url: str) -> dict[str, str]:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return {
+            "realtime_module": "res_config_sqlite3.so",
+            "realtime_driver": "sqlite3",
+            "sqlite_file": f"{DATA}/{Path(url.database).name}",
+        }
+    if url.get_backend_name() == "postgresql":
+        return {
+            "realtime_module": "res_config_pgsql.so",
+            "realtime_driver": "pgsql",
+            "pg_host": url.host or "127.0.0.1",
+            "pg_port": str(url.port or 5432),
+            "pg_name": url.database or "",
+            "pg_user": url.username or "",
+            "pg_password": url.password or "",
+        }
+    raise ValueError(f"Asterisk realtime supports SQLite and PostgreSQL, not {url.get_backend_name()}")
+
+
+def template_values(settings: Settings, *, ami_peer: str | None = None) -> dict[str, str]:
+    peer = ami_peer or settings.ami_host
+    return {
+        "ami_host": settings.ami_host,
+        "ami_port": str(settings.ami_port),
+        "ami_user": settings.ami_user,
+        "ami_secret": settings.ami_secret,
+        "ami_permit": str(ipaddress.ip_address(peer)) if _is_ip(peer) else "127.0.0.1",
+        "sip_host": settings.sip_host,
+        "sip_port": str(settings.sip_port),
+        "sip_realm": settings.sip_realm,
+        "rtp_start": str(settings.rtp_start),
+        "rtp_end": str(settings.rtp_end),
+        **realtime_values(settings.effective_database_url),
+    }
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def extensions_conf(settings: Settings) -> str:
+    return (
+        "; Generated. The dialplan itself is the repo's dialplans/ folder.\n"
+        "[globals]\n"
+        f"PBX_AGI=agi://{settings.agi_host}:{settings.agi_port}\n"
+        f"PBX_AUDIO={AUDIO}\n"
+        "\n"
+        f'#include "{DIALPLANS}/pbx.conf"\n'
+    )
+
+
+def render(settings: Settings, etc_dir: Path, **extra: str) -> list[Path]:
+    """Writes every configuration file into etc_dir; returns what was written."""
+    etc_dir.mkdir(parents=True, exist_ok=True)
+    values = template_values(settings) | extra
+    written = []
+    for template in sorted(TEMPLATES.glob("*.conf")):
+        if not _wanted(template.name, values):
+            continue
+        text = Template(template.read_text()).substitute(values)
+        written.append(_write(etc_dir / template.name, text))
+    written.append(_write(etc_dir / "extensions.conf", extensions_conf(settings)))
+    return written
+
+
+def _wanted(name: str, values: dict[str, str]) -> bool:
+    if name == "res_config_sqlite3.conf":
+        return values["realtime_driver"] == "sqlite3"
+    if name == "res_pgsql.conf":
+        return values["realtime_driver"] == "pgsql"
+    return True
+
+
+def _write(path: Path, text: str) -> Path:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return path

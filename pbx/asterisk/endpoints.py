@@ -1,0 +1,57 @@
+"""An extension's PJSIP realtime rows (endpoint, auth, AOR). Committed rows are live:
+Asterisk reads them on the next SIP request, with no reload."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pbx.db.realtime import PsAor, PsAuth, PsEndpoint
+
+INTERNAL_CONTEXT = "pbx-internal"
+TRANSPORT = "transport-udp"
+CODECS = "g722,ulaw,alaw"
+_CALLERID_UNSAFE = re.compile(r'["\\<>\x00-\x1f\x7f]')
+
+
+def md5_credential(username: str, realm: str, password: str) -> str:
+    """What Asterisk needs to check a digest; the password itself is never stored."""
+    return hashlib.md5(f"{username}:{realm}:{password}".encode()).hexdigest()
+
+
+def callerid(name: str, number: str) -> str:
+    # Quotes and angle brackets would end the display name early in Asterisk's parser.
+    safe = _CALLERID_UNSAFE.sub("", name).strip()[:80]
+    return f'"{safe}" <{number}>'
+
+
+def add_rows(session: AsyncSession, sip_id: str, realm: str, password: str, name: str, number: str) -> None:
+    session.add(PsAuth(id=sip_id, auth_type="md5", username=sip_id, realm=realm,
+                       md5_cred=md5_credential(sip_id, realm, password)))
+    # One contact per phone, replaced on re-registration: a dead contact never lingers.
+    session.add(PsAor(id=sip_id, max_contacts=1, remove_existing="yes",
+                      default_expiration=300, minimum_expiration=60, maximum_expiration=3600))
+    session.add(PsEndpoint(
+        id=sip_id, transport=TRANSPORT, aors=sip_id, auth=sip_id, context=INTERNAL_CONTEXT,
+        disallow="all", allow=CODECS, direct_media="no", dtmf_mode="rfc4733",
+        callerid=callerid(name, number), rtp_symmetric="yes", force_rport="yes",
+        rewrite_contact="yes", language="en",
+    ))
+
+
+async def set_password(session: AsyncSession, sip_id: str, realm: str, password: str) -> None:
+    auth = await session.get(PsAuth, sip_id)
+    auth.md5_cred = md5_credential(sip_id, realm, password)
+    auth.realm = realm
+
+
+async def set_callerid(session: AsyncSession, sip_id: str, name: str, number: str) -> None:
+    endpoint = await session.get(PsEndpoint, sip_id)
+    endpoint.callerid = callerid(name, number)
+
+
+async def delete_rows(session: AsyncSession, sip_id: str) -> None:
+    for table in (PsEndpoint, PsAuth, PsAor):
+        await session.execute(delete(table).where(table.id == sip_id))

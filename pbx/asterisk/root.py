@@ -1,0 +1,60 @@
+"""The Debian Asterisk 22 root folder that machines without a container engine run.
+
+Built once with debootstrap, cached outside the repo, never written to afterwards:
+each running instance binds its own configuration and state into it (see runner).
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PACKAGES = ("asterisk", "asterisk-modules", "asterisk-core-sounds-en", "asterisk-core-sounds-en-wav")
+SUITE = "sid"  # the only Debian suite with the 22 LTS package
+READY_MARK = ".pbx-root-ready"
+# Mount points that every instance binds its own folders onto.
+MOUNT_POINTS = ("srv/pbx/instance", "srv/pbx/data", "srv/pbx/dialplans", "srv/pbx/audio")
+
+
+def is_ready(root: Path) -> bool:
+    return (root / READY_MARK).read_text().strip() == _fingerprint() if (root / READY_MARK).exists() else False
+
+
+def _fingerprint() -> str:
+    return f"{SUITE} {' '.join(PACKAGES)} {' '.join(MOUNT_POINTS)}"
+
+
+def ensure_root(root: Path) -> Path:
+    """Builds the root if it is missing; safe to call on every start."""
+    if is_ready(root):
+        return root
+    if shutil.which("debootstrap") is None:
+        raise RuntimeError("debootstrap is not installed (Debian package 'debootstrap')")
+    staging = root.with_name(root.name + ".building")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    log.info("building the Asterisk root in %s (about a minute)", root)
+    # No mirror argument: debootstrap's default mirror is the reachable one.
+    subprocess.run(
+        ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(staging)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    _prepare(staging)
+    shutil.rmtree(root, ignore_errors=True)
+    staging.rename(root)
+    return root
+
+
+def _prepare(root: Path) -> None:
+    for point in MOUNT_POINTS:
+        (root / point).mkdir(parents=True, exist_ok=True)
+    (root / READY_MARK).write_text(_fingerprint())
+
+
+def adopt(root: Path) -> None:
+    """Marks an already debootstrapped folder as ready (used after a manual build)."""
+    _prepare(root)

@@ -1,0 +1,120 @@
+"""Runs the cached Debian Asterisk from its root folder, without a container engine.
+
+The root is bound read-only; each instance binds its own state, the database
+folder, the dialplans and the prompts into it (bubblewrap), so several instances
+(the product, a test session) share one root. Started and stopped by pid.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from pbx.asterisk import configgen
+from pbx.asterisk.root import ensure_root
+from pbx.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class AsteriskProcess:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.instance = settings.asterisk_instance_dir
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process and self.process.poll() is None else None
+
+    def prepare(self) -> None:
+        ensure_root(self.settings.asterisk_root)
+        for name in configgen.STATE_DIRS:
+            (self.instance / name).mkdir(parents=True, exist_ok=True)
+        self.settings.audio_dir.mkdir(parents=True, exist_ok=True)
+        configgen.render(self.settings, self.instance / "etc")
+
+    def command(self) -> list[str]:
+        if shutil.which("bwrap") is None:
+            raise RuntimeError("bubblewrap is not installed (Debian package 'bubblewrap')")
+        return [
+            "bwrap",
+            "--ro-bind", str(self.settings.asterisk_root), "/",
+            "--proc", "/proc",
+            "--dev", "/dev",
+            "--tmpfs", "/tmp",
+            "--bind", str(self.instance), configgen.INSTANCE,
+            "--bind", str(self._database_dir()), configgen.DATA,
+            "--ro-bind", str(self.settings.dialplans_dir), configgen.DIALPLANS,
+            "--bind", str(self.settings.audio_dir), configgen.AUDIO,
+            "--die-with-parent",
+            "/usr/sbin/asterisk", "-f", "-n", "-C", f"{configgen.INSTANCE}/etc/asterisk.conf",
+        ]
+
+    def _database_dir(self) -> Path:
+        url = make_url(self.settings.effective_database_url)
+        if url.get_backend_name() == "sqlite":
+            return Path(url.database).resolve().parent
+        return self.settings.data_dir
+
+    def start(self, timeout: float = 30.0) -> None:
+        if self.pid:
+            return
+        self.prepare()
+        log_file = open(self.instance / "log" / "stdout.log", "ab")
+        # Own session: Ctrl-C in `pbx up` reaches the control plane, which then
+        # stops Asterisk in order instead of both dying at once.
+        self.process = subprocess.Popen(
+            self.command(), stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log_file.close()
+        self._wait_for_ami(timeout)
+        log.info("Asterisk running, pid %s", self.pid)
+
+    def _wait_for_ami(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Asterisk exited with {self.process.returncode}; see {self.instance / 'log'}")
+            try:
+                with socket.create_connection((self.settings.ami_host, self.settings.ami_port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError("Asterisk did not open its AMI port in time")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.process:
+            return
+        if self.process.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                self.process.wait(5)
+        self.process = None
+
+    def _signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def cli(self, command: str, timeout: float = 10.0) -> str:
+        """Runs an Asterisk CLI command through the instance's control socket (diagnostics)."""
+        args = self.command()[:-5] + ["/usr/sbin/asterisk", "-C", f"{configgen.INSTANCE}/etc/asterisk.conf", "-rx", command]
+        return subprocess.run(args, capture_output=True, text=True, timeout=timeout).stdout

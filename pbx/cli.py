@@ -1,0 +1,101 @@
+"""The `pbx` command: up, migrate, token create, asterisk-root."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from pbx.config import settings_from_env
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return args.func(args) or 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pbx", description="Cloud PBX control plane")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    up = commands.add_parser("up", help="run Asterisk and the control plane in the foreground")
+    up.add_argument("--no-asterisk", action="store_true", help="do not start Asterisk (it runs elsewhere)")
+    up.set_defaults(func=cmd_up)
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+    token = commands.add_parser("token", help="API tokens").add_subparsers(required=True, metavar="ACTION")
+    create = token.add_parser("create", help="print a new token (the token alone, one line)")
+    who = create.add_mutually_exclusive_group(required=True)
+    who.add_argument("--operator", action="store_true")
+    who.add_argument("--tenant", type=int, metavar="ID")
+    create.set_defaults(func=cmd_token_create)
+    root = commands.add_parser("asterisk-root", help="build the cached Asterisk root folder if missing")
+    root.set_defaults(func=cmd_asterisk_root)
+    return parser
+
+
+def cmd_migrate(_args) -> int:
+    from pbx.db.migrate import upgrade
+
+    upgrade(settings_from_env().effective_database_url)
+    return 0
+
+
+def cmd_token_create(args) -> int:
+    from pbx.db.migrate import upgrade
+
+    settings = settings_from_env()
+    upgrade(settings.effective_database_url)
+    token = asyncio.run(_create_token(settings, None if args.operator else args.tenant))
+    if token is None:
+        print(f"no tenant {args.tenant}", file=sys.stderr)
+        return 1
+    print(token)
+    return 0
+
+
+async def _create_token(settings, tenant_id: int | None) -> str | None:
+    from pbx.db.engine import make_engine, make_sessionmaker
+    from pbx.db.models import Tenant
+    from pbx.db.unit import Database
+    from pbx.services.tokens import create_token
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        async with Database(make_sessionmaker(engine)).unit() as unit:
+            if tenant_id is not None and await unit.session.get(Tenant, tenant_id) is None:
+                return None
+            return await create_token(unit.session, tenant_id)
+    finally:
+        await engine.dispose()
+
+
+def cmd_asterisk_root(_args) -> int:
+    from pbx.asterisk.root import ensure_root
+
+    print(ensure_root(settings_from_env().asterisk_root))
+    return 0
+
+
+def cmd_up(args) -> int:
+    from pbx.app import serve
+    from pbx.asterisk.runner import AsteriskProcess
+    from pbx.db.migrate import upgrade
+
+    settings = settings_from_env().with_secret()
+    upgrade(settings.effective_database_url)
+    asterisk = AsteriskProcess(settings) if settings.manage_asterisk and not args.no_asterisk else None
+    try:
+        if asterisk:
+            asterisk.start()
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if asterisk:
+            asterisk.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Settings, read once from the environment (PBX_*) by the composition root."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SOURCE_DIR = PACKAGE_DIR.parent
+
+
+def default_asterisk_root() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return cache / "pbx" / "asterisk-22"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path.cwd() / "var")
+    audio_dir: Path = field(default_factory=lambda: Path.cwd() / "ivr_audio")
+    database_url: str = ""
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    sip_realm: str = "pbx"
+    public_sip_server: str = ""
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_user: str = "pbx"
+    ami_secret: str = ""
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    agi_timeout_s: float = 2.0
+    rtp_start: int = 10000
+    rtp_end: int = 20000
+    manage_asterisk: bool = True
+    asterisk_root: Path = field(default_factory=default_asterisk_root)
+    dialplans_dir: Path = SOURCE_DIR / "dialplans"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'pbx.sqlite3'}"
+
+    @property
+    def sip_server(self) -> str:
+        """What phones are told to register to."""
+        return self.public_sip_server or f"{self.sip_host}:{self.sip_port}"
+
+    @property
+    def asterisk_instance_dir(self) -> Path:
+        return self.data_dir / "asterisk"
+
+    def with_secret(self) -> "Settings":
+        """Fills in the AMI secret, generated once per data dir and kept there."""
+        if self.ami_secret:
+            return self
+        path = self.data_dir / "ami.secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(24))
+            path.chmod(0o600)
+        return replace(self, ami_secret=path.read_text().strip())
+
+
+_ENV = {
+    "data_dir": ("PBX_DATA_DIR", Path),
+    "audio_dir": ("PBX_AUDIO_DIR", Path),
+    "database_url": ("PBX_DATABASE_URL", str),
+    "api_host": ("PBX_API_HOST", str),
+    "api_port": ("PBX_API_PORT", int),
+    "sip_host": ("PBX_SIP_HOST", str),
+    "sip_port": ("PBX_SIP_PORT", int),
+    "sip_realm": ("PBX_SIP_REALM", str),
+    "public_sip_server": ("PBX_PUBLIC_SIP_SERVER", str),
+    "ami_host": ("PBX_AMI_HOST", str),
+    "ami_port": ("PBX_AMI_PORT", int),
+    "ami_user": ("PBX_AMI_USER", str),
+    "ami_secret": ("PBX_AMI_SECRET", str),
+    "agi_host": ("PBX_AGI_HOST", str),
+    "agi_port": ("PBX_AGI_PORT", int),
+    "agi_timeout_s": ("PBX_AGI_TIMEOUT", float),
+    "rtp_start": ("PBX_RTP_START", int),
+    "rtp_end": ("PBX_RTP_END", int),
+    "manage_asterisk": ("PBX_MANAGE_ASTERISK", lambda v: v.lower() in ("1", "true", "yes")),
+    "asterisk_root": ("PBX_ASTERISK_ROOT", Path),
+    "dialplans_dir": ("PBX_DIALPLANS_DIR", Path),
+}
+
+
+def settings_from_env(env: dict[str, str] | None = None, **overrides) -> Settings:
+    env = os.environ if env is None else env
+    values = {name: cast(env[var]) for name, (var, cast) in _ENV.items() if env.get(var)}
+    values.update(overrides)
+    settings = Settings(**values)
+    return replace(
+        settings,
+        data_dir=settings.data_dir.resolve(),
+        audio_dir=settings.audio_dir.resolve(),
+    )
+
+
+def env_table() -> list[tuple[str, str]]:
+    """(variable, field) pairs, for the README's configuration table test."""
+    return [(var, name) for name, (var, _) in _ENV.items()]

@@ -1,0 +1,47 @@
+"""One transaction per request; Asterisk work queued inside it runs only after commit."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Unit:
+    session: AsyncSession
+    _after_commit: list[AfterCommit] = field(default_factory=list)
+
+    def after_commit(self, job: AfterCommit) -> None:
+        """Queues Asterisk work; dropped if the transaction rolls back."""
+        self._after_commit.append(job)
+
+
+class Database:
+    def __init__(self, sessionmaker: async_sessionmaker):
+        self.sessionmaker = sessionmaker
+
+    @asynccontextmanager
+    async def unit(self):
+        async with self.sessionmaker() as session:
+            unit = Unit(session)
+            async with session.begin():
+                yield unit
+        for job in unit._after_commit:
+            try:
+                await job()
+            except Exception:
+                # The database is the truth; Asterisk catches up (e.g. a kick
+                # that failed while AMI was down is harmless: the rows are gone).
+                log.exception("after-commit Asterisk job failed")
+
+    @asynccontextmanager
+    async def read(self):
+        async with self.sessionmaker() as session:
+            yield session

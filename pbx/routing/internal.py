@@ -1,0 +1,36 @@
+"""Calls between extensions of one tenant. Pure: no sockets, no database."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_RING_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Party:
+    tenant_id: int
+    number: str
+    sip_id: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # "dial" | "unknown" | "failure"
+    dial: str = ""
+    ring_seconds: int = 0
+    tenant_id: int | None = None
+
+
+UNKNOWN = Decision("unknown")
+FAILURE = Decision("failure")
+
+
+def route_internal(caller: Party | None, callee: Party | None) -> Decision:
+    """callee is the extension the dialled number names, looked up in the caller's
+    tenant only; a number of another tenant never arrives here as a callee."""
+    if caller is None:
+        return FAILURE  # the calling endpoint is not (or no longer) an extension
+    if callee is None or callee.tenant_id != caller.tenant_id or callee.sip_id == caller.sip_id:
+        return Decision("unknown", tenant_id=caller.tenant_id)
+    return Decision("dial", dial=f"PJSIP/{callee.sip_id}", ring_seconds=DEFAULT_RING_SECONDS,
+                    tenant_id=caller.tenant_id)

@@ -1,0 +1,86 @@
+"""Tenants: every read is scoped to what the principal may see."""
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pbx.db.models import Extension, Tenant
+from pbx.db.unit import Unit
+from pbx.domain.errors import Forbidden, NotFound, PlanLimit
+from pbx.domain.plans import PLANS, extension_limit
+from pbx.services.tokens import Principal
+
+
+def require_operator(principal: Principal) -> None:
+    if not principal.is_operator:
+        raise Forbidden("this needs an operator token")
+
+
+async def visible_tenant(session: AsyncSession, principal: Principal, tenant_id: int) -> Tenant:
+    """The tenant, or NotFound if it does not exist or is not the principal's."""
+    if principal.tenant_id not in (None, tenant_id):
+        raise NotFound("no such tenant")
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("no such tenant")
+    return tenant
+
+
+async def lock_tenant(session: AsyncSession, tenant_id: int) -> None:
+    """Serialises quota-checked writes of one tenant: a no-op UPDATE takes SQLite's
+    write lock (it waits instead of failing at commit) and PostgreSQL's row lock."""
+    await session.execute(
+        update(Tenant).where(Tenant.id == tenant_id).values(extra_extensions=Tenant.extra_extensions)
+    )
+
+
+async def list_tenants(session: AsyncSession, principal: Principal) -> list[Tenant]:
+    query = select(Tenant).order_by(Tenant.id)
+    if not principal.is_operator:
+        query = query.where(Tenant.id == principal.tenant_id)
+    return list(await session.scalars(query))
+
+
+async def create_tenant(unit: Unit, principal: Principal, fields: dict) -> Tenant:
+    require_operator(principal)
+    tenant = Tenant(**fields)
+    unit.session.add(tenant)
+    await unit.session.flush()
+    return tenant
+
+
+async def update_tenant(unit: Unit, principal: Principal, tenant_id: int, fields: dict) -> Tenant:
+    tenant = await visible_tenant(unit.session, principal, tenant_id)
+    require_operator(principal)
+    await lock_tenant(unit.session, tenant_id)
+    if "plan" in fields or "extra_extensions" in fields:
+        await _check_downgrade(unit.session, tenant, fields)
+    for name, value in fields.items():
+        setattr(tenant, name, value)
+    return tenant
+
+
+async def _check_downgrade(session: AsyncSession, tenant: Tenant, fields: dict) -> None:
+    """A plan change applies at once, so it may not leave more extensions than it allows."""
+    plan = PLANS[fields.get("plan", tenant.plan)]
+    limit = extension_limit(plan, fields.get("extra_extensions", tenant.extra_extensions))
+    count = await extension_count(session, tenant.id)
+    if limit is not None and count > limit:
+        raise PlanLimit(f"the tenant has {count} extensions; the new plan allows {limit}")
+    if not plan.recording:
+        # The plan no longer records: recording stops on every extension at once.
+        await session.execute(
+            update(Extension).where(Extension.tenant_id == tenant.id).values(record_calls=False)
+        )
+
+
+async def extension_count(session: AsyncSession, tenant_id: int) -> int:
+    return await session.scalar(select(func.count()).where(Extension.tenant_id == tenant_id))
+
+
+async def delete_tenant(unit: Unit, principal: Principal, tenant_id: int, remove_extension) -> None:
+    tenant = await visible_tenant(unit.session, principal, tenant_id)
+    require_operator(principal)
+    for extension in await unit.session.scalars(select(Extension).where(Extension.tenant_id == tenant_id)):
+        await remove_extension(unit, extension)
+    await unit.session.execute(delete(Tenant).where(Tenant.id == tenant.id))
