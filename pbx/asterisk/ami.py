@@ -80,26 +80,32 @@ class Ami:
 
     async def contacts(self, endpoint: str) -> list[dict]:
         """Registered contacts of an endpoint, as Asterisk sees them now."""
-        messages = await self.action({"Action": "PJSIPShowEndpoint", "Endpoint": _checked(endpoint)})
         return [
             {"uri": m.get("URI"), "status": m.get("Status"), "user_agent": m.get("UserAgent") or None,
              "expires_at": _int(m.get("RegExpire"))}
-            for m in messages
-            if m.get("Event") == "ContactStatusDetail" and m.get("URI")
+            for m in await self._contact_details(endpoint)
         ]
 
-    async def drop_endpoint(self, endpoint: str) -> None:
-        """After an extension is deleted: end its calls and forget its registrations."""
+    async def _contact_details(self, endpoint: str) -> list:
+        messages = await self.action({"Action": "PJSIPShowEndpoint", "Endpoint": _checked(endpoint)})
+        return [m for m in messages if m.get("Event") == "ContactStatusDetail" and m.get("URI")]
+
+    async def contact_ids(self, endpoint: str) -> list[str]:
+        """Asterisk's ids of the endpoint's registrations; they can only be looked up
+        while the endpoint still exists."""
+        try:
+            return [m["Id"] for m in await self._contact_details(endpoint) if m.get("Id")]
+        except AsteriskUnavailable:
+            return []  # nothing to drop that Asterisk could still use: its endpoint is going away
+
+    async def drop_endpoint(self, endpoint: str, contact_ids: list[str]) -> None:
+        """After an extension is deleted: end its calls and forget its registrations
+        (contacts live in astdb as registrar/contact/<contact id>)."""
         endpoint = _checked(endpoint)
         await self.action({"Action": "Hangup", "Channel": f"/^PJSIP/{re.escape(endpoint)}-/"})
-        await self.action({"Action": "DBDelTree", "Family": "registrar", "Key": f"contact/{endpoint};"})
-        for key in await self._contact_keys(endpoint):
-            await self.action({"Action": "DBDel", "Family": "registrar", "Key": key})
-
-    async def _contact_keys(self, endpoint: str) -> list[str]:
-        messages = await self.action({"Action": "DBGetTree", "Family": "registrar"})
-        prefix = f"contact/{endpoint};@"
-        return [m["Key"] for m in messages if m.get("Event") == "DBGetTreeResponse" and str(m.get("Key", "")).startswith(prefix)]
+        for contact_id in contact_ids:
+            if contact_id.startswith(f"{endpoint};@") and "\n" not in contact_id:
+                await self.action({"Action": "DBDel", "Family": "registrar", "Key": f"contact/{contact_id}"})
 
 
 def _int(value) -> int | None:

@@ -86,8 +86,9 @@ class ExtensionService:
     async def reset_password(self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int) -> tuple[Extension, str]:
         extension = await self.get(unit.session, principal, tenant_id, ext_id)
         password = new_password()
+        contacts = await self.ami.contact_ids(extension.sip_username)
         await endpoints.set_password(unit.session, extension.sip_username, self.realm, password)
-        unit.after_commit(lambda: self.ami.drop_endpoint(extension.sip_username))
+        unit.after_commit(lambda: self.ami.drop_endpoint(extension.sip_username, contacts))
         return extension, password
 
     async def delete(self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int) -> None:
@@ -97,9 +98,10 @@ class ExtensionService:
     async def remove(self, unit: Unit, extension: Extension) -> None:
         """Rows first; once committed, Asterisk drops the phone's registration and calls."""
         sip_id = extension.sip_username
+        contacts = await self.ami.contact_ids(sip_id)
         await endpoints.delete_rows(unit.session, sip_id)
         await unit.session.delete(extension)
-        unit.after_commit(lambda: self.ami.drop_endpoint(sip_id))
+        unit.after_commit(lambda: self.ami.drop_endpoint(sip_id, contacts))
 
     async def status(self, session: AsyncSession, principal: Principal, tenant_id: int, ext_id: int) -> dict:
         extension = await self.get(session, principal, tenant_id, ext_id)

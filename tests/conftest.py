@@ -1,0 +1,49 @@
+"""One real Asterisk and one control plane for the whole session; one pjsua2 Endpoint."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.support.stack import Stack, start_stack
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """SQLite by default; PBX_TEST_DATABASE=postgres runs against a throwaway PostgreSQL."""
+    if os.environ.get("PBX_TEST_DATABASE") != "postgres":
+        yield ""
+        return
+    from tests.support.postgres import PostgresServer
+
+    server = PostgresServer()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(database_url, tmp_path_factory) -> Stack:
+    tmp = Path(tempfile.mkdtemp(prefix="pbx-test-"))
+    stack = start_stack(tmp, database_url)
+    try:
+        yield stack
+    finally:
+        stack.control.stop()
+        stack.asterisk.stop()
+
+
+@pytest.fixture(scope="session")
+def phones():
+    from tests.support.phone import Phones
+
+    with Phones() as phones:
+        yield phones
+
+
+@pytest.fixture
+def operator(stack):
+    return stack.operator

@@ -1,0 +1,148 @@
+"""The real product for tests: one Asterisk (from the cached Debian root) and the
+control plane as a subprocess (`pbx up --no-asterisk`), shared by the whole session."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from pbx.asterisk.runner import AsteriskProcess
+from pbx.config import Settings, settings_from_env
+from pbx.db.migrate import upgrade
+
+TEST_PORTS = dict(api_port=28080, sip_port=25060, ami_port=25038, agi_port=24573, rtp_start=30000, rtp_end=30999)
+
+
+def test_settings(tmp: Path, database_url: str = "") -> Settings:
+    return settings_from_env(
+        env={}, data_dir=tmp / "var", audio_dir=tmp / "ivr_audio", database_url=database_url,
+        ami_secret="test-secret", **TEST_PORTS,
+    )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    from pbx.config import env_table
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PBX_")}
+    for var, name in env_table():
+        value = getattr(settings, name)
+        env[var] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return env
+
+
+class Api:
+    def __init__(self, base: str, token: str | None):
+        self.base = base
+        self.token = token
+        self.http = requests.Session()
+
+    def as_token(self, token: str | None) -> "Api":
+        return Api(self.base, token)
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return self.http.request(method, self.base + path, headers=headers, timeout=15, **kwargs)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.request("POST", path, json=json, **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.request("PATCH", path, json=json, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def ok(self, method: str, path: str, json=None, status: int | None = None) -> dict:
+        response = self.request(method, path, json=json)
+        expected = status or (201 if method == "POST" else 200)
+        assert response.status_code == expected, (method, path, response.status_code, response.text)
+        return response.json() if response.content else {}
+
+
+@dataclass
+class ControlPlaneProcess:
+    settings: Settings
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> None:
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pbx", "up", "--no-asterisk"], env=settings_env(self.settings),
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        base = f"http://{self.settings.api_host}:{self.settings.api_port}/api/v1"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log_path.read_text()[-3000:]
+            try:
+                if requests.get(base + "/health", timeout=1).ok:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise TimeoutError("the control plane did not come up")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(15)
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    asterisk: AsteriskProcess
+    control: ControlPlaneProcess
+    operator: Api
+    _counter: list[int] = field(default_factory=lambda: [0])
+
+    @property
+    def sip_port(self) -> int:
+        return self.settings.sip_port
+
+    def new_tenant(self, plan: str = "kobi", **fields) -> tuple[dict, Api]:
+        """A fresh tenant and an API client holding its own tenant token."""
+        self._counter[0] += 1
+        tenant = self.operator.ok("POST", "/tenants", {"name": f"Tenant {self._counter[0]}", "plan": plan, **fields})
+        token = self.operator.ok("POST", f"/tenants/{tenant['id']}/tokens")["token"]
+        return tenant, self.operator.as_token(token)
+
+    def wait_ami(self, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.operator.get("/health").json().get("asterisk"):
+                return
+            time.sleep(0.2)
+        raise TimeoutError("AMI did not reconnect")
+
+
+def operator_token(settings: Settings) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "pbx", "token", "create", "--operator"], env=settings_env(settings),
+        capture_output=True, text=True, check=True,
+    )
+    return out.stdout.strip()
+
+
+def start_stack(tmp: Path, database_url: str = "") -> Stack:
+    settings = test_settings(tmp, database_url).with_secret()
+    upgrade(settings.effective_database_url)
+    asterisk = AsteriskProcess(settings)
+    asterisk.start()
+    control = ControlPlaneProcess(settings, tmp / "control-plane.log")
+    control.start()
+    api = Api(f"http://{settings.api_host}:{settings.api_port}/api/v1", operator_token(settings))
+    stack = Stack(settings, asterisk, control, api)
+    stack.wait_ami()
+    return stack
