@@ -7,25 +7,20 @@ import threading
 import time
 
 import pytest
+import soundfile as sf
 
 from tests.support.audio import dominant_frequency, rms_dbfs
-from tests.support.phone import CallEnded, Phones
+from tests.support.phone import CallEnded
 
 pytestmark = pytest.mark.phone
 
 CARRIER_ADDRESS = "127.0.5.7"
 
 
-@pytest.fixture(scope="module")
-def phones():
-    with Phones() as p:
-        yield p
-
-
 @pytest.fixture
 def new_phone(phones):
-    """add_phone(register=False by default) that removes the phones after the test:
-    pjsua has room for only 8 accounts."""
+    """add_phone(register=False by default) on the session's Phones, removing the
+    phones after the test: pjsua has room for only 8 accounts."""
     made = []
 
     def make(username, **kwargs):
@@ -64,6 +59,23 @@ def test_tone_reaches_the_other_phone(phones, new_phone, tmp_path):
     wav = incoming.stop_recording()
     assert dominant_frequency(wav, skip_seconds=0.3) == pytest.approx(1000, abs=20)
     assert rms_dbfs(wav, skip_seconds=0.3) > -20
+
+
+def test_audio_survives_a_reinvite(phones, new_phone, tmp_path):
+    a, b = new_phone("a"), new_phone("b")
+    call, incoming = connect(a, b, direct_uri(phones, "b"))
+    call.play_tone(1000)
+    incoming.start_recording(str(tmp_path / "b.wav"))
+    time.sleep(1)
+    call.reinvite()  # both ends get new conference slots; player and recorder must follow
+    time.sleep(1.5)
+    wav = incoming.stop_recording()
+    call.hangup()
+    incoming.wait_disconnected()
+
+    assert sf.info(wav).duration > 2.2
+    assert dominant_frequency(wav, skip_seconds=1.8) == pytest.approx(1000, abs=20)
+    assert rms_dbfs(wav, skip_seconds=1.8) > -20
 
 
 def test_dtmf_arrives_as_rfc2833(phones, new_phone):

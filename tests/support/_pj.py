@@ -108,6 +108,26 @@ def guarded(fn, *args) -> None:
         log.exception("phone callback %s failed: %s", getattr(fn, "__name__", fn), detail)
 
 
+def wav_complete(path: str) -> bool:
+    """True once a recorder's file has its final RIFF header (any non-WAV: True)."""
+    if not path.lower().endswith(".wav"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+        return len(head) == 8 and int.from_bytes(head[4:], "little") == os.path.getsize(path) - 8
+    except OSError:
+        return False
+
+
+def call_info_update(ci: pj.CallInfo) -> dict:
+    """The CallState fields a CallInfo refreshes."""
+    return {"state": STATE_NAMES.get(ci.state, ci.stateText),
+            "last_status_code": int(ci.lastStatusCode), "last_reason": ci.lastReason,
+            "remote_uri": ci.remoteUri, "remote_contact": ci.remoteContact,
+            "local_uri": ci.localUri, "local_contact": ci.localContact, "sip_call_id": ci.callIdString}
+
+
 def create_endpoint() -> pj.Endpoint:
     ep = pj.Endpoint()
     ep.libCreate()
@@ -131,6 +151,7 @@ def _configure(ep: pj.Endpoint) -> None:
     cfg.medConfig.clockRate = cfg.medConfig.sndClockRate = CLOCK_RATE
     cfg.medConfig.noVad = True          # VAD would turn a quiet tone into silence frames
     cfg.medConfig.ecTailLen = 0
+    cfg.medConfig.sndAutoCloseTime = -1  # the media clock also finishes destroyed recorders
     ep.libInit(cfg)
     ep.audDevManager().setNullDev()
     for codec in ep.codecEnum2():
@@ -204,6 +225,7 @@ class PjCall(pj.Call):
         self.engine, self.st = engine, st
         self.player: pj.AudioMediaPlayer | None = None
         self.recorder: pj.AudioMediaRecorder | None = None
+        self.ended = False  # DISCONNECTED seen, even if not yet published to CallState
 
     def onCallState(self, prm):
         guarded(self.engine.on_call_state, self)
@@ -217,7 +239,7 @@ class PjCall(pj.Call):
         guarded(self.engine.on_dtmf, self, prm.digit)
 
     def live(self) -> bool:
-        return self.st.state != "DISCONNECTED" and self.isActive()
+        return not self.ended and self.isActive()
 
     def audio_streams(self):
         """(media index, AudioMedia) for every audio stream the far end is sending us."""
@@ -255,10 +277,13 @@ class PjCall(pj.Call):
         self.recorder = recorder
         self.attach_media()
 
-    def drop_media(self) -> None:
-        # Destroying the recorder is what writes the WAV header.
+    def drop_media(self) -> str | None:
+        """Returns the path of a recording this stopped. Its WAV header is written by
+        the media clock thread a frame or two later (see wav_complete)."""
+        stopped = self.st.recording_path if self.recorder is not None else None
         self.player = None
         self.recorder = None
+        return stopped
 
 
 DEFAULT_ADDRESS = "127.0.0.1"
@@ -287,6 +312,7 @@ class Engine:
         self._calls: dict[int, PjCall] = {}
         self._timers: list[tuple[float, int]] = []
         self._reap: list[int] = []
+        self._finishing: list[tuple[float, str, CallState, dict]] = []  # DISCONNECTEDs awaiting a WAV
         started: Future = Future()
         self._thread = threading.Thread(target=self._run, args=(started,), name="pjsua-phones", daemon=True)
         self._thread.start()
@@ -336,6 +362,7 @@ class Engine:
                 self._run_tasks()
                 self._run_timers()
                 self._ep.libHandleEvents(10)
+                self._publish_finished()
                 self._reap_calls()
         finally:
             self._shutdown()
@@ -369,6 +396,7 @@ class Engine:
         deadline = time.monotonic() + seconds
         while not predicate() and time.monotonic() < deadline:
             self._ep.libHandleEvents(10)
+            self._publish_finished()
 
     def _shutdown(self) -> None:
         with self.cond:
@@ -384,6 +412,7 @@ class Engine:
         gc.collect()  # a Call or Account outliving libDestroy aborts the process at exit
         self._ep.libDestroy()
         self._ep = None
+        self._publish_finished(force=True)
 
     # ---- operations (owner thread) -----------------------------------------
     def transport(self, address: str) -> tuple[int, int]:
@@ -460,10 +489,15 @@ class Engine:
     def stop_recording(self, key: int) -> None:
         call = self._calls.get(key)
         if call is not None:
-            call.recorder = None  # destroying it writes the WAV header
+            call.recorder = None  # the media clock writes the WAV header shortly after
 
     def send_dtmf(self, key: int, digits: str) -> None:
         self._live_call(key).dialDtmf(digits)
+
+    def reinvite(self, key: int) -> None:
+        prm = call_param()
+        prm.opt.flag = pj.PJSUA_CALL_REINIT_MEDIA  # new RTP transport: new conference slots
+        self._live_call(key).reinvite(prm)
 
     # ---- helpers (owner thread) ---------------------------------------------
     def _account(self, ps: PhoneState) -> PjAccount:
@@ -487,15 +521,15 @@ class Engine:
         """Hang up, give the far ends a moment to confirm, then delete the pjsua2 objects."""
         for key in keys:
             self.hangup(key)
-        self._pump_until(lambda: all(self._calls[k].st.state == "DISCONNECTED" for k in keys), 2.0)
-        with self.cond:
-            for key in keys:
-                self._calls[key].drop_media()
-                st = self._calls[key].st
-                if st.state != "DISCONNECTED":  # release anyone still waiting on it
-                    st.state, st.last_reason = "DISCONNECTED", st.last_reason or "dropped by the harness"
-                    st.seen.add("DISCONNECTED")
-            self.cond.notify_all()
+        self._pump_until(lambda: all(self._calls[k].ended for k in keys), 2.0)
+        for key in keys:
+            call = self._calls[key]
+            if not call.ended:  # release anyone still waiting on it
+                call.drop_media()
+                call.ended = True
+                self._publish(call.st, {"state": "DISCONNECTED",
+                                        "last_reason": call.st.last_reason or "dropped by the harness"})
+        self._pump_until(lambda: not self._finishing, 1.0)
         self._reap.extend(keys)
         self._reap_calls()
 
@@ -530,19 +564,30 @@ class Engine:
             self.cond.notify_all()
 
     def on_call_state(self, call: PjCall) -> None:
-        ci = call.getInfo()
-        state = STATE_NAMES.get(ci.state, ci.stateText)
-        if state == "DISCONNECTED":
-            call.drop_media()  # so the WAV is complete before any waiter wakes up
+        update = call_info_update(call.getInfo())
+        if update["state"] == "DISCONNECTED":
+            call.ended = True
             self._reap.append(call.st.key)
+            wav = call.drop_media()
+            if wav:  # waiters of DISCONNECTED may read the file at once: publish when it is whole
+                self._finishing.append((time.monotonic() + 1.0, wav, call.st, update))
+                return
+        self._publish(call.st, update)
+
+    def _publish(self, st: CallState, update: dict) -> None:
         with self.cond:
-            st = call.st
-            st.state = state
-            st.seen.add(state)
-            st.last_status_code, st.last_reason = int(ci.lastStatusCode), ci.lastReason
-            st.remote_uri, st.remote_contact = ci.remoteUri, ci.remoteContact
-            st.local_uri, st.local_contact, st.sip_call_id = ci.localUri, ci.localContact, ci.callIdString
+            for name, value in update.items():
+                setattr(st, name, value)
+            st.seen.add(st.state)
             self.cond.notify_all()
+
+    def _publish_finished(self, force: bool = False) -> None:
+        now = time.monotonic()
+        for item in list(self._finishing):
+            deadline, wav, st, update = item
+            if force or now > deadline or wav_complete(wav):
+                self._finishing.remove(item)
+                self._publish(st, update)
 
     def on_media_state(self, call: PjCall) -> None:
         codec = call.codec_name()

@@ -222,8 +222,13 @@ class CallHandle:
         self._engine.submit(self._engine.record, self._st.key, os.fspath(wav_path))
 
     def stop_recording(self) -> str:
+        """Stops recording; returns the path once the WAV file is complete."""
         self._engine.submit(self._engine.stop_recording, self._st.key)
-        return self._st.recording_path
+        path = self._st.recording_path
+        deadline = time.monotonic() + 2.0
+        while path and not _pj.wav_complete(path) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return path
 
     def send_dtmf(self, digits: str) -> None:
         """RFC 2833 telephone-events."""
@@ -231,3 +236,7 @@ class CallHandle:
 
     def received_dtmf(self) -> str:
         return self._st.dtmf
+
+    def reinvite(self) -> None:
+        """Re-INVITE with fresh media, as a PBX does when it bridges or moves a call."""
+        self._engine.submit(self._engine.reinvite, self._st.key)

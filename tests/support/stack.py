@@ -18,10 +18,10 @@ from pbx.db.migrate import upgrade
 TEST_PORTS = dict(api_port=28080, sip_port=25060, ami_port=25038, agi_port=24573, rtp_start=30000, rtp_end=30999)
 
 
-def test_settings(tmp: Path, database_url: str = "") -> Settings:
+def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None) -> Settings:
     return settings_from_env(
         env={}, data_dir=tmp / "var", audio_dir=tmp / "ivr_audio", database_url=database_url,
-        ami_secret="test-secret", **TEST_PORTS,
+        ami_secret="test-secret", **(ports or TEST_PORTS),
     )
 
 
@@ -135,8 +135,8 @@ def operator_token(settings: Settings) -> str:
     return out.stdout.strip()
 
 
-def start_stack(tmp: Path, database_url: str = "") -> Stack:
-    settings = test_settings(tmp, database_url).with_secret()
+def start_stack(tmp: Path, database_url: str = "", ports: dict | None = None) -> Stack:
+    settings = stack_settings(tmp, database_url, ports).with_secret()
     upgrade(settings.effective_database_url)
     asterisk = AsteriskProcess(settings)
     asterisk.start()

@@ -1,0 +1,50 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from pbx.asterisk import configgen
+from pbx.config import settings_from_env
+
+
+def render(tmp_path: Path, url: str = "") -> dict[str, str]:
+    settings = settings_from_env(env={}, data_dir=tmp_path, database_url=url, ami_secret="s3cret")
+    configgen.render(settings, tmp_path / "etc")
+    return {p.name: p.read_text() for p in (tmp_path / "etc").iterdir()}
+
+
+def test_sqlite_realtime(tmp_path):
+    files = render(tmp_path)
+    assert "res_pgsql.conf" not in files
+    assert "dbfile = /srv/pbx/data/pbx.sqlite3" in files["res_config_sqlite3.conf"]
+    assert "batch = 0" in files["res_config_sqlite3.conf"]
+    assert "ps_endpoints => sqlite3,pbx" in files["extconfig.conf"]
+    assert "load => res_config_sqlite3.so" in files["modules.conf"]
+
+
+def test_postgres_realtime(tmp_path):
+    files = render(tmp_path, "postgresql+asyncpg://pbx:pw@db.local:6543/pbxdb")
+    assert "res_config_sqlite3.conf" not in files
+    pg = files["res_pgsql.conf"]
+    for line in ("dbhost = db.local", "dbport = 6543", "dbname = pbxdb", "dbuser = pbx", "dbpass = pw"):
+        assert line in pg
+    assert "ps_aors => pgsql,pbx" in files["extconfig.conf"]
+
+
+def test_other_databases_are_refused(tmp_path):
+    with pytest.raises(ValueError):
+        render(tmp_path, "mysql+aiomysql://x@y/z")
+
+
+def test_everything_is_substituted_and_on_loopback(tmp_path):
+    files = render(tmp_path)
+    for name, text in files.items():
+        if name != "extensions.conf":
+            assert not re.search(r"\$\w", text), name
+    assert "bindaddr = 127.0.0.1" in files["manager.conf"]
+    assert "bind = 127.0.0.1:5060" in files["pjsip.conf"]
+    assert "secret = s3cret" in files["manager.conf"]
+    # Least rights: no originate, config or command access for the control plane's AMI user.
+    write = re.search(r"^write = (.*)$", files["manager.conf"], re.M).group(1)
+    assert not {"originate", "config", "command", "all"} & set(write.split(","))
+    assert "PBX_AGI=agi://127.0.0.1:4573" in files["extensions.conf"]
