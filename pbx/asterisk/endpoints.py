@@ -13,7 +13,9 @@ from pbx.db.realtime import PsAor, PsAuth, PsEndpoint
 INTERNAL_CONTEXT = "pbx-internal"
 TRANSPORT = "transport-udp"
 CODECS = "g722,ulaw,alaw"
-_CALLERID_UNSAFE = re.compile(r'["\\<>\x00-\x1f\x7f]')
+# Quotes and angle brackets would end the display name early in Asterisk's parser;
+# realtime drivers split values at ';' and decode '^XX' escapes.
+_CALLERID_UNSAFE = re.compile(r'["\\<>;^\x00-\x1f\x7f]')
 
 
 def md5_credential(username: str, realm: str, password: str) -> str:
@@ -22,7 +24,6 @@ def md5_credential(username: str, realm: str, password: str) -> str:
 
 
 def callerid(name: str, number: str) -> str:
-    # Quotes and angle brackets would end the display name early in Asterisk's parser.
     safe = _CALLERID_UNSAFE.sub("", name).strip()[:80]
     return f'"{safe}" <{number}>'
 

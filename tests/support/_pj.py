@@ -45,7 +45,7 @@ _RECEIVING = (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD)
 
 @dataclass
 class PhoneState:
-    """Per-account facts shared with test threads (guarded by the Phones condition)."""
+    """Per-account facts shared with test threads (guarded by Engine.cond)."""
     key: int
     username: str
     domain: str
@@ -59,12 +59,11 @@ class PhoneState:
     reg_reason: str = ""
     incoming: collections.deque = field(default_factory=collections.deque)
     incoming_total: int = 0
-    removed: bool = False
 
 
 @dataclass
 class CallState:
-    """Per-call facts shared with test threads (guarded by the Phones condition)."""
+    """Per-call facts shared with test threads (guarded by Engine.cond)."""
     key: int
     phone: PhoneState
     direction: str
@@ -448,11 +447,11 @@ class Engine:
         self._drop_calls([k for k, c in self._calls.items() if c.st.phone is ps])
         acc = self._accounts.pop(ps.key, None)
         if acc is not None:
-            acc.shutdown()  # unregisters if registered
+            acc.shutdown()  # unregisters if registered; we will not hear the answer
             del acc
             gc.collect()
         with self.cond:
-            ps.removed = True
+            ps.reg_expires = 0
 
     def make_call(self, st: CallState, uri: str, headers: dict[str, str] | None) -> None:
         call = PjCall(self._account(st.phone), self, st)
@@ -555,13 +554,13 @@ class Engine:
         call = PjCall(acc, self, st, call_id)
         self._calls[st.key] = call
         self.on_call_state(call)
-        call.answer(call_param(180))
-        if acc.ps.auto_answer:
-            self._timers.append((time.monotonic() + acc.ps.answer_delay, st.key))
         with self.cond:
             acc.ps.incoming.append(st)
             acc.ps.incoming_total += 1
             self.cond.notify_all()
+        if acc.ps.auto_answer:
+            self._timers.append((time.monotonic() + acc.ps.answer_delay, st.key))
+        call.answer(call_param(180))
 
     def on_call_state(self, call: PjCall) -> None:
         update = call_info_update(call.getInfo())

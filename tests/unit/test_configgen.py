@@ -48,3 +48,11 @@ def test_everything_is_substituted_and_on_loopback(tmp_path):
     write = re.search(r"^write = (.*)$", files["manager.conf"], re.M).group(1)
     assert not {"originate", "config", "command", "all"} & set(write.split(","))
     assert "PBX_AGI=agi://127.0.0.1:4573" in files["extensions.conf"]
+
+
+def test_readme_documents_every_setting():
+    from pbx.config import SOURCE_DIR, env_table
+
+    readme = (SOURCE_DIR / "README.md").read_text()
+    for variable, _field in env_table():
+        assert f"`{variable}`" in readme, variable
