@@ -130,3 +130,25 @@ def test_plan_limit_and_extra_extensions(stack):
     make_extension(api, tenant["id"], "699")
     again = api.post(f"/tenants/{tenant['id']}/extensions", json={"number": "698", "name": "Seven"})
     assert again.json()["error"]["code"] == "plan_limit"
+
+
+def test_control_plane_down_the_caller_hears_the_failure_announcement(stack, phones, tmp_path):
+    tenant, api = stack.new_tenant("girisimci")
+    a = make_extension(api, tenant["id"], "701")
+    make_extension(api, tenant["id"], "702")
+    phone = register(phones, stack, a)
+    stack.control.stop()
+    try:
+        call = phone.call("702")
+        call.wait_confirmed(timeout=10)  # answered by the failure path, not left ringing
+        recording = str(tmp_path / "failure.wav")
+        call.start_recording(recording)
+        call.wait_disconnected(timeout=20)
+        call.stop_recording()
+        from tests.support.audio import rms_dbfs
+
+        assert rms_dbfs(recording) > -40, "dead air"
+    finally:
+        stack.control.start()
+        stack.wait_ami()
+        phone.remove()
