@@ -79,11 +79,12 @@ def cmd_asterisk_root(_args) -> int:
 
 def cmd_up(args) -> int:
     from pbx.app import serve
-    from pbx.asterisk.runner import AsteriskProcess
+    from pbx.asterisk.runner import AsteriskProcess, write_config
     from pbx.db.migrate import upgrade
 
     settings = settings_from_env().with_secret()
     upgrade(settings.effective_database_url)
+    write_config(settings)  # the control plane owns Asterisk's configuration, wherever Asterisk runs
     asterisk = AsteriskProcess(settings) if settings.manage_asterisk and not args.no_asterisk else None
     try:
         if asterisk:

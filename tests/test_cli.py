@@ -1,7 +1,6 @@
 """The `pbx` command as an operator uses it: up (Asterisk + control plane), token create."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -64,3 +63,26 @@ def test_up_runs_both_and_ctrl_c_stops_both(tmp_path):
         if up.poll() is None:
             up.kill()
     assert processes_mentioning(str(settings.data_dir / "asterisk")) == []
+
+
+def test_up_without_asterisk_still_writes_its_configuration(tmp_path):
+    """In containers Asterisk runs elsewhere and reads what the control plane wrote."""
+    settings = stack_settings(tmp_path, ports=CLI_PORTS)
+    up = subprocess.Popen([sys.executable, "-m", "pbx", "up", "--no-asterisk"], env=settings_env(settings),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        health = f"http://127.0.0.1:{CLI_PORTS['api_port']}/api/v1/health"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                assert requests.get(health, timeout=1).json()["asterisk"] is False
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        etc = settings.data_dir / "asterisk" / "etc"
+        assert {"asterisk.conf", "pjsip.conf", "extensions.conf", "manager.conf"} <= {p.name for p in etc.iterdir()}
+        up.terminate()
+        assert up.wait(15) == 0
+    finally:
+        if up.poll() is None:
+            up.kill()

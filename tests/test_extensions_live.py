@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.support.audio import dominant_frequency
+from tests.support.audio import dominant_frequency, rms_dbfs
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone, pytest.mark.realtime]
 
@@ -18,6 +18,14 @@ def register(phones, stack, ext: dict, **kwargs):
     phone = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port, **kwargs)
     assert phone.wait_registered(timeout=5) == 200
     return phone
+
+
+def loudness_until_hangup(call, path) -> float:
+    """Records what the caller hears until Asterisk ends the call; its RMS in dBFS."""
+    call.start_recording(str(path))
+    call.wait_disconnected(timeout=20)
+    call.stop_recording()
+    return rms_dbfs(str(path))
 
 
 def test_two_extensions_call_and_hear_each_other(stack, phones, tmp_path):
@@ -73,7 +81,7 @@ def test_delete_refuses_registration_and_drops_the_existing_one(stack, phones):
     assert api.ok("GET", status_path)["registered"]
 
     api.ok("DELETE", f"/tenants/{tenant['id']}/extensions/{ext['id']}", status=204)
-    assert stack.asterisk.cli(f"pjsip show contacts").count(ext["sip"]["username"]) == 0
+    assert stack.asterisk.cli("pjsip show contacts").count(ext["sip"]["username"]) == 0
     phone.reregister()
     assert phone.wait_registered(timeout=5) in (401, 403, 404)
     phone.remove()
@@ -109,13 +117,7 @@ def test_unknown_number_hears_an_announcement_then_the_call_ends(stack, phones, 
     try:
         call = phone.call("599")
         call.wait_state("EARLY", timeout=10)
-        recording = str(tmp_path / "unknown.wav")
-        call.start_recording(recording)
-        call.wait_disconnected(timeout=15)
-        call.stop_recording()
-        from tests.support.audio import rms_dbfs
-
-        assert rms_dbfs(recording) > -40, "the caller heard silence"
+        assert loudness_until_hangup(call, tmp_path / "unknown.wav") > -40, "the caller heard silence"
     finally:
         phone.remove()
 
@@ -141,13 +143,7 @@ def test_control_plane_down_the_caller_hears_the_failure_announcement(stack, pho
     try:
         call = phone.call("702")
         call.wait_confirmed(timeout=10)  # answered by the failure path, not left ringing
-        recording = str(tmp_path / "failure.wav")
-        call.start_recording(recording)
-        call.wait_disconnected(timeout=20)
-        call.stop_recording()
-        from tests.support.audio import rms_dbfs
-
-        assert rms_dbfs(recording) > -40, "dead air"
+        assert loudness_until_hangup(call, tmp_path / "failure.wav") > -40, "dead air"
     finally:
         stack.control.start()
         stack.wait_ami()

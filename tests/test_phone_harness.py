@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -49,16 +50,17 @@ def connect(caller, callee_phone, uri):
 def test_tone_reaches_the_other_phone(phones, new_phone, tmp_path):
     a, b = new_phone("a"), new_phone("b")
     call, incoming = connect(a, b, direct_uri(phones, "b"))
+    recording = str(tmp_path / "b.wav")
     call.play_tone(1000)
-    incoming.start_recording(str(tmp_path / "b.wav"))
+    incoming.start_recording(recording)
     time.sleep(2)
     call.hangup()
-    incoming.wait_disconnected()
+    incoming.wait_disconnected()  # DISCONNECTED is only visible once the WAV is complete
     call.wait_disconnected()
 
-    wav = incoming.stop_recording()
-    assert dominant_frequency(wav, skip_seconds=0.3) == pytest.approx(1000, abs=20)
-    assert rms_dbfs(wav, skip_seconds=0.3) > -20
+    assert sf.info(recording).duration > 1.8
+    assert dominant_frequency(recording, skip_seconds=0.3) == pytest.approx(1000, abs=20)
+    assert rms_dbfs(recording, skip_seconds=0.3) > -20
 
 
 def test_audio_survives_a_reinvite(phones, new_phone, tmp_path):
@@ -107,11 +109,12 @@ def test_phone_on_a_second_local_address(phones, new_phone, tmp_path):
 
 def test_auto_answer_rejection_and_ring_count(phones, new_phone):
     a = new_phone("a")
-    b = new_phone("b", auto_answer=True, answer_delay=0.3)
+    b = new_phone("b", auto_answer=True, answer_delay=0.5)
     c = new_phone("c")
 
     answered = a.call(direct_uri(phones, "b"))
-    answered.wait_state("EARLY")  # the automatic 180 before the delayed 200
+    answered.wait_state("EARLY")
+    assert answered.state == "EARLY"  # the automatic 180, well before the delayed 200
     answered.wait_confirmed()
     assert b.incoming_count() == 1
 
@@ -124,6 +127,17 @@ def test_auto_answer_rejection_and_ring_count(phones, new_phone):
     answered.hangup()
     answered.wait_disconnected()
     assert a.incoming_count() == 0
+
+
+async def test_usable_from_asyncio(phones, new_phone):
+    a, b = new_phone("a"), new_phone("b", auto_answer=True)
+    call = a.call(direct_uri(phones, "b"))  # quick calls may run on the loop directly
+    await asyncio.to_thread(call.wait_confirmed)  # waits belong in a thread
+    incoming = await asyncio.to_thread(b.wait_incoming)
+    await asyncio.to_thread(incoming.hangup)
+    await asyncio.gather(asyncio.to_thread(call.wait_disconnected),
+                         asyncio.to_thread(incoming.wait_disconnected))
+    assert call.last_status_code == 200
 
 
 class FakeRegistrar:

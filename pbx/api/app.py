@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx.api.errors import json_response
-
 from pbx.api import context, extensions, openapi, tenants
 from pbx.api.auth import auth_middleware
-from pbx.api.errors import error_middleware
+from pbx.api.errors import error_middleware, json_response
 from pbx.api.routes import Route, add_routes
 
 MAX_REQUEST_BYTES = 32 * 1024 * 1024  # prompt uploads are the largest bodies

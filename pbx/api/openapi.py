@@ -4,10 +4,9 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-
-from pbx.api.errors import json_response
 from pydantic import BaseModel
 
+from pbx.api.errors import json_response
 from pbx.api.routes import Route
 
 _PARAM = re.compile(r"{(\w+)}")

@@ -24,6 +24,14 @@ from pbx.config import Settings
 log = logging.getLogger(__name__)
 
 
+def write_config(settings: Settings) -> None:
+    """The instance's folders and configuration, wherever Asterisk runs (here or in a container)."""
+    for name in configgen.STATE_DIRS:
+        (settings.asterisk_instance_dir / name).mkdir(parents=True, exist_ok=True)
+    settings.audio_dir.mkdir(parents=True, exist_ok=True)
+    configgen.render(settings, settings.asterisk_instance_dir / "etc")
+
+
 class AsteriskProcess:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -36,10 +44,7 @@ class AsteriskProcess:
 
     def prepare(self) -> None:
         ensure_root(self.settings.asterisk_root)
-        for name in configgen.STATE_DIRS:
-            (self.instance / name).mkdir(parents=True, exist_ok=True)
-        self.settings.audio_dir.mkdir(parents=True, exist_ok=True)
-        configgen.render(self.settings, self.instance / "etc")
+        write_config(self.settings)
 
     def command(self) -> list[str]:
         if shutil.which("bwrap") is None:
@@ -116,5 +121,6 @@ class AsteriskProcess:
 
     def cli(self, command: str, timeout: float = 10.0) -> str:
         """Runs an Asterisk CLI command through the instance's control socket (diagnostics)."""
-        args = self.command()[:-5] + ["/usr/sbin/asterisk", "-C", f"{configgen.INSTANCE}/etc/asterisk.conf", "-rx", command]
+        args = self.command()[:-5] + ["/usr/sbin/asterisk", "-C", f"{configgen.INSTANCE}/etc/asterisk.conf",
+                                      "-rx", command]
         return subprocess.run(args, capture_output=True, text=True, timeout=timeout).stdout

@@ -43,13 +43,18 @@ class ExtensionService:
         return list(await session.scalars(query))
 
     async def get(self, session: AsyncSession, principal: Principal, tenant_id: int, ext_id: int) -> Extension:
-        await visible_tenant(session, principal, tenant_id)
+        return (await self._scoped(session, principal, tenant_id, ext_id))[1]
+
+    @staticmethod
+    async def _scoped(session: AsyncSession, principal: Principal, tenant_id: int, ext_id: int):
+        """The tenant and its extension; NotFound unless both are the principal's."""
+        tenant = await visible_tenant(session, principal, tenant_id)
         extension = await session.scalar(
             select(Extension).where(Extension.tenant_id == tenant_id, Extension.id == ext_id)
         )
         if extension is None:
             raise NotFound("no such extension")
-        return extension
+        return tenant, extension
 
     async def create(self, unit: Unit, principal: Principal, tenant_id: int, fields: dict) -> tuple[Extension, str]:
         """Returns the extension and its SIP password, which is shown only now."""
@@ -70,8 +75,7 @@ class ExtensionService:
 
     async def update(self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int, fields: dict) -> Extension:
         session = unit.session
-        extension = await self.get(session, principal, tenant_id, ext_id)
-        tenant = await visible_tenant(session, principal, tenant_id)
+        tenant, extension = await self._scoped(session, principal, tenant_id, ext_id)
         if fields.get("record_calls"):
             check_recording(PLANS[tenant.plan])
         if fields.get("number", extension.number) != extension.number:
@@ -83,7 +87,9 @@ class ExtensionService:
         await self._flush(session)
         return extension
 
-    async def reset_password(self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int) -> tuple[Extension, str]:
+    async def reset_password(
+        self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int
+    ) -> tuple[Extension, str]:
         extension = await self.get(unit.session, principal, tenant_id, ext_id)
         password = new_password()
         contacts = await self.ami.contact_ids(extension.sip_username)

@@ -218,11 +218,12 @@ class CallHandle:
         self._engine.submit(self._engine.play, self._st.key, os.fspath(wav_path), loop)
 
     def start_recording(self, wav_path: str) -> None:
-        """Record what the far end sends; the WAV is complete after stop_recording() or hangup."""
+        """Record what the far end sends (early media included). The WAV is complete
+        when stop_recording() returns, or once this leg is seen DISCONNECTED."""
         self._engine.submit(self._engine.record, self._st.key, os.fspath(wav_path))
 
-    def stop_recording(self) -> str:
-        """Stops recording; returns the path once the WAV file is complete."""
+    def stop_recording(self) -> str | None:
+        """Stops recording; returns the path (None if never recording) once the WAV is complete."""
         self._engine.submit(self._engine.stop_recording, self._st.key)
         path = self._st.recording_path
         deadline = time.monotonic() + 2.0
