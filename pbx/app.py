@@ -11,10 +11,14 @@ from pbx.agi.handlers import RouteHandler
 from pbx.agi.server import FastAgiServer
 from pbx.api.app import build_web_app
 from pbx.asterisk.ami import Ami
+from pbx.audio.convert import Limits
+from pbx.audio.store import PromptStore
 from pbx.config import Settings
 from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
+from pbx.services import destinations
 from pbx.services.extensions import ExtensionService
+from pbx.services.prompts import PromptService
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +31,11 @@ class ControlPlane:
         self.ami = Ami(settings)
         self.extensions = ExtensionService(self.ami, settings.sip_realm)
         self.agi = FastAgiServer({"route": RouteHandler(self.database)}, call_timeout=settings.agi_timeout_s)
-        self.web = build_web_app(settings, self.database, self.ami, self.extensions)
+        self.prompts = PromptService(
+            PromptStore(settings.audio_dir), Limits(settings.prompt_max_bytes, settings.prompt_max_seconds),
+            users=[destinations.numbers_using_prompt],
+        )
+        self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:

@@ -33,6 +33,8 @@ class Settings:
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
     agi_timeout_s: float = 2.0
+    prompt_max_bytes: int = 20 * 1024 * 1024
+    prompt_max_seconds: float = 600.0
     rtp_start: int = 10000
     rtp_end: int = 20000
     manage_asterisk: bool = True
@@ -81,6 +83,8 @@ _ENV = {
     "agi_host": ("PBX_AGI_HOST", str),
     "agi_port": ("PBX_AGI_PORT", int),
     "agi_timeout_s": ("PBX_AGI_TIMEOUT", float),
+    "prompt_max_bytes": ("PBX_PROMPT_MAX_BYTES", int),
+    "prompt_max_seconds": ("PBX_PROMPT_MAX_SECONDS", float),
     "rtp_start": ("PBX_RTP_START", int),
     "rtp_end": ("PBX_RTP_END", int),
     "manage_asterisk": ("PBX_MANAGE_ASTERISK", lambda v: v.lower() in ("1", "true", "yes")),

@@ -1,6 +1,7 @@
 """Channel variables shared between the FastAGI handlers and dialplans/pbx.conf."""
 
-ACTION = "PBX_ACTION"  # an extension of [pbx-apply]: dial, unknown, failure
+ACTION = "PBX_ACTION"  # an extension of [pbx-apply]: dial, announce, hangup, unknown, failure
 DIAL = "PBX_DIAL"  # Dial() target, e.g. PJSIP/101-k3f9x2ab
 RING_SECONDS = "PBX_RING_SECONDS"
 TENANT = "PBX_TENANT"
+PLAYBACK = "PBX_PLAYBACK"  # a prompt as Asterisk sees it, without extension

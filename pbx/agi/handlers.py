@@ -6,11 +6,17 @@ from dataclasses import dataclass
 
 from panoramisk.fast_agi import Request
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.agi import channelvars
 from pbx.agi.server import set_variable
-from pbx.db.models import Extension
+from pbx.asterisk import configgen
+from pbx.db.models import Extension, Number, Prompt
 from pbx.db.unit import Database
+from pbx.domain import destinations
+from pbx.domain.errors import Invalid
+from pbx.domain.numbers import to_e164
+from pbx.routing.destinations import Resolved, route_destination
 from pbx.routing.internal import Decision, Party, route_internal
 
 _DIALLED = re.compile(r"^[0-9*#+]{1,32}$")
@@ -36,12 +42,43 @@ class RouteHandler:
             return route_internal(None, None)
         async with self.database.read() as session:
             caller = await session.scalar(select(Extension).where(Extension.sip_username == caller_id))
-            callee = None
-            if caller is not None and _DIALLED.match(dialled):
-                callee = await session.scalar(
-                    select(Extension).where(Extension.tenant_id == caller.tenant_id, Extension.number == dialled)
-                )
+            if caller is None or not _DIALLED.match(dialled):
+                return route_internal(_party(caller), None)
+            callee = await session.scalar(
+                select(Extension).where(Extension.tenant_id == caller.tenant_id, Extension.number == dialled)
+            )
+            if callee is None and (number := await _own_number(session, caller.tenant_id, dialled)):
+                return await decide_destination(session, number)
         return route_internal(_party(caller), _party(callee))
+
+
+async def _own_number(session: AsyncSession, tenant_id: int, dialled: str) -> Number | None:
+    """Dialling the tenant's own public number from inside reaches its destination directly."""
+    try:
+        e164 = to_e164(dialled)
+    except Invalid:
+        return None
+    return await session.scalar(select(Number).where(Number.tenant_id == tenant_id, Number.number == e164))
+
+
+async def decide_destination(session: AsyncSession, number: Number) -> Decision:
+    dest = destinations.parse(number.destination)
+    return route_destination(dest, await resolve(session, number.tenant_id, dest), number.tenant_id)
+
+
+async def resolve(session: AsyncSession, tenant_id: int, dest) -> Resolved:
+    """Loads only what the destination names, scoped to the tenant."""
+    refs = destinations.references(dest)
+    extensions, prompts = {}, {}
+    if refs.extensions:
+        rows = await session.execute(select(Extension.number, Extension.sip_username).where(
+            Extension.tenant_id == tenant_id, Extension.number.in_(refs.extensions)))
+        extensions = dict(rows.all())
+    if refs.prompts:
+        rows = await session.execute(select(Prompt.id, Prompt.file_id).where(
+            Prompt.tenant_id == tenant_id, Prompt.id.in_(refs.prompts)))
+        prompts = {pid: f"{configgen.AUDIO}/{tenant_id}/{file_id}" for pid, file_id in rows.all()}
+    return Resolved(extensions, prompts)
 
 
 async def apply(request: Request, decision: Decision) -> None:
@@ -50,5 +87,7 @@ async def apply(request: Request, decision: Decision) -> None:
     if decision.action == "dial":
         await set_variable(request, channelvars.DIAL, decision.dial)
         await set_variable(request, channelvars.RING_SECONDS, str(decision.ring_seconds))
+    if decision.playback:
+        await set_variable(request, channelvars.PLAYBACK, decision.playback)
     # Set last: the dialplan treats a missing action as a failure.
     await set_variable(request, channelvars.ACTION, decision.action)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx.api import context, extensions, openapi, tenants
+from pbx.api import context, extensions, numbers, openapi, prompts, tenants
 from pbx.api.auth import auth_middleware
 from pbx.api.errors import error_middleware, json_response
 from pbx.api.routes import Route, add_routes
 
-MAX_REQUEST_BYTES = 32 * 1024 * 1024  # prompt uploads are the largest bodies
+MAX_REQUEST_BYTES = 1024 * 1024  # bodies read whole; prompt uploads stream past this (api/uploads.py)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -16,15 +16,16 @@ async def health(request: web.Request) -> web.Response:
 
 
 def all_routes() -> list[Route]:
-    return tenants.ROUTES + extensions.ROUTES
+    return tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES
 
 
-def build_web_app(settings, database, ami, extension_service) -> web.Application:
+def build_web_app(settings, database, ami, extension_service, prompt_service) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[context.SETTINGS] = settings
     app[context.DATABASE] = database
     app[context.AMI] = ami
     app[context.EXTENSIONS] = extension_service
+    app[context.PROMPTS] = prompt_service
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

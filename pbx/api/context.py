@@ -7,12 +7,14 @@ from pbx.asterisk.ami import Ami
 from pbx.config import Settings
 from pbx.db.unit import Database
 from pbx.services.extensions import ExtensionService
+from pbx.services.prompts import PromptService
 from pbx.services.tokens import Principal
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 AMI = web.AppKey("ami", Ami)
 EXTENSIONS = web.AppKey("extensions", ExtensionService)
+PROMPTS = web.AppKey("prompts", PromptService)
 PRINCIPAL = "pbx.principal"  # per request
 
 

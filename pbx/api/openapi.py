@@ -18,6 +18,13 @@ _ERROR = {
 }
 
 
+_UPLOAD = {
+    "type": "object",
+    "required": ["file", "name"],
+    "properties": {"file": {"type": "string", "format": "binary"}, "name": {"type": "string", "maxLength": 100}},
+}
+
+
 def document(routes: list[Route]) -> dict:
     paths: dict[str, dict] = {}
     schemas: dict[str, dict] = {"Error": _ERROR}
@@ -47,6 +54,8 @@ def _operation(route: Route, schemas: dict) -> dict:
     }
     if route.public:
         operation["security"] = []
+    if route.form:
+        operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _UPLOAD}}}
     if route.body is not None:
         operation["requestBody"] = {
             "required": True,
@@ -58,7 +67,10 @@ def _operation(route: Route, schemas: dict) -> dict:
 def _responses(route: Route) -> dict:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     responses = {str(route.status): {"description": "success"}}
-    for status, text in (("401", "unauthorized"), ("404", "not found"), ("409", "conflict"), ("422", "invalid")):
+    errors = [("401", "unauthorized"), ("404", "not found"), ("409", "conflict"), ("422", "invalid")]
+    if route.form:
+        errors += [("413", "too large"), ("415", "not MP3 or WAV audio")]
+    for status, text in errors:
         responses[status] = {"description": text, **error}
     if route.operator_only:
         responses["403"] = {"description": "needs an operator token", **error}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pbx.db.models import Extension, Tenant
+from pbx.db.models import Extension, Prompt, Tenant
 from pbx.domain.plans import PLANS, extension_limit
 
 TENANT_TZ = ZoneInfo("Europe/Istanbul")
@@ -40,5 +40,15 @@ def extension(row: Extension, sip_server: str, password: str | None = None) -> d
         "voicemail": row.voicemail,
         "record_calls": row.record_calls,
         "sip": sip,
+        "created_at": timestamp(row.created_at),
+    }
+
+
+def prompt(row: Prompt) -> dict:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "duration_ms": row.duration_ms,
+        "source_format": row.source_format,
         "created_at": timestamp(row.created_at),
     }

@@ -18,6 +18,7 @@ class Route:
     status: int = 200
     operator_only: bool = False
     public: bool = False
+    form: bool = False  # multipart upload (file + name) instead of JSON
 
 
 def add_routes(app: web.Application, routes: list[Route]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbx.db.base import Base, UTCDateTime, utcnow
@@ -44,4 +44,31 @@ class Extension(Base):
     record_calls: Mapped[bool] = mapped_column(Boolean, default=False)
     # The PJSIP endpoint/auth/aor id: unique across tenants, made by us, never user text.
     sip_username: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Prompt(Base):
+    """An IVR prompt. Its audio lives in ivr_audio/<tenant_id>/<file_id>.{wav,wav16};
+    file_id is random, so no user text ever becomes part of a path."""
+
+    __tablename__ = "prompts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    file_id: Mapped[str] = mapped_column(String(40), unique=True)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    source_format: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Number(Base):
+    """A public number (DID) held by one tenant, and where its calls go."""
+
+    __tablename__ = "numbers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)  # E.164
+    destination: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,10 +15,11 @@ class Party:
 
 @dataclass(frozen=True)
 class Decision:
-    action: str  # "dial" | "unknown" | "failure"
+    action: str  # an extension of [pbx-apply]: "dial" | "announce" | "hangup" | "unknown" | "failure"
     dial: str = ""
     ring_seconds: int = 0
     tenant_id: int | None = None
+    playback: str = ""
 
 
 UNKNOWN = Decision("unknown")

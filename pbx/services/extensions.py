@@ -15,6 +15,7 @@ from pbx.db.models import Extension
 from pbx.db.unit import Unit
 from pbx.domain.errors import Conflict, NotFound
 from pbx.domain.plans import PLANS, check_extension_quota, check_recording
+from pbx.services import destinations
 from pbx.services.tenants import extension_count, lock_tenant, visible_tenant
 from pbx.services.tokens import Principal
 
@@ -80,6 +81,7 @@ class ExtensionService:
             check_recording(PLANS[tenant.plan])
         if fields.get("number", extension.number) != extension.number:
             await self._check_number_free(session, tenant_id, fields["number"])
+            await _check_unused(session, extension)
         for name, value in fields.items():
             setattr(extension, name, value)
         if "name" in fields or "number" in fields:
@@ -99,6 +101,7 @@ class ExtensionService:
 
     async def delete(self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int) -> None:
         extension = await self.get(unit.session, principal, tenant_id, ext_id)
+        await _check_unused(unit.session, extension)
         await self.remove(unit, extension)
 
     async def remove(self, unit: Unit, extension: Extension) -> None:
@@ -129,3 +132,8 @@ class ExtensionService:
             await session.flush()
         except IntegrityError as exc:
             raise Conflict("that extension conflicts with an existing one") from exc
+
+
+async def _check_unused(session: AsyncSession, extension: Extension) -> None:
+    if used_by := await destinations.numbers_using_extension(session, extension.tenant_id, extension.number):
+        raise Conflict(f"extension {extension.number} is still the destination of {used_by}")

@@ -1,0 +1,1 @@
+"""IVR prompt audio: converting uploads (convert), storing the results (store)."""

@@ -1,0 +1,27 @@
+"""Where a destination sends a call. Pure: the handler resolves what it names first."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pbx.domain.destinations import AnnouncementDest, ExtensionDest, HangupDest
+from pbx.routing.internal import DEFAULT_RING_SECONDS, FAILURE, Decision
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What the destination's references are, in this tenant, right now."""
+
+    extensions: dict[str, str] = field(default_factory=dict)  # extension number -> SIP id
+    prompts: dict[int, str] = field(default_factory=dict)  # prompt id -> playback path
+
+
+def route_destination(dest, resolved: Resolved, tenant_id: int) -> Decision:
+    match dest:
+        case ExtensionDest(extension=number) if number in resolved.extensions:
+            return Decision("dial", dial=f"PJSIP/{resolved.extensions[number]}",
+                            ring_seconds=DEFAULT_RING_SECONDS, tenant_id=tenant_id)
+        case AnnouncementDest(prompt_id=prompt_id) if prompt_id in resolved.prompts:
+            return Decision("announce", playback=resolved.prompts[prompt_id], tenant_id=tenant_id)
+        case HangupDest():
+            return Decision("hangup", tenant_id=tenant_id)
+    return FAILURE  # names something that is gone, or a kind this build cannot route yet

@@ -1,0 +1,53 @@
+"""Numbers (DIDs): one tenant each, stored in E.164, each with a destination."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pbx.db.models import Number
+from pbx.db.unit import Unit
+from pbx.domain.errors import Conflict, NotFound
+from pbx.domain.numbers import to_e164
+from pbx.services import destinations
+from pbx.services.tenants import visible_tenant
+from pbx.services.tokens import Principal
+
+
+async def list_numbers(session: AsyncSession, principal: Principal, tenant_id: int) -> list[Number]:
+    await visible_tenant(session, principal, tenant_id)
+    return list(await session.scalars(select(Number).where(Number.tenant_id == tenant_id).order_by(Number.id)))
+
+
+async def get_number(session: AsyncSession, principal: Principal, tenant_id: int, number_id: int) -> Number:
+    await visible_tenant(session, principal, tenant_id)
+    row = await session.scalar(select(Number).where(Number.tenant_id == tenant_id, Number.id == number_id))
+    if row is None:
+        raise NotFound("no such number")
+    return row
+
+
+async def create_number(unit: Unit, principal: Principal, tenant_id: int, number: str, destination) -> Number:
+    tenant = await visible_tenant(unit.session, principal, tenant_id)
+    e164 = to_e164(number)
+    stored = await destinations.validate(unit.session, tenant, destination)
+    if await unit.session.scalar(select(Number.id).where(Number.number == e164)):
+        raise Conflict(f"{e164} is already allocated")
+    row = Number(tenant_id=tenant_id, number=e164, destination=stored)
+    unit.session.add(row)
+    try:
+        await unit.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"{e164} is already allocated") from exc
+    return row
+
+
+async def update_number(unit: Unit, principal: Principal, tenant_id: int, number_id: int, destination) -> Number:
+    row = await get_number(unit.session, principal, tenant_id, number_id)
+    tenant = await visible_tenant(unit.session, principal, tenant_id)
+    row.destination = await destinations.validate(unit.session, tenant, destination)
+    return row
+
+
+async def delete_number(unit: Unit, principal: Principal, tenant_id: int, number_id: int) -> None:
+    await unit.session.delete(await get_number(unit.session, principal, tenant_id, number_id))

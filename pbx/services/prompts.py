@@ -1,0 +1,77 @@
+"""IVR prompts: convert an upload, store the audio atomically, then the row."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pbx.audio import convert as audio
+from pbx.audio.store import NARROWBAND, WIDEBAND, PromptStore, new_file_id
+from pbx.db.models import Prompt
+from pbx.db.unit import Database, Unit
+from pbx.domain.errors import Conflict, NotFound, TooLarge, UnsupportedMedia
+from pbx.services.tenants import visible_tenant
+from pbx.services.tokens import Principal
+
+# Who still uses a prompt: (session, tenant_id, prompt_id) -> a description, or None.
+PromptUser = Callable[[AsyncSession, int, int], Awaitable[str | None]]
+
+
+@dataclass
+class PromptService:
+    store: PromptStore
+    limits: audio.Limits
+    users: list[PromptUser] = field(default_factory=list)
+
+    async def list(self, session: AsyncSession, principal: Principal, tenant_id: int) -> list[Prompt]:
+        await visible_tenant(session, principal, tenant_id)
+        return list(await session.scalars(select(Prompt).where(Prompt.tenant_id == tenant_id).order_by(Prompt.id)))
+
+    async def get(self, session: AsyncSession, principal: Principal, tenant_id: int, prompt_id: int) -> Prompt:
+        await visible_tenant(session, principal, tenant_id)
+        prompt = await session.scalar(select(Prompt).where(Prompt.tenant_id == tenant_id, Prompt.id == prompt_id))
+        if prompt is None:
+            raise NotFound("no such prompt")
+        return prompt
+
+    async def create(self, database: Database, principal: Principal, tenant_id: int, name: str,
+                     upload: Path) -> Prompt:
+        async with database.read() as session:
+            await visible_tenant(session, principal, tenant_id)  # refuse before the costly part
+        converted = await asyncio.to_thread(self._convert, upload)
+        file_id = new_file_id()
+        await asyncio.to_thread(self.store.save, tenant_id, file_id, converted.narrowband, converted.wideband)
+        try:
+            async with database.unit() as unit:
+                await visible_tenant(unit.session, principal, tenant_id)
+                prompt = Prompt(tenant_id=tenant_id, name=name, file_id=file_id, duration_ms=converted.duration_ms,
+                                source_format=converted.source_format)
+                unit.session.add(prompt)
+                await unit.session.flush()
+        except BaseException:
+            self.store.remove(tenant_id, file_id)  # no row, no files: nothing half-stored
+            raise
+        return prompt
+
+    def _convert(self, upload: Path) -> audio.Converted:
+        try:
+            return audio.convert(upload, self.limits)
+        except audio.TooLarge as exc:
+            raise TooLarge(exc.reason) from exc
+        except audio.AudioRejected as exc:
+            raise UnsupportedMedia(exc.reason) from exc
+
+    async def delete(self, unit: Unit, principal: Principal, tenant_id: int, prompt_id: int) -> None:
+        prompt = await self.get(unit.session, principal, tenant_id, prompt_id)
+        for user in self.users:
+            if used_by := await user(unit.session, tenant_id, prompt_id):
+                raise Conflict(f"the prompt is still used by {used_by}")
+        await unit.session.delete(prompt)
+        unit.after_commit(lambda: asyncio.to_thread(self.store.remove, tenant_id, prompt.file_id))
+
+    def audio_path(self, prompt: Prompt, wideband: bool = False) -> Path:
+        return self.store.path(prompt.tenant_id, prompt.file_id, WIDEBAND if wideband else NARROWBAND)

@@ -1,0 +1,36 @@
+import pytest
+
+from pbx.domain.destinations import parse, references
+from pbx.routing.destinations import Resolved, route_destination
+
+RESOLVED = Resolved(extensions={"101": "101-aaaa"}, prompts={7: "/srv/pbx/audio/1/abc"})
+
+
+def test_extension():
+    decision = route_destination(parse({"type": "extension", "extension": "101"}), RESOLVED, 1)
+    assert (decision.action, decision.dial, decision.tenant_id) == ("dial", "PJSIP/101-aaaa", 1)
+
+
+def test_announcement_and_hangup():
+    decision = route_destination(parse({"type": "announcement", "prompt_id": 7}), RESOLVED, 1)
+    assert (decision.action, decision.playback) == ("announce", "/srv/pbx/audio/1/abc")
+    assert route_destination(parse({"type": "hangup"}), RESOLVED, 1).action == "hangup"
+
+
+@pytest.mark.parametrize("dest", [{"type": "extension", "extension": "999"}, {"type": "announcement", "prompt_id": 8}])
+def test_something_gone_fails_safely(dest):
+    assert route_destination(parse(dest), RESOLVED, 1).action == "failure"
+
+
+def test_references_walk_schedules():
+    dest = parse({"type": "schedule", "schedule_id": 3, "open": {"type": "extension", "extension": "101"},
+                  "closed": {"type": "announcement", "prompt_id": 7}})
+    refs = references(dest)
+    assert (refs.schedules, refs.extensions, refs.prompts) == ({3}, {"101"}, {7})
+
+
+@pytest.mark.parametrize("bad", [{}, {"type": "nope"}, {"type": "extension"}, {"type": "extension", "extension": "0"},
+                                 {"type": "hangup", "x": 1}, {"type": "ivr", "ivr_id": "1"}, [], "hangup"])
+def test_bad_shapes(bad):
+    with pytest.raises(ValueError):
+        parse(bad)
