@@ -191,3 +191,11 @@ def test_a_caller_hears_the_uploaded_prompt(stack, phones, tmp_path):
         assert abs(dominant_frequency(heard, skip_seconds=0.5) - 1000.0) < 20
     finally:
         phone.remove()
+
+
+def test_deleting_a_tenant_removes_its_prompts(stack, operator):
+    tenant, api = stack.new_tenant("kobi")
+    upload(api, tenant["id"], encode("MP3"))
+    assert tenant_files(stack, tenant["id"])
+    operator.ok("DELETE", f"/tenants/{tenant['id']}", status=204)
+    assert not (stack.settings.audio_dir / str(tenant["id"])).exists()

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from pbx.api import present
-from pbx.api.context import DATABASE, EXTENSIONS, path_id, principal
+from pbx.api.context import DATABASE, EXTENSIONS, PROMPTS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
 from pbx.api.schemas import TenantCreate, TenantPatch, changes
@@ -40,8 +42,10 @@ async def patch_tenant(request: web.Request) -> web.Response:
 
 async def delete_tenant(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
+    store = request.app[PROMPTS].store
     async with request.app[DATABASE].unit() as unit:
         await tenants.delete_tenant(unit, principal(request), tenant_id, request.app[EXTENSIONS].remove)
+        unit.after_commit(lambda: asyncio.to_thread(store.remove_tenant, tenant_id))
     return web.Response(status=204)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from pathlib import Path
 
 NARROWBAND = ".wav"  # 8 kHz: what Asterisk plays on narrowband calls
@@ -41,6 +42,9 @@ class PromptStore:
     def remove(self, tenant_id: int, file_id: str) -> None:
         for suffix in (NARROWBAND, WIDEBAND):
             self.path(tenant_id, file_id, suffix).unlink(missing_ok=True)
+
+    def remove_tenant(self, tenant_id: int) -> None:
+        shutil.rmtree(self.tenant_dir(tenant_id), ignore_errors=True)
 
     def incoming_dir(self) -> Path:
         """Uploads land here first, on the same file system as their final place."""
