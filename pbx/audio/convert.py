@@ -121,8 +121,8 @@ def _decode_to_wideband(path: Path, source_format: str, limits: Limits) -> np.nd
 
 
 def _check_stream(source: sf.SoundFile, source_format: str, limits: Limits) -> None:
-    # libsndfile detects the container on its own; it must agree with our sniffing
-    # (an ID3 tag in front of a FLAC stream, say, sniffs as MP3 but is not one).
+    # libsndfile detects the container on its own and must agree with our sniffing,
+    # which can see no further than the first frames (or only an ID3 tag).
     if source.format not in _LIBSNDFILE_FORMATS[source_format] or (
             source_format == "mp3" and source.subtype != "MPEG_LAYER_III"):
         raise NotAudio(f"the file is not MP3 or WAV audio ({source.format} {source.subtype})")
@@ -147,7 +147,7 @@ def _stream_to_wideband(source: sf.SoundFile, limits: Limits) -> np.ndarray:
             raise TooLarge(f"the audio is longer than {limits.max_seconds:g} seconds")
         pieces.append(resampler.resample_chunk(_downmix(got)))
     pieces.append(resampler.resample_chunk(np.zeros(0, np.float32), last=True))
-    return np.concatenate(pieces)
+    return np.concatenate(pieces)  # briefly twice 64 KB a second: still far below the source
 
 
 def _downmix(block: np.ndarray) -> np.ndarray:
@@ -196,12 +196,16 @@ def _gain(power: float, peak: float) -> float:
 
 
 def _wav_bytes(x: np.ndarray, rate: int, gain: float) -> bytes:
-    pcm = x * np.float32(gain * _FULL_SCALE)
-    np.rint(pcm, out=pcm)
-    np.clip(pcm, -_FULL_SCALE, _FULL_SCALE - 1, out=pcm)  # a guard only: the gain keeps it in range
+    """x * gain as a 16-bit WAV file, converted block by block (no full-length copies)."""
+    scale = np.float32(gain * _FULL_SCALE)
     out = io.BytesIO()
-    sf.write(out, pcm.astype(np.int16), rate, subtype="PCM_16", format="WAV")
-    return out.getvalue()
+    with sf.SoundFile(out, "w", rate, 1, subtype="PCM_16", format="WAV") as wav:
+        for at in range(0, len(x), BLOCK_SAMPLES):
+            pcm = x[at:at + BLOCK_SAMPLES] * scale
+            np.rint(pcm, out=pcm)
+            np.clip(pcm, -_FULL_SCALE, _FULL_SCALE - 1, out=pcm)  # a guard: the gain keeps it in range
+            wav.write(pcm.astype(np.int16))
+    return out.getvalue()  # hands over BytesIO's buffer, no copy
 
 
 def _peak(x: np.ndarray) -> float:

@@ -56,6 +56,11 @@ def id3v2_tag(title: str = "Hos geldiniz", padding: int = 512) -> bytes:
     return b"ID3\x03\x00\x00" + syncsafe + body
 
 
+def id3v1_tag(title: str = "Hos geldiniz") -> bytes:
+    """The 128-byte ID3v1 trailer many MP3s still carry at their end."""
+    return b"TAG" + title.encode("latin-1").ljust(30, b"\0") + bytes(125 - 30)
+
+
 def clipped_tone(freq: float = 1000.0, seconds: float = 2.0, rate: int = 44100, drive: float = 8.0,
                  lead_silence: float = 0.5, tail_silence: float = 0.5) -> np.ndarray:
     """A sine overdriven into full-scale clipping: nearly a square wave, as loud as it gets."""

@@ -51,7 +51,7 @@ def assert_prompt(result: Converted, source_format: str, sounding_s: float = TON
 
 
 def peak_dbfs(x: np.ndarray) -> float:
-    return 20 * np.log10(np.max(np.abs(x)))
+    return 20 * np.log10(max(np.max(np.abs(x)), 1e-12))  # digital silence: -240, not -inf
 
 
 # --- round trips ---------------------------------------------------------------------
@@ -90,11 +90,27 @@ def test_mp3_without_id3_tag(tmp_path):
     assert_prompt(convert(samples.tone_mp3(tmp_path / "in.mp3", id3=False)), "mp3")
 
 
+def test_mp3_with_id3v1_trailer(tmp_path):
+    path = samples.tone_mp3(tmp_path / "in.mp3", vbr=True)
+    path.write_bytes(path.read_bytes() + samples.id3v1_tag())
+    assert_prompt(convert(path), "mp3")
+
+
 def test_no_silence_to_trim(tmp_path):
     path = samples.tone_wav(tmp_path / "in.wav", lead_silence=0, tail_silence=0)
     result = convert(path)
     assert abs(result.duration_ms - TONE_S * 1000) <= TOLERANCE_MS  # no pad beyond the file's ends
     assert_prompt(result, "wav", sounding_s=TONE_S - 2 * audio.TRIM_PAD_MS / 1000)
+
+
+def test_trimming_keeps_a_pad_of_the_original_silence(tmp_path):
+    result = convert(samples.tone_wav(tmp_path / "in.wav", rate=44100, channels=1))
+    wide = sf.read(io.BytesIO(result.wideband))[0]
+    pad = audio.TRIM_PAD_MS * 16
+    assert audio.TRIM_PAD_MS >= 10  # enough to keep a word's onset
+    assert peak_dbfs(wide[:pad - 48]) < -60 and peak_dbfs(wide[-(pad - 48):]) < -60  # silence kept...
+    onset = np.flatnonzero(np.abs(wide) > 0.01)[0]
+    assert abs(onset - pad) <= 48  # ... for TRIM_PAD_MS before the tone (3 ms for the filters)
 
 
 # --- loudness ------------------------------------------------------------------------
