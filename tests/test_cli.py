@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.stack import settings_env, stack_settings
+from tests.support.stack import TEST_PORTS, settings_env, stack_settings
 
 pytestmark = [pytest.mark.asterisk]
-CLI_PORTS = dict(api_port=28181, sip_port=25160, ami_port=25138, agi_port=24673, rtp_start=31000, rtp_end=31099)
+CLI_PORTS = {name: port + 101 for name, port in TEST_PORTS.items()}
 
 
 def processes_mentioning(text: str) -> list[int]:

@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-PORT = 25432
+PORT = 25432 + int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
 
 
 def _bin(name: str) -> str:

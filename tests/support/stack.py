@@ -15,7 +15,10 @@ from pbx.asterisk.runner import AsteriskProcess
 from pbx.config import Settings, settings_from_env
 from pbx.db.migrate import upgrade
 
-TEST_PORTS = dict(api_port=28080, sip_port=25060, ami_port=25038, agi_port=24573, rtp_start=30000, rtp_end=30999)
+# PBX_TEST_PORT_OFFSET lets two suites run side by side on one machine.
+_OFFSET = int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
+TEST_PORTS = {name: port + _OFFSET for name, port in dict(
+    api_port=28080, sip_port=25060, ami_port=25038, agi_port=24573, rtp_start=30000, rtp_end=30999).items()}
 
 
 def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None) -> Settings:
