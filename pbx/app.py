@@ -7,7 +7,7 @@ import signal
 
 from aiohttp import web
 
-from pbx.agi.handlers import RouteHandler
+from pbx.agi.handlers import InboundHandler, RouteHandler
 from pbx.agi.server import FastAgiServer
 from pbx.api.app import build_web_app
 from pbx.asterisk.ami import Ami
@@ -30,7 +30,10 @@ class ControlPlane:
         self.database = Database(make_sessionmaker(self.engine))
         self.ami = Ami(settings)
         self.extensions = ExtensionService(self.ami, settings.sip_realm)
-        self.agi = FastAgiServer({"route": RouteHandler(self.database)}, call_timeout=settings.agi_timeout_s)
+        self.agi = FastAgiServer(
+            {"route": RouteHandler(self.database), "inbound": InboundHandler(self.database)},
+            call_timeout=settings.agi_timeout_s,
+        )
         self.prompts = PromptService(
             PromptStore(settings.audio_dir), Limits(settings.prompt_max_bytes, settings.prompt_max_seconds),
             users=[destinations.numbers_using_prompt],

@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pbx.agi import channelvars
 from pbx.agi.server import set_variable
 from pbx.asterisk import configgen
-from pbx.db.models import Extension, Number, Prompt
+from pbx.db.models import Extension, Number, Prompt, Trunk
 from pbx.db.unit import Database
 from pbx.domain import destinations
 from pbx.domain.errors import Invalid
 from pbx.domain.numbers import to_e164
 from pbx.routing.destinations import Resolved, route_destination
-from pbx.routing.internal import Decision, Party, route_internal
+from pbx.routing.internal import FAILURE, Decision, Party, route_internal
 
 _DIALLED = re.compile(r"^[0-9*#+]{1,32}$")
 _SIP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -50,6 +50,32 @@ class RouteHandler:
             if callee is None and (number := await _own_number(session, caller.tenant_id, dialled)):
                 return await decide_destination(session, number)
         return route_internal(_party(caller), _party(callee))
+
+
+@dataclass
+class InboundHandler:
+    """Calls from a trunk: the number in the request URI decides, whichever tenant holds it."""
+
+    database: Database
+
+    async def __call__(self, request: Request) -> None:
+        decision = await self.decide(request.headers.get("agi_arg_1", ""), request.headers.get("agi_extension", ""))
+        await apply(request, decision)
+
+    async def decide(self, trunk_id: str, dialled: str) -> Decision:
+        if not _SIP_ID.match(trunk_id) or not _DIALLED.match(dialled):
+            return FAILURE
+        try:
+            e164 = to_e164(dialled)
+        except Invalid:
+            return Decision("unknown")
+        async with self.database.read() as session:
+            if await session.scalar(select(Trunk.id).where(Trunk.sip_id == trunk_id)) is None:
+                return FAILURE
+            number = await session.scalar(select(Number).where(Number.number == e164))
+            if number is None:
+                return Decision("unknown")
+            return await decide_destination(session, number)
 
 
 async def _own_number(session: AsyncSession, tenant_id: int, dialled: str) -> Number | None:

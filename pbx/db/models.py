@@ -72,3 +72,19 @@ class Number(Base):
     number: Mapped[str] = mapped_column(String(16), unique=True)  # E.164
     destination: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Trunk(Base):
+    """A carrier. Calls from its `match` addresses are inbound calls to the number in
+    the request URI; the default_outbound trunk carries outbound calls."""
+
+    __tablename__ = "trunks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer, default=5060)
+    match: Mapped[list] = mapped_column(JSON)
+    default_outbound: Mapped[bool] = mapped_column(Boolean, default=False)
+    sip_id: Mapped[str] = mapped_column(String(40), unique=True)  # its PJSIP endpoint/aor/identify id
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -50,3 +50,14 @@ class PsAor(Base):
     maximum_expiration: Mapped[int | None] = mapped_column(Integer)
     minimum_expiration: Mapped[int | None] = mapped_column(Integer)
     qualify_frequency: Mapped[int | None] = mapped_column(Integer)
+    contact: Mapped[str | None] = mapped_column(String(255))  # static contact (trunks)
+
+
+class PsEndpointIdIp(Base):
+    """Identifies a trunk's endpoint by the source address of its requests."""
+
+    __tablename__ = "ps_endpoint_id_ips"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    endpoint: Mapped[str | None] = mapped_column(String(40))
+    match: Mapped[str | None] = mapped_column(String(1024))  # comma list of addresses/CIDRs

@@ -1,0 +1,77 @@
+"""Trunks: a carrier (a real phone on its own loopback address) calls a tenant's number."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.realtime]
+CARRIER = "127.0.5.7"
+
+
+@pytest.fixture(scope="module")
+def carrier(stack, phones):
+    trunk = stack.operator.ok("POST", "/trunks", {"name": "Carrier", "host": CARRIER,
+                                                  "port": phones.sip_port(CARRIER), "match": [CARRIER]})
+    phone = phones.add_phone("carrier", "unused", register=False, bind_address=CARRIER, port=stack.sip_port)
+    yield phone
+    phone.remove()
+    stack.operator.ok("DELETE", f"/trunks/{trunk['id']}", status=204)
+
+
+def test_trunk_api(stack, operator):
+    trunk = operator.ok("POST", "/trunks", {"name": "T", "host": "sip.example.net", "match": ["192.0.2.0/24"],
+                                            "default_outbound": True})
+    assert trunk["port"] == 5060 and trunk["match"] == ["192.0.2.0/24"]
+    second = operator.ok("POST", "/trunks", {"name": "U", "host": "192.0.2.9", "match": ["192.0.2.9"],
+                                             "default_outbound": True})
+    assert operator.ok("GET", f"/trunks/{trunk['id']}")["default_outbound"] is False
+    assert second["match"] == ["192.0.2.9/32"]
+    for bad in ({"host": "a b"}, {"host": "x;y"}, {"host": "x\ny"}, {"match": []}, {"match": ["nope"]},
+                {"match": ["1.2.3.4/33"]}, {"port": 0}, {"port": "5060"}, {"match": ["1.2.3.4,5.6.7.8"]}):
+        body = {"name": "X", "host": "192.0.2.1", "match": ["192.0.2.1"], **bad}
+        assert operator.post("/trunks", json=body).status_code == 422, bad
+    _, tenant_api = stack.new_tenant("enterprise")
+    assert tenant_api.get("/trunks").status_code == 403
+    assert tenant_api.post("/trunks", json={"name": "X", "host": "h", "match": ["192.0.2.1"]}).status_code == 403
+    operator.ok("PATCH", f"/trunks/{trunk['id']}", {"match": ["198.51.100.1"]})
+    for row in (trunk, second):
+        operator.ok("DELETE", f"/trunks/{row['id']}", status=204)
+
+
+@pytest.mark.phone
+@pytest.mark.parametrize("spelling", ["+908505550777", "908505550777", "08505550777"])
+def test_a_carrier_call_reaches_the_numbers_extension(stack, phones, carrier, spelling):
+    tenant, api = stack.new_tenant("kobi")
+    ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "Desk"})
+    number = api.ok("POST", f"/tenants/{tenant['id']}/numbers",
+                    {"number": "0850 555 07 77", "destination": {"type": "extension", "extension": "101"}})
+    desk = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
+    try:
+        assert desk.wait_registered() == 200
+        call = carrier.call(f"sip:{spelling}@127.0.0.1:{stack.sip_port}")
+        incoming = desk.wait_incoming(timeout=10)
+        incoming.answer()
+        call.wait_confirmed(timeout=10)
+        call.hangup()
+        incoming.wait_disconnected()
+    finally:
+        desk.remove()
+        api.ok("DELETE", f"/tenants/{tenant['id']}/numbers/{number['id']}", status=204)
+
+
+@pytest.mark.phone
+def test_unknown_numbers_and_hostile_uris_from_a_carrier_end_cleanly(stack, carrier):
+    for user in ("+908505550000", "1%2c2", "1;evil=1", "123abc", "9" * 40):
+        call = carrier.call(f"sip:{user}@127.0.0.1:{stack.sip_port}")
+        call.wait_disconnected(timeout=15)
+
+
+@pytest.mark.phone
+def test_a_stranger_cannot_use_the_inbound_route(stack, phones):
+    """Only the trunk's addresses are inbound; anyone else is refused before any routing."""
+    stranger = phones.add_phone("stranger", "x", register=False, bind_address="127.0.5.8", port=stack.sip_port)
+    try:
+        call = stranger.call(f"sip:+908505550777@127.0.0.1:{stack.sip_port}")
+        call.wait_disconnected(timeout=15)
+        assert call.last_status_code in (401, 403, 404)
+    finally:
+        stranger.remove()
