@@ -27,7 +27,8 @@ class ControlPlane:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.engine = make_engine(settings.effective_database_url)
-        self.database = Database(make_sessionmaker(self.engine))
+        self.database = Database(make_sessionmaker(self.engine),
+                                 serialize_writes=self.engine.dialect.name == "sqlite")
         self.ami = Ami(settings)
         self.extensions = ExtensionService(self.ami, settings.sip_realm)
         self.agi = FastAgiServer(
