@@ -7,7 +7,7 @@ import signal
 
 from aiohttp import web
 
-from pbx.agi.handlers import InboundHandler, RouteHandler
+from pbx.agi.handlers import InboundHandler, IvrHandler, RouteHandler
 from pbx.agi.server import FastAgiServer
 from pbx.api.app import build_web_app
 from pbx.asterisk.ami import Ami
@@ -32,12 +32,13 @@ class ControlPlane:
         self.ami = Ami(settings)
         self.extensions = ExtensionService(self.ami, settings.sip_realm)
         self.agi = FastAgiServer(
-            {"route": RouteHandler(self.database), "inbound": InboundHandler(self.database)},
+            {"route": RouteHandler(self.database), "inbound": InboundHandler(self.database),
+             "ivr": IvrHandler(self.database)},
             call_timeout=settings.agi_timeout_s,
         )
         self.prompts = PromptService(
             PromptStore(settings.audio_dir), Limits(settings.prompt_max_bytes, settings.prompt_max_seconds),
-            users=[destinations.numbers_using_prompt],
+            users=[destinations.prompt_user],
         )
         self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts)
         self._runner: web.AppRunner | None = None

@@ -47,3 +47,19 @@ def phones():
 @pytest.fixture
 def operator(stack):
     return stack.operator
+
+
+CARRIER_ADDRESS = "127.0.5.7"
+
+
+@pytest.fixture(scope="session")
+def carrier(stack, phones):
+    """A carrier: a real phone on its own loopback address, defined as a trunk."""
+    trunk = stack.operator.ok("POST", "/trunks", {"name": "Carrier", "host": CARRIER_ADDRESS,
+                                                  "port": phones.sip_port(CARRIER_ADDRESS),
+                                                  "match": [CARRIER_ADDRESS]})
+    phone = phones.add_phone("carrier", "unused", register=False, bind_address=CARRIER_ADDRESS,
+                             port=stack.sip_port)
+    yield phone
+    phone.remove()
+    stack.operator.ok("DELETE", f"/trunks/{trunk['id']}", status=204)

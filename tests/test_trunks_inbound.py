@@ -4,17 +4,6 @@ from __future__ import annotations
 import pytest
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.realtime]
-CARRIER = "127.0.5.7"
-
-
-@pytest.fixture(scope="module")
-def carrier(stack, phones):
-    trunk = stack.operator.ok("POST", "/trunks", {"name": "Carrier", "host": CARRIER,
-                                                  "port": phones.sip_port(CARRIER), "match": [CARRIER]})
-    phone = phones.add_phone("carrier", "unused", register=False, bind_address=CARRIER, port=stack.sip_port)
-    yield phone
-    phone.remove()
-    stack.operator.ok("DELETE", f"/trunks/{trunk['id']}", status=204)
 
 
 def test_trunk_api(stack, operator):

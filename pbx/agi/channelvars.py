@@ -5,3 +5,7 @@ DIAL = "PBX_DIAL"  # Dial() target, e.g. PJSIP/101-k3f9x2ab
 RING_SECONDS = "PBX_RING_SECONDS"
 TENANT = "PBX_TENANT"
 PLAYBACK = "PBX_PLAYBACK"  # a prompt as Asterisk sees it, without extension
+IVR = "PBX_IVR"  # the menu being played
+ATTEMPT = "PBX_ATTEMPT"  # 1-based attempt at that menu
+TIMEOUT = "PBX_TIMEOUT"  # seconds to wait for a key
+NOTICE = "PBX_NOTICE"  # an Asterisk sound played before the next step

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from panoramisk.fast_agi import Request
 from sqlalchemy import select
@@ -11,16 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pbx.agi import channelvars
 from pbx.agi.server import set_variable
 from pbx.asterisk import configgen
-from pbx.db.models import Extension, Number, Prompt, Trunk
+from pbx.db.models import Extension, Ivr, Number, Prompt, Trunk
 from pbx.db.unit import Database
 from pbx.domain import destinations
 from pbx.domain.errors import Invalid
 from pbx.domain.numbers import to_e164
+from pbx.routing import ivr
 from pbx.routing.destinations import Resolved, route_destination
 from pbx.routing.internal import FAILURE, Decision, Party, route_internal
 
 _DIALLED = re.compile(r"^[0-9*#+]{1,32}$")
 _SIP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+_KEY = re.compile(r"^[0-9*#]?$")
 
 
 def _party(row: Extension | None) -> Party | None:
@@ -92,19 +94,74 @@ async def decide_destination(session: AsyncSession, number: Number) -> Decision:
     return route_destination(dest, await resolve(session, number.tenant_id, dest), number.tenant_id)
 
 
-async def resolve(session: AsyncSession, tenant_id: int, dest) -> Resolved:
-    """Loads only what the destination names, scoped to the tenant."""
-    refs = destinations.references(dest)
-    extensions, prompts = {}, {}
+async def resolve(session: AsyncSession, tenant_id: int, *dests) -> Resolved:
+    """Loads only what the destinations name, scoped to the tenant."""
+    refs = destinations.References()
+    for dest in dests:
+        if dest is not None:
+            destinations.references(dest, refs)
+    menus = await _menus(session, tenant_id, refs.ivrs)
+    for menu in menus.values():
+        refs.prompts.add(menu.greeting)  # a prompt id until the paths below are known
+    prompts = await _prompt_paths(session, tenant_id, refs.prompts)
+    menus = {i: replace(m, greeting=prompts.get(m.greeting, "")) for i, m in menus.items()}
+    extensions = {}
     if refs.extensions:
         rows = await session.execute(select(Extension.number, Extension.sip_username).where(
             Extension.tenant_id == tenant_id, Extension.number.in_(refs.extensions)))
         extensions = dict(rows.all())
-    if refs.prompts:
-        rows = await session.execute(select(Prompt.id, Prompt.file_id).where(
-            Prompt.tenant_id == tenant_id, Prompt.id.in_(refs.prompts)))
-        prompts = {pid: f"{configgen.AUDIO}/{tenant_id}/{file_id}" for pid, file_id in rows.all()}
-    return Resolved(extensions, prompts)
+    return Resolved(extensions, prompts, menus)
+
+
+async def _prompt_paths(session: AsyncSession, tenant_id: int, prompt_ids: set[int]) -> dict[int, str]:
+    if not prompt_ids:
+        return {}
+    rows = await session.execute(select(Prompt.id, Prompt.file_id).where(
+        Prompt.tenant_id == tenant_id, Prompt.id.in_(prompt_ids)))
+    return {pid: f"{configgen.AUDIO}/{tenant_id}/{file_id}" for pid, file_id in rows.all()}
+
+
+async def _menus(session: AsyncSession, tenant_id: int, ivr_ids: set[int]) -> dict[int, ivr.Menu]:
+    if not ivr_ids:
+        return {}
+    rows = await session.scalars(select(Ivr).where(Ivr.tenant_id == tenant_id, Ivr.id.in_(ivr_ids)))
+    return {row.id: menu_of(row) for row in rows}
+
+
+def menu_of(row: Ivr) -> ivr.Menu:
+    """The menu as plain data; greeting holds the prompt id until resolve() maps it to a path."""
+    return ivr.Menu(
+        ivr_id=row.id, tenant_id=row.tenant_id, greeting=row.greeting_prompt_id,
+        timeout_seconds=row.timeout_seconds, max_attempts=row.max_attempts,
+        options={key: destinations.parse(dest) for key, dest in row.options.items()},
+        timeout_destination=destinations.parse(row.timeout_destination) if row.timeout_destination else None,
+    )
+
+
+@dataclass
+class IvrHandler:
+    """A key pressed (or none) in a menu: arguments tenant, IVR, attempt, key."""
+
+    database: Database
+
+    async def __call__(self, request: Request) -> None:
+        args = [request.headers.get(f"agi_arg_{i}", "") for i in range(1, 5)]
+        await apply(request, await self.decide(*args))
+
+    async def decide(self, tenant_id: str, ivr_id: str, attempt: str, key: str) -> Decision:
+        if not (tenant_id.isdigit() and ivr_id.isdigit() and attempt.isdigit()) or not _KEY.match(key):
+            return FAILURE
+        async with self.database.read() as session:
+            row = await session.scalar(select(Ivr).where(Ivr.tenant_id == int(tenant_id), Ivr.id == int(ivr_id)))
+            if row is None:
+                return FAILURE
+            plain = menu_of(row)
+            resolved = await resolve(session, row.tenant_id, destinations.parse({"type": "ivr", "ivr_id": row.id}),
+                                     *plain.options.values(), plain.timeout_destination)
+        choice = ivr.choose(resolved.menus[row.id], key, int(attempt))
+        if isinstance(choice, Decision):
+            return choice
+        return route_destination(choice, resolved, row.tenant_id)
 
 
 async def apply(request: Request, decision: Decision) -> None:
@@ -115,5 +172,10 @@ async def apply(request: Request, decision: Decision) -> None:
         await set_variable(request, channelvars.RING_SECONDS, str(decision.ring_seconds))
     if decision.playback:
         await set_variable(request, channelvars.PLAYBACK, decision.playback)
+    if decision.ivr_id is not None:
+        await set_variable(request, channelvars.IVR, str(decision.ivr_id))
+        await set_variable(request, channelvars.ATTEMPT, str(decision.attempt))
+        await set_variable(request, channelvars.TIMEOUT, str(decision.timeout_s))
+    await set_variable(request, channelvars.NOTICE, decision.notice)
     # Set last: the dialplan treats a missing action as a failure.
     await set_variable(request, channelvars.ACTION, decision.action)

@@ -88,3 +88,19 @@ class Trunk(Base):
     default_outbound: Mapped[bool] = mapped_column(Boolean, default=False)
     sip_id: Mapped[str] = mapped_column(String(40), unique=True)  # its PJSIP endpoint/aor/identify id
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Ivr(Base):
+    """An IVR menu: a greeting, DTMF options to destinations, retries, then a fallback."""
+
+    __tablename__ = "ivrs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    greeting_prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id"))
+    options: Mapped[dict] = mapped_column(JSON)  # DTMF key -> destination
+    timeout_seconds: Mapped[int] = mapped_column(Integer, default=5)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    timeout_destination: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pbx.domain.destinations import AnnouncementDest, ExtensionDest, HangupDest
+from pbx.domain.destinations import AnnouncementDest, ExtensionDest, HangupDest, IvrDest
+from pbx.routing import ivr
 from pbx.routing.internal import DEFAULT_RING_SECONDS, FAILURE, Decision
 
 
@@ -13,6 +14,7 @@ class Resolved:
 
     extensions: dict[str, str] = field(default_factory=dict)  # extension number -> SIP id
     prompts: dict[int, str] = field(default_factory=dict)  # prompt id -> playback path
+    menus: dict[int, ivr.Menu] = field(default_factory=dict)  # IVR id -> menu
 
 
 def route_destination(dest, resolved: Resolved, tenant_id: int) -> Decision:
@@ -22,6 +24,8 @@ def route_destination(dest, resolved: Resolved, tenant_id: int) -> Decision:
                             ring_seconds=DEFAULT_RING_SECONDS, tenant_id=tenant_id)
         case AnnouncementDest(prompt_id=prompt_id) if prompt_id in resolved.prompts:
             return Decision("announce", playback=resolved.prompts[prompt_id], tenant_id=tenant_id)
+        case IvrDest(ivr_id=ivr_id) if ivr_id in resolved.menus:
+            return ivr.enter(resolved.menus[ivr_id])
         case HangupDest():
             return Decision("hangup", tenant_id=tenant_id)
     return FAILURE  # names something that is gone, or a kind this build cannot route yet

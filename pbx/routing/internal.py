@@ -15,11 +15,15 @@ class Party:
 
 @dataclass(frozen=True)
 class Decision:
-    action: str  # an extension of [pbx-apply]: "dial" | "announce" | "hangup" | "unknown" | "failure"
+    action: str  # an extension of [pbx-apply]: dial, announce, ivr, hangup, unknown, failure
     dial: str = ""
     ring_seconds: int = 0
     tenant_id: int | None = None
-    playback: str = ""
+    playback: str = ""  # a prompt path as Asterisk sees it
+    ivr_id: int | None = None
+    attempt: int = 0
+    timeout_s: int = 0
+    notice: str = ""  # an Asterisk sound played first (e.g. "option-is-invalid")
 
 
 UNKNOWN = Decision("unknown")

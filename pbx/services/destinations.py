@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pbx.db.models import Extension, Number, Prompt, Tenant
+from pbx.db.models import Extension, Ivr, Number, Prompt, Tenant
 from pbx.domain import destinations
 from pbx.domain.errors import FeatureNotInPlan, Invalid
 from pbx.domain.plans import PLANS
@@ -24,7 +24,11 @@ async def validate(session: AsyncSession, tenant: Tenant, data) -> dict:
 
 
 async def _check_exist(session: AsyncSession, tenant_id: int, refs: destinations.References) -> None:
-    for kind in ("ivrs", "ring_groups", "schedules"):
+    if refs.ivrs:
+        found = set(await session.scalars(select(Ivr.id).where(Ivr.tenant_id == tenant_id, Ivr.id.in_(refs.ivrs))))
+        if refs.ivrs - found:
+            raise Invalid("destination names an IVR that does not exist")
+    for kind in ("ring_groups", "schedules"):
         if getattr(refs, kind):
             raise Invalid(f"destination names {kind.replace('_', ' ')} that do not exist in this tenant")
     if refs.extensions:
@@ -41,15 +45,26 @@ async def _check_exist(session: AsyncSession, tenant_id: int, refs: destinations
             raise Invalid("destination names a prompt that does not exist")
 
 
-async def numbers_using_prompt(session: AsyncSession, tenant_id: int, prompt_id: int) -> str | None:
+async def _destinations_in_use(session: AsyncSession, tenant_id: int):
+    """Every (owner, destination) of the tenant: numbers, IVR options and IVR fallbacks."""
     for number in await session.scalars(select(Number).where(Number.tenant_id == tenant_id)):
-        if prompt_id in destinations.references(destinations.parse(number.destination)).prompts:
-            return f"number {number.number}"
+        yield f"number {number.number}", destinations.parse(number.destination)
+    for menu in await session.scalars(select(Ivr).where(Ivr.tenant_id == tenant_id)):
+        for dest in [*menu.options.values(), menu.timeout_destination]:
+            if dest is not None:
+                yield f"IVR {menu.name!r}", destinations.parse(dest)
+
+
+async def user_of(session: AsyncSession, tenant_id: int, kind: str, key) -> str | None:
+    """What still routes calls to it (kind: extensions, prompts, ivrs, ...), or None."""
+    async for owner, dest in _destinations_in_use(session, tenant_id):
+        if key in getattr(destinations.references(dest), kind):
+            return owner
     return None
 
 
-async def numbers_using_extension(session: AsyncSession, tenant_id: int, extension: str) -> str | None:
-    for number in await session.scalars(select(Number).where(Number.tenant_id == tenant_id)):
-        if extension in destinations.references(destinations.parse(number.destination)).extensions:
-            return f"number {number.number}"
-    return None
+async def prompt_user(session: AsyncSession, tenant_id: int, prompt_id: int) -> str | None:
+    if name := await session.scalar(select(Ivr.name).where(Ivr.tenant_id == tenant_id,
+                                                           Ivr.greeting_prompt_id == prompt_id)):
+        return f"IVR {name!r} (greeting)"
+    return await user_of(session, tenant_id, "prompts", prompt_id)

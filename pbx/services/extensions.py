@@ -135,5 +135,5 @@ class ExtensionService:
 
 
 async def _check_unused(session: AsyncSession, extension: Extension) -> None:
-    if used_by := await destinations.numbers_using_extension(session, extension.tenant_id, extension.number):
+    if used_by := await destinations.user_of(session, extension.tenant_id, "extensions", extension.number):
         raise Conflict(f"extension {extension.number} is still the destination of {used_by}")
