@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 
 from panoramisk.fast_agi import Request
 from sqlalchemy import select
@@ -11,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pbx.agi import channelvars
 from pbx.agi.server import set_variable
 from pbx.asterisk import configgen
-from pbx.db.models import Extension, Ivr, Number, Prompt, Trunk
+from pbx.db.models import Extension, Ivr, Number, Prompt, Schedule, Trunk
 from pbx.db.unit import Database
-from pbx.domain import destinations
+from pbx.domain import destinations, schedules
 from pbx.domain.errors import Invalid
 from pbx.domain.numbers import to_e164
 from pbx.routing import ivr
@@ -105,12 +106,16 @@ async def resolve(session: AsyncSession, tenant_id: int, *dests) -> Resolved:
         refs.prompts.add(menu.greeting)  # a prompt id until the paths below are known
     prompts = await _prompt_paths(session, tenant_id, refs.prompts)
     menus = {i: replace(m, greeting=prompts.get(m.greeting, "")) for i, m in menus.items()}
-    extensions = {}
+    extensions, hours = {}, {}
+    if refs.schedules:
+        rows = await session.scalars(select(Schedule).where(
+            Schedule.tenant_id == tenant_id, Schedule.id.in_(refs.schedules)))
+        hours = {row.id: schedules.from_stored(row.timezone, row.weekly, row.holidays) for row in rows}
     if refs.extensions:
         rows = await session.execute(select(Extension.number, Extension.sip_username).where(
             Extension.tenant_id == tenant_id, Extension.number.in_(refs.extensions)))
         extensions = dict(rows.all())
-    return Resolved(extensions, prompts, menus)
+    return Resolved(extensions, prompts, menus, hours, now=datetime.now(timezone.utc))
 
 
 async def _prompt_paths(session: AsyncSession, tenant_id: int, prompt_ids: set[int]) -> dict[int, str]:

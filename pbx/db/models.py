@@ -104,3 +104,17 @@ class Ivr(Base):
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     timeout_destination: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Schedule(Base):
+    """Business hours (weekly rules in a time zone) and holidays."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekly: Mapped[list] = mapped_column(JSON)  # [{"days": [...], "open": "09:00", "close": "18:00"}]
+    holidays: Mapped[list] = mapped_column(JSON)  # [{"date": "2026-10-29", "name": ...}]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

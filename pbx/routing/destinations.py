@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from pbx.domain.destinations import AnnouncementDest, ExtensionDest, HangupDest, IvrDest
+from pbx.domain.destinations import AnnouncementDest, ExtensionDest, HangupDest, IvrDest, ScheduleDest
+from pbx.domain.schedules import Schedule, is_open
 from pbx.routing import ivr
 from pbx.routing.internal import DEFAULT_RING_SECONDS, FAILURE, Decision
 
@@ -15,6 +17,8 @@ class Resolved:
     extensions: dict[str, str] = field(default_factory=dict)  # extension number -> SIP id
     prompts: dict[int, str] = field(default_factory=dict)  # prompt id -> playback path
     menus: dict[int, ivr.Menu] = field(default_factory=dict)  # IVR id -> menu
+    schedules: dict[int, Schedule] = field(default_factory=dict)
+    now: datetime | None = None  # when the call is routed (schedules)
 
 
 def route_destination(dest, resolved: Resolved, tenant_id: int) -> Decision:
@@ -26,6 +30,10 @@ def route_destination(dest, resolved: Resolved, tenant_id: int) -> Decision:
             return Decision("announce", playback=resolved.prompts[prompt_id], tenant_id=tenant_id)
         case IvrDest(ivr_id=ivr_id) if ivr_id in resolved.menus:
             return ivr.enter(resolved.menus[ivr_id])
+        case ScheduleDest(schedule_id=schedule_id, open=when_open, closed=when_closed) \
+                if schedule_id in resolved.schedules and resolved.now is not None:
+            branch = when_open if is_open(resolved.schedules[schedule_id], resolved.now) else when_closed
+            return route_destination(branch, resolved, tenant_id)
         case HangupDest():
             return Decision("hangup", tenant_id=tenant_id)
     return FAILURE  # names something that is gone, or a kind this build cannot route yet

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pbx.db.models import Extension, Ivr, Number, Prompt, Tenant
+from pbx.db.models import Extension, Ivr, Number, Prompt, Schedule, Tenant
 from pbx.domain import destinations
 from pbx.domain.errors import FeatureNotInPlan, Invalid
 from pbx.domain.plans import PLANS
@@ -28,7 +28,12 @@ async def _check_exist(session: AsyncSession, tenant_id: int, refs: destinations
         found = set(await session.scalars(select(Ivr.id).where(Ivr.tenant_id == tenant_id, Ivr.id.in_(refs.ivrs))))
         if refs.ivrs - found:
             raise Invalid("destination names an IVR that does not exist")
-    for kind in ("ring_groups", "schedules"):
+    if refs.schedules:
+        found = set(await session.scalars(
+            select(Schedule.id).where(Schedule.tenant_id == tenant_id, Schedule.id.in_(refs.schedules))))
+        if refs.schedules - found:
+            raise Invalid("destination names a schedule that does not exist")
+    for kind in ("ring_groups",):
         if getattr(refs, kind):
             raise Invalid(f"destination names {kind.replace('_', ' ')} that do not exist in this tenant")
     if refs.extensions:

@@ -34,3 +34,20 @@ def test_references_walk_schedules():
 def test_bad_shapes(bad):
     with pytest.raises(ValueError):
         parse(bad)
+
+
+def test_schedule_branches_on_the_time_of_the_call():
+    from datetime import datetime, timezone
+
+    from pbx.domain.schedules import from_stored
+
+    hours = from_stored("Europe/Istanbul", [{"days": ["mon"], "open": "09:00", "close": "18:00"}], [])
+    dest = parse({"type": "schedule", "schedule_id": 4, "open": {"type": "extension", "extension": "101"},
+                  "closed": {"type": "hangup"}})
+    monday_noon = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # 12:00 in Istanbul
+    open_ = Resolved(extensions=RESOLVED.extensions, schedules={4: hours}, now=monday_noon)
+    assert route_destination(dest, open_, 1).action == "dial"
+    evening = Resolved(extensions=RESOLVED.extensions, schedules={4: hours},
+                       now=monday_noon.replace(hour=15))  # 18:00 in Istanbul: closed
+    assert route_destination(dest, evening, 1).action == "hangup"
+    assert route_destination(dest, Resolved(now=monday_noon), 1).action == "failure"  # schedule gone
