@@ -7,7 +7,7 @@ import signal
 
 from aiohttp import web
 
-from pbx.agi.handlers import InboundHandler, IvrHandler, RouteHandler
+from pbx.agi.handlers import AfterHandler, InboundHandler, IvrHandler, RouteHandler
 from pbx.agi.server import FastAgiServer
 from pbx.api.app import build_web_app
 from pbx.asterisk.ami import Ami
@@ -33,7 +33,7 @@ class ControlPlane:
         self.extensions = ExtensionService(self.ami, settings.sip_realm)
         self.agi = FastAgiServer(
             {"route": RouteHandler(self.database), "inbound": InboundHandler(self.database),
-             "ivr": IvrHandler(self.database)},
+             "ivr": IvrHandler(self.database), "after": AfterHandler(self.database)},
             call_timeout=settings.agi_timeout_s,
         )
         self.prompts = PromptService(

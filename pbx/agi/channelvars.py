@@ -9,3 +9,4 @@ IVR = "PBX_IVR"  # the menu being played
 ATTEMPT = "PBX_ATTEMPT"  # 1-based attempt at that menu
 TIMEOUT = "PBX_TIMEOUT"  # seconds to wait for a key
 NOTICE = "PBX_NOTICE"  # an Asterisk sound played before the next step
+AFTER = "PBX_AFTER"  # ring group whose next destination an unanswered call takes

@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pbx.agi import channelvars
 from pbx.agi.server import set_variable
 from pbx.asterisk import configgen
-from pbx.db.models import Extension, Ivr, Number, Prompt, Schedule, Trunk
+from pbx.db.models import Extension, Ivr, Number, Prompt, RingGroup, Schedule, Trunk
 from pbx.db.unit import Database
 from pbx.domain import destinations, schedules
 from pbx.domain.errors import Invalid
 from pbx.domain.numbers import to_e164
 from pbx.routing import ivr
-from pbx.routing.destinations import Resolved, route_destination
+from pbx.routing.destinations import Group, Resolved, route_destination
 from pbx.routing.internal import FAILURE, Decision, Party, route_internal
 
 _DIALLED = re.compile(r"^[0-9*#+]{1,32}$")
@@ -106,6 +106,7 @@ async def resolve(session: AsyncSession, tenant_id: int, *dests) -> Resolved:
         refs.prompts.add(menu.greeting)  # a prompt id until the paths below are known
     prompts = await _prompt_paths(session, tenant_id, refs.prompts)
     menus = {i: replace(m, greeting=prompts.get(m.greeting, "")) for i, m in menus.items()}
+    groups = await _groups(session, tenant_id, refs.ring_groups)
     extensions, hours = {}, {}
     if refs.schedules:
         rows = await session.scalars(select(Schedule).where(
@@ -115,7 +116,42 @@ async def resolve(session: AsyncSession, tenant_id: int, *dests) -> Resolved:
         rows = await session.execute(select(Extension.number, Extension.sip_username).where(
             Extension.tenant_id == tenant_id, Extension.number.in_(refs.extensions)))
         extensions = dict(rows.all())
-    return Resolved(extensions, prompts, menus, hours, now=datetime.now(timezone.utc))
+    return Resolved(extensions, prompts, menus, hours, now=datetime.now(timezone.utc), groups=groups)
+
+
+async def _groups(session: AsyncSession, tenant_id: int, group_ids: set[int]) -> dict[int, Group]:
+    if not group_ids:
+        return {}
+    rows = list(await session.scalars(select(RingGroup).where(
+        RingGroup.tenant_id == tenant_id, RingGroup.id.in_(group_ids))))
+    numbers = {n for row in rows for n in row.extensions}
+    sip_ids = dict((await session.execute(select(Extension.number, Extension.sip_username).where(
+        Extension.tenant_id == tenant_id, Extension.number.in_(numbers)))).all())
+    return {row.id: Group(row.id, tuple(sip_ids[n] for n in row.extensions if n in sip_ids),
+                          row.strategy == "sequential", row.ring_seconds, row.next_destination is not None)
+            for row in rows}
+
+
+@dataclass
+class AfterHandler:
+    """A ring group went unanswered: its next destination, or the end. Args: tenant, group."""
+
+    database: Database
+
+    async def __call__(self, request: Request) -> None:
+        args = [request.headers.get(f"agi_arg_{i}", "") for i in (1, 2)]
+        await apply(request, await self.decide(*args))
+
+    async def decide(self, tenant_id: str, group_id: str) -> Decision:
+        if not (tenant_id.isdigit() and group_id.isdigit()):
+            return FAILURE
+        async with self.database.read() as session:
+            row = await session.scalar(select(RingGroup).where(
+                RingGroup.tenant_id == int(tenant_id), RingGroup.id == int(group_id)))
+            if row is None or row.next_destination is None:
+                return Decision("hangup", tenant_id=int(tenant_id))
+            dest = destinations.parse(row.next_destination)
+            return route_destination(dest, await resolve(session, row.tenant_id, dest), row.tenant_id)
 
 
 async def _prompt_paths(session: AsyncSession, tenant_id: int, prompt_ids: set[int]) -> dict[int, str]:
@@ -172,7 +208,7 @@ class IvrHandler:
 async def apply(request: Request, decision: Decision) -> None:
     if decision.tenant_id is not None:
         await set_variable(request, channelvars.TENANT, str(decision.tenant_id))
-    if decision.action == "dial":
+    if decision.dial:
         await set_variable(request, channelvars.DIAL, decision.dial)
         await set_variable(request, channelvars.RING_SECONDS, str(decision.ring_seconds))
     if decision.playback:
@@ -182,5 +218,6 @@ async def apply(request: Request, decision: Decision) -> None:
         await set_variable(request, channelvars.ATTEMPT, str(decision.attempt))
         await set_variable(request, channelvars.TIMEOUT, str(decision.timeout_s))
     await set_variable(request, channelvars.NOTICE, decision.notice)
+    await set_variable(request, channelvars.AFTER, "" if decision.after is None else str(decision.after))
     # Set last: the dialplan treats a missing action as a failure.
     await set_variable(request, channelvars.ACTION, decision.action)

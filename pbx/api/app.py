@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx.api import context, extensions, ivrs, numbers, openapi, prompts, schedules, tenants, trunks
+from pbx.api import context, extensions, ivrs, numbers, openapi, prompts, ring_groups, schedules, tenants, trunks
 from pbx.api.auth import auth_middleware
 from pbx.api.errors import error_middleware, json_response
 from pbx.api.routes import Route, add_routes
@@ -17,7 +17,7 @@ async def health(request: web.Request) -> web.Response:
 
 def all_routes() -> list[Route]:
     return (tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + ivrs.ROUTES
-            + schedules.ROUTES + trunks.ROUTES)
+            + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES)
 
 
 def build_web_app(settings, database, ami, extension_service, prompt_service) -> web.Application:

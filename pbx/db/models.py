@@ -118,3 +118,18 @@ class Schedule(Base):
     weekly: Mapped[list] = mapped_column(JSON)  # [{"days": [...], "open": "09:00", "close": "18:00"}]
     holidays: Mapped[list] = mapped_column(JSON)  # [{"date": "2026-10-29", "name": ...}]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RingGroup(Base):
+    """Extensions rung together or one after another; then, unanswered, next_destination."""
+
+    __tablename__ = "ring_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    extensions: Mapped[list] = mapped_column(JSON)  # extension numbers, in ringing order
+    strategy: Mapped[str] = mapped_column(String(12))  # "all" | "sequential"
+    ring_seconds: Mapped[int] = mapped_column(Integer, default=20)
+    next_destination: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

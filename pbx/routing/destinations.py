@@ -4,10 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pbx.domain.destinations import AnnouncementDest, ExtensionDest, HangupDest, IvrDest, ScheduleDest
+from pbx.domain.destinations import AnnouncementDest, ExtensionDest, HangupDest, IvrDest, RingGroupDest, ScheduleDest
 from pbx.domain.schedules import Schedule, is_open
 from pbx.routing import ivr
 from pbx.routing.internal import DEFAULT_RING_SECONDS, FAILURE, Decision
+
+
+@dataclass(frozen=True)
+class Group:
+    group_id: int
+    members: tuple[str, ...]  # SIP ids, in ringing order
+    sequential: bool
+    ring_seconds: int
+    has_next: bool
 
 
 @dataclass(frozen=True)
@@ -19,6 +28,7 @@ class Resolved:
     menus: dict[int, ivr.Menu] = field(default_factory=dict)  # IVR id -> menu
     schedules: dict[int, Schedule] = field(default_factory=dict)
     now: datetime | None = None  # when the call is routed (schedules)
+    groups: dict[int, Group] = field(default_factory=dict)
 
 
 def route_destination(dest, resolved: Resolved, tenant_id: int) -> Decision:
@@ -34,6 +44,18 @@ def route_destination(dest, resolved: Resolved, tenant_id: int) -> Decision:
                 if schedule_id in resolved.schedules and resolved.now is not None:
             branch = when_open if is_open(resolved.schedules[schedule_id], resolved.now) else when_closed
             return route_destination(branch, resolved, tenant_id)
+        case RingGroupDest(ring_group_id=group_id) if group_id in resolved.groups and \
+                resolved.groups[group_id].members:
+            return ring_group(resolved.groups[group_id], tenant_id)
         case HangupDest():
             return Decision("hangup", tenant_id=tenant_id)
     return FAILURE  # names something that is gone, or a kind this build cannot route yet
+
+
+def ring_group(group: Group, tenant_id: int) -> Decision:
+    # Dial() rings '&'-joined targets together; the dialplan's hunt loop takes
+    # '^'-joined ones in turn with CUT(), whose field list syntax uses '&' itself.
+    joiner = "^" if group.sequential else "&"
+    return Decision("hunt" if group.sequential else "dial", dial=joiner.join(f"PJSIP/{m}" for m in group.members),
+                    ring_seconds=group.ring_seconds, tenant_id=tenant_id,
+                    after=group.group_id if group.has_next else None)

@@ -15,7 +15,7 @@ class Party:
 
 @dataclass(frozen=True)
 class Decision:
-    action: str  # an extension of [pbx-apply]: dial, announce, ivr, hangup, unknown, failure
+    action: str  # an extension of [pbx-apply]: dial, hunt, announce, ivr, hangup, unknown, failure
     dial: str = ""
     ring_seconds: int = 0
     tenant_id: int | None = None
@@ -24,6 +24,7 @@ class Decision:
     attempt: int = 0
     timeout_s: int = 0
     notice: str = ""  # an Asterisk sound played first (e.g. "option-is-invalid")
+    after: int | None = None  # ring group whose next destination takes an unanswered call
 
 
 UNKNOWN = Decision("unknown")

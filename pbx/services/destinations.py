@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pbx.db.models import Extension, Ivr, Number, Prompt, Schedule, Tenant
+from pbx.db.models import Extension, Ivr, Number, Prompt, RingGroup, Schedule, Tenant
 from pbx.domain import destinations
 from pbx.domain.errors import FeatureNotInPlan, Invalid
 from pbx.domain.plans import PLANS
@@ -33,9 +33,11 @@ async def _check_exist(session: AsyncSession, tenant_id: int, refs: destinations
             select(Schedule.id).where(Schedule.tenant_id == tenant_id, Schedule.id.in_(refs.schedules))))
         if refs.schedules - found:
             raise Invalid("destination names a schedule that does not exist")
-    for kind in ("ring_groups",):
-        if getattr(refs, kind):
-            raise Invalid(f"destination names {kind.replace('_', ' ')} that do not exist in this tenant")
+    if refs.ring_groups:
+        found = set(await session.scalars(
+            select(RingGroup.id).where(RingGroup.tenant_id == tenant_id, RingGroup.id.in_(refs.ring_groups))))
+        if refs.ring_groups - found:
+            raise Invalid("destination names a ring group that does not exist")
     if refs.extensions:
         found = set(await session.scalars(
             select(Extension.number).where(Extension.tenant_id == tenant_id, Extension.number.in_(refs.extensions))
@@ -54,6 +56,9 @@ async def _destinations_in_use(session: AsyncSession, tenant_id: int):
     """Every (owner, destination) of the tenant: numbers, IVR options and IVR fallbacks."""
     for number in await session.scalars(select(Number).where(Number.tenant_id == tenant_id)):
         yield f"number {number.number}", destinations.parse(number.destination)
+    for group in await session.scalars(select(RingGroup).where(RingGroup.tenant_id == tenant_id)):
+        if group.next_destination is not None:
+            yield f"ring group {group.name!r}", destinations.parse(group.next_destination)
     for menu in await session.scalars(select(Ivr).where(Ivr.tenant_id == tenant_id)):
         for dest in [*menu.options.values(), menu.timeout_destination]:
             if dest is not None:

@@ -16,6 +16,7 @@ from pbx.db.unit import Unit
 from pbx.domain.errors import Conflict, NotFound
 from pbx.domain.plans import PLANS, check_extension_quota, check_recording
 from pbx.services import destinations
+from pbx.services.ring_groups import group_with_member
 from pbx.services.tenants import extension_count, lock_tenant, visible_tenant
 from pbx.services.tokens import Principal
 
@@ -135,5 +136,7 @@ class ExtensionService:
 
 
 async def _check_unused(session: AsyncSession, extension: Extension) -> None:
-    if used_by := await destinations.user_of(session, extension.tenant_id, "extensions", extension.number):
-        raise Conflict(f"extension {extension.number} is still the destination of {used_by}")
+    used_by = await destinations.user_of(session, extension.tenant_id, "extensions", extension.number) or \
+        await group_with_member(session, extension.tenant_id, extension.number)
+    if used_by:
+        raise Conflict(f"extension {extension.number} is still used by {used_by}")

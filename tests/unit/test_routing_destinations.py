@@ -51,3 +51,16 @@ def test_schedule_branches_on_the_time_of_the_call():
                        now=monday_noon.replace(hour=15))  # 18:00 in Istanbul: closed
     assert route_destination(dest, evening, 1).action == "hangup"
     assert route_destination(dest, Resolved(now=monday_noon), 1).action == "failure"  # schedule gone
+
+
+def test_ring_groups():
+    from pbx.routing.destinations import Group
+
+    together = Group(3, ("201-a", "202-b"), sequential=False, ring_seconds=20, has_next=False)
+    one_by_one = Group(4, ("201-a", "202-b"), sequential=True, ring_seconds=5, has_next=True)
+    resolved = Resolved(groups={3: together, 4: one_by_one, 5: Group(5, (), False, 20, False)})
+    all_ = route_destination(parse({"type": "ring_group", "ring_group_id": 3}), resolved, 1)
+    assert (all_.action, all_.dial, all_.ring_seconds, all_.after) == ("dial", "PJSIP/201-a&PJSIP/202-b", 20, None)
+    hunt = route_destination(parse({"type": "ring_group", "ring_group_id": 4}), resolved, 1)
+    assert (hunt.action, hunt.dial, hunt.after) == ("hunt", "PJSIP/201-a^PJSIP/202-b", 4)
+    assert route_destination(parse({"type": "ring_group", "ring_group_id": 5}), resolved, 1).action == "failure"
