@@ -57,7 +57,7 @@ def carrier(stack, phones):
     """A carrier: a real phone on its own loopback address, defined as a trunk."""
     trunk = stack.operator.ok("POST", "/trunks", {"name": "Carrier", "host": CARRIER_ADDRESS,
                                                   "port": phones.sip_port(CARRIER_ADDRESS),
-                                                  "match": [CARRIER_ADDRESS]})
+                                                  "match": [CARRIER_ADDRESS], "default_outbound": True})
     phone = phones.add_phone("carrier", "unused", register=False, bind_address=CARRIER_ADDRESS,
                              port=stack.sip_port)
     yield phone

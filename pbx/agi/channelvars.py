@@ -10,3 +10,4 @@ ATTEMPT = "PBX_ATTEMPT"  # 1-based attempt at that menu
 TIMEOUT = "PBX_TIMEOUT"  # seconds to wait for a key
 NOTICE = "PBX_NOTICE"  # an Asterisk sound played before the next step
 AFTER = "PBX_AFTER"  # ring group whose next destination an unanswered call takes
+CALLER_ID = "PBX_CALLER_ID"  # outbound: the tenant number the far end sees

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pbx.agi import channelvars
 from pbx.agi.server import set_variable
 from pbx.asterisk import configgen
-from pbx.db.models import Extension, Ivr, Number, Prompt, RingGroup, Schedule, Trunk
+from pbx.db.models import Extension, Ivr, Number, Prompt, RingGroup, Schedule, Tenant, Trunk
 from pbx.db.unit import Database
 from pbx.domain import destinations, schedules
 from pbx.domain.errors import Invalid
 from pbx.domain.numbers import to_e164
-from pbx.routing import ivr
+from pbx.routing import ivr, outbound
 from pbx.routing.destinations import Group, Resolved, route_destination
 from pbx.routing.internal import FAILURE, Decision, Party, route_internal
 
@@ -52,7 +52,17 @@ class RouteHandler:
             )
             if callee is None and (number := await _own_number(session, caller.tenant_id, dialled)):
                 return await decide_destination(session, number)
+            if callee is None and outbound.is_outbound(dialled):
+                return await _decide_outbound(session, caller.tenant_id, dialled)
         return route_internal(_party(caller), _party(callee))
+
+
+async def _decide_outbound(session: AsyncSession, tenant_id: int, dialled: str) -> Decision:
+    tenant = await session.get(Tenant, tenant_id)
+    caller_id = await session.scalar(select(Number.number).where(Number.tenant_id == tenant_id).order_by(Number.id))
+    trunk = await session.scalar(select(Trunk.sip_id).where(Trunk.default_outbound.is_(True)))
+    caller = outbound.Caller(tenant_id, tenant.international_calls, caller_id)
+    return outbound.route_outbound(dialled, caller, trunk)
 
 
 @dataclass
@@ -219,5 +229,7 @@ async def apply(request: Request, decision: Decision) -> None:
         await set_variable(request, channelvars.TIMEOUT, str(decision.timeout_s))
     await set_variable(request, channelvars.NOTICE, decision.notice)
     await set_variable(request, channelvars.AFTER, "" if decision.after is None else str(decision.after))
+    if decision.caller_id:
+        await set_variable(request, channelvars.CALLER_ID, decision.caller_id)
     # Set last: the dialplan treats a missing action as a failure.
     await set_variable(request, channelvars.ACTION, decision.action)

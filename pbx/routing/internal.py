@@ -15,7 +15,7 @@ class Party:
 
 @dataclass(frozen=True)
 class Decision:
-    action: str  # an extension of [pbx-apply]: dial, hunt, announce, ivr, hangup, unknown, failure
+    action: str  # an extension of [pbx-apply]: dial, hunt, outbound, refused, announce, ivr, hangup, unknown, failure
     dial: str = ""
     ring_seconds: int = 0
     tenant_id: int | None = None
@@ -25,6 +25,7 @@ class Decision:
     timeout_s: int = 0
     notice: str = ""  # an Asterisk sound played first (e.g. "option-is-invalid")
     after: int | None = None  # ring group whose next destination takes an unanswered call
+    caller_id: str = ""  # outbound: the number the far end sees
 
 
 UNKNOWN = Decision("unknown")

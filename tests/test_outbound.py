@@ -1,0 +1,64 @@
+"""Outbound calls through the default trunk; international only with permission."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.phone]
+
+
+def office(stack, phones, international: bool):
+    tenant, api = stack.new_tenant("kobi", international_calls=international)
+    api.ok("POST", f"/tenants/{tenant['id']}/numbers",
+           {"number": "+90850555" + str(4000 + tenant["id"]), "destination": {"type": "hangup"}})
+    ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "Ayşe"})
+    phone = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
+    assert phone.wait_registered() == 200
+    return tenant, phone, "+90850555" + str(4000 + tenant["id"])
+
+
+def test_national_call_reaches_the_carrier_with_the_tenants_number(stack, phones, carrier):
+    tenant, phone, did = office(stack, phones, international=False)
+    try:
+        call = phone.call("02125550011")
+        incoming = carrier.wait_incoming(timeout=10)
+        assert did in incoming.remote_uri  # From: the tenant's number, not the extension
+        incoming.answer()
+        call.wait_confirmed(timeout=10)
+        call.hangup()
+        incoming.wait_disconnected()
+    finally:
+        phone.remove()
+
+
+def test_international_is_refused_without_permission_and_connected_with_it(stack, phones, carrier):
+    _, phone, _ = office(stack, phones, international=False)
+    try:
+        before = carrier.incoming_count()
+        call = phone.call("00442079460958")
+        call.wait_disconnected(timeout=15)
+        assert carrier.incoming_count() == before  # never reached the carrier
+    finally:
+        phone.remove()
+    _, phone, _ = office(stack, phones, international=True)
+    try:
+        call = phone.call("00442079460958")
+        incoming = carrier.wait_incoming(timeout=10)
+        incoming.answer()
+        call.wait_confirmed(timeout=10)
+        call.hangup()
+        incoming.wait_disconnected()
+    finally:
+        phone.remove()
+
+
+def test_emergency_always_goes_out(stack, phones, carrier):
+    _, phone, _ = office(stack, phones, international=False)
+    try:
+        call = phone.call("112")
+        incoming = carrier.wait_incoming(timeout=10)
+        incoming.answer()
+        call.wait_confirmed(timeout=10)
+        call.hangup()
+        incoming.wait_disconnected()
+    finally:
+        phone.remove()
