@@ -1,7 +1,8 @@
 """Converted prompts on disk: ivr_audio/<tenant id>/<file id>.{wav,wav16}.
 
-Written atomically (temporary file, fsync, rename), so a reader or Asterisk
-never sees half a file; the names are ours (numbers and random ids), never user text.
+Stored atomically (the converter's complete output file, fsynced, renamed into place
+from incoming_dir() on the same file system), so a reader or Asterisk never sees half
+a file; the names are ours (numbers and random ids), never user text.
 """
 from __future__ import annotations
 
@@ -30,14 +31,21 @@ class PromptStore:
             raise ValueError("bad file id")
         return self.tenant_dir(tenant_id) / f"{file_id}{suffix}"
 
-    def save(self, tenant_id: int, file_id: str, narrowband: bytes, wideband: bytes) -> None:
-        self.tenant_dir(tenant_id).mkdir(parents=True, exist_ok=True)
+    def save(self, tenant_id: int, file_id: str, narrowband: Path, wideband: Path) -> None:
+        """Moves two complete WAV files (in incoming_dir(), or elsewhere on the same file
+        system) into place as the prompt's .wav and .wav16. The sources are gone
+        afterwards, whether it succeeded or not; on failure so is whatever was placed."""
         try:
-            _write_atomically(self.path(tenant_id, file_id, NARROWBAND), narrowband)
-            _write_atomically(self.path(tenant_id, file_id, WIDEBAND), wideband)
+            self.tenant_dir(tenant_id).mkdir(parents=True, exist_ok=True)
+            _move_atomically(Path(narrowband), self.path(tenant_id, file_id, NARROWBAND))
+            _move_atomically(Path(wideband), self.path(tenant_id, file_id, WIDEBAND))
+            _fsync_dir(self.tenant_dir(tenant_id))  # the renames themselves survive a crash
         except BaseException:
             self.remove(tenant_id, file_id)
             raise
+        finally:
+            Path(narrowband).unlink(missing_ok=True)
+            Path(wideband).unlink(missing_ok=True)
 
     def remove(self, tenant_id: int, file_id: str) -> None:
         for suffix in (NARROWBAND, WIDEBAND):
@@ -53,13 +61,19 @@ class PromptStore:
         return path
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+def _move_atomically(source: Path, path: Path) -> None:
+    """source's data on disk first, then one rename: path is absent or complete."""
+    fd = os.open(source, os.O_RDONLY)
     try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.fsync(fd)
     finally:
-        tmp.unlink(missing_ok=True)
+        os.close(fd)
+    os.replace(source, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -42,9 +42,16 @@ class PromptService:
                      upload: Path) -> Prompt:
         async with database.read() as session:
             await visible_tenant(session, principal, tenant_id)  # refuse before the costly part
-        converted = await asyncio.to_thread(self._convert, upload)
         file_id = new_file_id()
-        await asyncio.to_thread(self.store.save, tenant_id, file_id, converted.narrowband, converted.wideband)
+        # Converting and storing run in one worker thread that cleans up after itself.
+        # Shielded: should this request be cancelled, the thread still runs to its end,
+        # and what it stored is then removed (there will be no row for it).
+        stored = asyncio.ensure_future(asyncio.to_thread(self._convert_and_save, upload, tenant_id, file_id))
+        try:
+            converted = await asyncio.shield(stored)
+        except asyncio.CancelledError:
+            stored.add_done_callback(lambda done: self._discard(done, tenant_id, file_id))
+            raise
         try:
             async with database.unit() as unit:
                 await visible_tenant(unit.session, principal, tenant_id)
@@ -57,9 +64,25 @@ class PromptService:
             raise
         return prompt
 
+    def _discard(self, done: asyncio.Future, tenant_id: int, file_id: str) -> None:
+        if not done.cancelled():
+            done.exception()  # retrieved: the request that wanted it is gone
+        self.store.remove(tenant_id, file_id)
+
+    def _convert_and_save(self, upload: Path, tenant_id: int, file_id: str) -> audio.Converted:
+        """Converts into the store's incoming directory, then moves the two outputs into
+        place; whatever happens, no converted file is left behind in incoming."""
+        converted = self._convert(upload)
+        try:
+            self.store.save(tenant_id, file_id, converted.narrowband, converted.wideband)
+        finally:  # save moves or removes them; this covers anything before it got to
+            converted.narrowband.unlink(missing_ok=True)
+            converted.wideband.unlink(missing_ok=True)
+        return converted
+
     def _convert(self, upload: Path) -> audio.Converted:
         try:
-            return audio.convert(upload, self.limits)
+            return audio.convert(upload, self.store.incoming_dir(), self.limits)
         except audio.TooLarge as exc:
             raise TooLarge(exc.reason) from exc
         except audio.AudioRejected as exc:
