@@ -18,6 +18,7 @@ from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
 from pbx.services import destinations
 from pbx.services.extensions import ExtensionService
+from pbx.services.fallback import FallbackPublisher
 from pbx.services.prompts import PromptService
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,14 @@ class ControlPlane:
             PromptStore(settings.audio_dir), Limits(settings.prompt_max_bytes, settings.prompt_max_seconds),
             users=[destinations.prompt_user],
         )
+        self.fallback = FallbackPublisher(self.database, self.ami)
+        self.database.commit_listeners.append(self.fallback.changed)
+        self.ami.login_callbacks.append(self.fallback.changed)
         self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
+        self.fallback.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self._runner = web.AppRunner(self.web, access_log=None)
@@ -56,6 +61,7 @@ class ControlPlane:
         if self._runner:
             await self._runner.cleanup()
         await self.agi.close()
+        await self.fallback.stop()
         self.ami.close()
         await self.engine.dispose()
 

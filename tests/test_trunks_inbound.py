@@ -1,6 +1,8 @@
 """Trunks: a carrier (a real phone on its own loopback address) calls a tenant's number."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.realtime]
@@ -68,3 +70,26 @@ def test_a_stranger_cannot_use_the_inbound_route(stack, phones):
         assert call.last_status_code in (401, 403, 404)
     finally:
         stranger.remove()
+
+
+@pytest.mark.phone
+def test_with_the_control_plane_down_an_inbound_call_is_still_answered(stack, phones, carrier):
+    tenant, api = stack.new_tenant("kobi")
+    ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "Desk"})
+    api.ok("POST", f"/tenants/{tenant['id']}/numbers",
+           {"number": "0850 555 06 66", "destination": {"type": "extension", "extension": "101"}})
+    desk = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
+    assert desk.wait_registered() == 200
+    time.sleep(1)  # the snapshot follows each change within a moment
+    stack.control.stop()
+    try:
+        call = carrier.call(f"sip:08505550666@127.0.0.1:{stack.sip_port}")
+        incoming = desk.wait_incoming(timeout=10)
+        incoming.answer()
+        call.wait_confirmed(timeout=10)
+        call.hangup()
+        incoming.wait_disconnected()
+    finally:
+        stack.control.start()
+        stack.wait_ami()
+        desk.remove()

@@ -26,6 +26,7 @@ class Ami:
     def __init__(self, settings: Settings, *, action_timeout: float = 5.0):
         self.action_timeout = action_timeout
         self._ready = asyncio.Event()
+        self.login_callbacks: list = []  # called on every (re)login
         self.manager = Manager(
             host=settings.ami_host,
             port=settings.ami_port,
@@ -42,6 +43,8 @@ class Ami:
     def _on_login(self, _manager) -> None:
         log.info("AMI logged in")
         self._ready.set()
+        for callback in self.login_callbacks:
+            callback()
 
     def _on_disconnect(self, _manager, _exc) -> None:
         log.warning("AMI connection lost; reconnecting")
@@ -106,6 +109,19 @@ class Ami:
         for contact_id in contact_ids:
             if contact_id.startswith(f"{endpoint};@") and "\n" not in contact_id:
                 await self.action({"Action": "DBDel", "Family": "registrar", "Key": f"contact/{contact_id}"})
+
+
+    async def replace_family(self, family: str, entries: dict[str, str]) -> None:
+        """Makes an astdb family hold exactly these entries: new values first, then
+        stale keys removed, so a reader never finds the family empty."""
+        for key, value in entries.items():
+            await self.action({"Action": "DBPut", "Family": family, "Key": key, "Val": value})
+        prefix = f"/{family}/"
+        for message in await self.action({"Action": "DBGetTree", "Family": family}):
+            key = str(message.get("Key", ""))
+            if message.get("Event") == "DBGetTreeResponse" and key.startswith(prefix) \
+                    and key[len(prefix):] not in entries:
+                await self.action({"Action": "DBDel", "Family": family, "Key": key[len(prefix):]})
 
 
 def _int(value) -> int | None:

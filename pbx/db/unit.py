@@ -32,6 +32,7 @@ class Database:
         # sleeps (seconds of tail latency under load); queueing writers here, in
         # order, is fair and wastes nothing. PostgreSQL needs no such help.
         self._write_lock = asyncio.Lock() if serialize_writes else contextlib.nullcontext()
+        self.commit_listeners: list = []  # called after every committed write
 
     @asynccontextmanager
     async def unit(self):
@@ -39,6 +40,8 @@ class Database:
             unit = Unit(session)
             async with session.begin():
                 yield unit
+        for listener in self.commit_listeners:
+            listener()
         for job in unit._after_commit:
             try:
                 await job()

@@ -1,0 +1,37 @@
+"""What Asterisk does on its own when the control plane cannot decide. Pure.
+
+The control plane keeps a snapshot in Asterisk's own database (astdb family
+`pbx-fallback`), so that calls are still answered while it is down or slow:
+  ep/<sip id>            -> tenant id of an extension
+  ext/<tenant>/<number>  -> dial:PJSIP/<sip id>
+  did/<E.164 digits>     -> dial:<targets> | play:<prompt path> | hangup
+A number's entry is the decision routing would make at snapshot time, reduced to
+what the dialplan can do without asking (a menu plays its greeting; a sequential
+ring group rings everyone at once).
+"""
+from __future__ import annotations
+
+from pbx.routing.internal import Decision
+
+FAMILY = "pbx-fallback"
+
+
+def static_action(decision: Decision) -> str | None:
+    match decision.action:
+        case "dial":
+            return f"dial:{decision.dial}"
+        case "hunt":
+            return f"dial:{decision.dial.replace('^', '&')}"
+        case "announce" | "ivr":
+            return f"play:{decision.playback}"
+        case "hangup":
+            return "hangup"
+    return None
+
+
+def extension_entries(tenant_id: int, number: str, sip_id: str) -> dict[str, str]:
+    return {f"ep/{sip_id}": str(tenant_id), f"ext/{tenant_id}/{number}": f"dial:PJSIP/{sip_id}"}
+
+
+def number_key(e164: str) -> str:
+    return f"did/{e164.removeprefix('+')}"
