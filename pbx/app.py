@@ -20,6 +20,7 @@ from pbx.services import destinations
 from pbx.services.extensions import ExtensionService
 from pbx.services.fallback import FallbackPublisher
 from pbx.services.prompts import PromptService
+from pbx.services.voicemail import VoicemailService
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,11 @@ class ControlPlane:
                                  serialize_writes=self.engine.dialect.name == "sqlite")
         self.ami = Ami(settings)
         self.extensions = ExtensionService(self.ami, settings.sip_realm)
+        self.voicemail = VoicemailService(settings.asterisk_instance_dir, self.database)
         self.agi = FastAgiServer(
-            {"route": RouteHandler(self.database), "inbound": InboundHandler(self.database),
-             "ivr": IvrHandler(self.database), "after": AfterHandler(self.database)},
+            {"route": RouteHandler(self.database, self.voicemail),
+             "inbound": InboundHandler(self.database, self.voicemail),
+             "ivr": IvrHandler(self.database, self.voicemail), "after": AfterHandler(self.database, self.voicemail)},
             call_timeout=settings.agi_timeout_s,
         )
         self.prompts = PromptService(
@@ -44,7 +47,8 @@ class ControlPlane:
         self.fallback = FallbackPublisher(self.database, self.ami)
         self.database.commit_listeners.append(self.fallback.changed)
         self.ami.login_callbacks.append(self.fallback.changed)
-        self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts)
+        self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts,
+                                 self.voicemail)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:

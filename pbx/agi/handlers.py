@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from panoramisk.fast_agi import Request
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from pbx.routing import ivr, outbound
 from pbx.routing.destinations import route_destination
 from pbx.routing.internal import FAILURE, Decision, Party, route_internal
 from pbx.services.resolver import decide_destination, menu_of, resolve
+from pbx.services.voicemail import VoicemailService
 
 _DIALLED = re.compile(r"^[0-9*#+]{1,32}$")
 _SIP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -26,18 +27,19 @@ _KEY = re.compile(r"^[0-9*#]?$")
 
 
 def _party(row: Extension | None) -> Party | None:
-    return Party(row.tenant_id, row.number, row.sip_username) if row else None
+    return Party(row.tenant_id, row.number, row.sip_username, row.id, row.voicemail) if row else None
 
 
 @dataclass
 class RouteHandler:
     database: Database
+    voicemail: VoicemailService
 
     async def __call__(self, request: Request) -> None:
         caller_id = request.headers.get("agi_arg_1", "")
         dialled = request.headers.get("agi_extension", "")
         decision = await self.decide(caller_id, dialled)
-        await apply(request, decision)
+        await apply(request, decision, self.voicemail)
 
     async def decide(self, caller_id: str, dialled: str) -> Decision:
         if not _SIP_ID.match(caller_id):
@@ -69,10 +71,11 @@ class InboundHandler:
     """Calls from a trunk: the number in the request URI decides, whichever tenant holds it."""
 
     database: Database
+    voicemail: VoicemailService
 
     async def __call__(self, request: Request) -> None:
         decision = await self.decide(request.headers.get("agi_arg_1", ""), request.headers.get("agi_extension", ""))
-        await apply(request, decision)
+        await apply(request, decision, self.voicemail)
 
     async def decide(self, trunk_id: str, dialled: str) -> Decision:
         if not _SIP_ID.match(trunk_id) or not _DIALLED.match(dialled):
@@ -101,21 +104,26 @@ async def _own_number(session: AsyncSession, tenant_id: int, dialled: str) -> Nu
 
 @dataclass
 class AfterHandler:
-    """A ring group went unanswered: its next destination, or the end. Args: tenant, group."""
+    """An unanswered call goes on: "rg:<id>" to the ring group's next destination,
+    "vm:<extension id>" to that extension's voicemail. Args: tenant, what next."""
 
     database: Database
+    voicemail: VoicemailService
 
     async def __call__(self, request: Request) -> None:
         args = [request.headers.get(f"agi_arg_{i}", "") for i in (1, 2)]
-        await apply(request, await self.decide(*args))
+        await apply(request, await self.decide(*args), self.voicemail)
 
-    async def decide(self, tenant_id: str, group_id: str) -> Decision:
-        if not (tenant_id.isdigit() and group_id.isdigit()):
+    async def decide(self, tenant_id: str, after: str) -> Decision:
+        kind, _, ident = after.partition(":")
+        if not (tenant_id.isdigit() and ident.isdigit()):
             return FAILURE
+        if kind == "vm":
+            return Decision("voicemail", tenant_id=int(tenant_id), voicemail_ext=int(ident))
         async with self.database.read() as session:
             row = await session.scalar(select(RingGroup).where(
-                RingGroup.tenant_id == int(tenant_id), RingGroup.id == int(group_id)))
-            if row is None or row.next_destination is None:
+                RingGroup.tenant_id == int(tenant_id), RingGroup.id == int(ident)))
+            if kind != "rg" or row is None or row.next_destination is None:
                 return Decision("hangup", tenant_id=int(tenant_id))
             dest = destinations.parse(row.next_destination)
             return route_destination(dest, await resolve(session, row.tenant_id, dest), row.tenant_id)
@@ -126,10 +134,11 @@ class IvrHandler:
     """A key pressed (or none) in a menu: arguments tenant, IVR, attempt, key."""
 
     database: Database
+    voicemail: VoicemailService
 
     async def __call__(self, request: Request) -> None:
         args = [request.headers.get(f"agi_arg_{i}", "") for i in range(1, 5)]
-        await apply(request, await self.decide(*args))
+        await apply(request, await self.decide(*args), self.voicemail)
 
     async def decide(self, tenant_id: str, ivr_id: str, attempt: str, key: str) -> Decision:
         if not (tenant_id.isdigit() and ivr_id.isdigit() and attempt.isdigit()) or not _KEY.match(key):
@@ -147,7 +156,11 @@ class IvrHandler:
         return route_destination(choice, resolved, row.tenant_id)
 
 
-async def apply(request: Request, decision: Decision) -> None:
+async def apply(request: Request, decision: Decision, voicemail: VoicemailService) -> None:
+    if decision.action == "voicemail":
+        caller = request.headers.get("agi_callerid", "")
+        playback = await voicemail.start_message(decision.tenant_id, decision.voicemail_ext, caller)
+        decision = replace(decision, playback=playback)
     if decision.tenant_id is not None:
         await set_variable(request, channelvars.TENANT, str(decision.tenant_id))
     if decision.dial:
@@ -160,7 +173,7 @@ async def apply(request: Request, decision: Decision) -> None:
         await set_variable(request, channelvars.ATTEMPT, str(decision.attempt))
         await set_variable(request, channelvars.TIMEOUT, str(decision.timeout_s))
     await set_variable(request, channelvars.NOTICE, decision.notice)
-    await set_variable(request, channelvars.AFTER, "" if decision.after is None else str(decision.after))
+    await set_variable(request, channelvars.AFTER, decision.after)
     if decision.caller_id:
         await set_variable(request, channelvars.CALLER_ID, decision.caller_id)
     # Set last: the dialplan treats a missing action as a failure.

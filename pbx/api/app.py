@@ -3,7 +3,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx.api import context, extensions, ivrs, numbers, openapi, prompts, ring_groups, schedules, tenants, trunks
+from pbx.api import (
+    context,
+    extensions,
+    ivrs,
+    numbers,
+    openapi,
+    prompts,
+    ring_groups,
+    schedules,
+    tenants,
+    trunks,
+    voicemail,
+)
 from pbx.api.auth import auth_middleware
 from pbx.api.errors import error_middleware, json_response
 from pbx.api.routes import Route, add_routes
@@ -17,16 +29,18 @@ async def health(request: web.Request) -> web.Response:
 
 def all_routes() -> list[Route]:
     return (tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + ivrs.ROUTES
-            + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES)
+            + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES + voicemail.ROUTES)
 
 
-def build_web_app(settings, database, ami, extension_service, prompt_service) -> web.Application:
+def build_web_app(settings, database, ami, extension_service, prompt_service,
+                  voicemail_service) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[context.SETTINGS] = settings
     app[context.DATABASE] = database
     app[context.AMI] = ami
     app[context.EXTENSIONS] = extension_service
     app[context.PROMPTS] = prompt_service
+    app[context.VOICEMAIL] = voicemail_service
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

@@ -9,12 +9,14 @@ from pbx.db.unit import Database
 from pbx.services.extensions import ExtensionService
 from pbx.services.prompts import PromptService
 from pbx.services.tokens import Principal
+from pbx.services.voicemail import VoicemailService
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 AMI = web.AppKey("ami", Ami)
 EXTENSIONS = web.AppKey("extensions", ExtensionService)
 PROMPTS = web.AppKey("prompts", PromptService)
+VOICEMAIL = web.AppKey("voicemail", VoicemailService)
 PRINCIPAL = "pbx.principal"  # per request
 
 

@@ -133,3 +133,17 @@ class RingGroup(Base):
     ring_seconds: Mapped[int] = mapped_column(Integer, default=20)
     next_destination: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VoicemailMessage(Base):
+    """A message left for an extension. The row is made when the caller is sent to
+    record; the audio is Asterisk's recording, in the instance's voicemail spool."""
+
+    __tablename__ = "voicemail_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    extension_id: Mapped[int] = mapped_column(ForeignKey("extensions.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[str] = mapped_column(String(40), unique=True)
+    caller: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -69,13 +69,17 @@ class References:
     ivrs: set[int] = field(default_factory=set)
     ring_groups: set[int] = field(default_factory=set)
     schedules: set[int] = field(default_factory=set)
+    voicemail: set[str] = field(default_factory=set)  # extensions whose box is a destination
 
 
 def references(dest, refs: References | None = None) -> References:
     refs = refs or References()
     match dest:
-        case ExtensionDest(extension=number) | VoicemailDest(extension=number):
+        case ExtensionDest(extension=number):
             refs.extensions.add(number)
+        case VoicemailDest(extension=number):
+            refs.extensions.add(number)
+            refs.voicemail.add(number)
         case AnnouncementDest(prompt_id=prompt_id):
             refs.prompts.add(prompt_id)
         case IvrDest(ivr_id=ivr_id):

@@ -4,7 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pbx.domain.destinations import AnnouncementDest, ExtensionDest, HangupDest, IvrDest, RingGroupDest, ScheduleDest
+from pbx.domain.destinations import (
+    AnnouncementDest,
+    ExtensionDest,
+    HangupDest,
+    IvrDest,
+    RingGroupDest,
+    ScheduleDest,
+    VoicemailDest,
+)
 from pbx.domain.schedules import Schedule, is_open
 from pbx.routing import ivr
 from pbx.routing.internal import DEFAULT_RING_SECONDS, FAILURE, Decision
@@ -29,13 +37,18 @@ class Resolved:
     schedules: dict[int, Schedule] = field(default_factory=dict)
     now: datetime | None = None  # when the call is routed (schedules)
     groups: dict[int, Group] = field(default_factory=dict)
+    voicemail: dict[str, int] = field(default_factory=dict)  # extension number -> id, where voicemail is on
 
 
 def route_destination(dest, resolved: Resolved, tenant_id: int) -> Decision:
     match dest:
         case ExtensionDest(extension=number) if number in resolved.extensions:
+            box = resolved.voicemail.get(number)
             return Decision("dial", dial=f"PJSIP/{resolved.extensions[number]}",
-                            ring_seconds=DEFAULT_RING_SECONDS, tenant_id=tenant_id)
+                            ring_seconds=DEFAULT_RING_SECONDS, tenant_id=tenant_id,
+                            after=f"vm:{box}" if box else "")
+        case VoicemailDest(extension=number) if number in resolved.voicemail:
+            return Decision("voicemail", tenant_id=tenant_id, voicemail_ext=resolved.voicemail[number])
         case AnnouncementDest(prompt_id=prompt_id) if prompt_id in resolved.prompts:
             return Decision("announce", playback=resolved.prompts[prompt_id], tenant_id=tenant_id)
         case IvrDest(ivr_id=ivr_id) if ivr_id in resolved.menus:
@@ -58,4 +71,4 @@ def ring_group(group: Group, tenant_id: int) -> Decision:
     joiner = "^" if group.sequential else "&"
     return Decision("hunt" if group.sequential else "dial", dial=joiner.join(f"PJSIP/{m}" for m in group.members),
                     ring_seconds=group.ring_seconds, tenant_id=tenant_id,
-                    after=group.group_id if group.has_next else None)
+                    after=f"rg:{group.group_id}" if group.has_next else "")

@@ -11,11 +11,18 @@ class Party:
     tenant_id: int
     number: str
     sip_id: str
+    extension_id: int = 0
+    voicemail: bool = False
+
+
+def after_unanswered(callee: Party) -> str:
+    return f"vm:{callee.extension_id}" if callee.voicemail else ""
 
 
 @dataclass(frozen=True)
 class Decision:
-    action: str  # an extension of [pbx-apply]: dial, hunt, outbound, refused, announce, ivr, hangup, unknown, failure
+    action: str  # an extension of [pbx-apply]: dial, hunt, outbound, refused, announce, ivr, voicemail,
+    # hangup, unknown, failure
     dial: str = ""
     ring_seconds: int = 0
     tenant_id: int | None = None
@@ -24,7 +31,8 @@ class Decision:
     attempt: int = 0
     timeout_s: int = 0
     notice: str = ""  # an Asterisk sound played first (e.g. "option-is-invalid")
-    after: int | None = None  # ring group whose next destination takes an unanswered call
+    after: str = ""  # what an unanswered call does next: "rg:<ring group id>" or "vm:<extension id>"
+    voicemail_ext: int | None = None  # "voicemail": the extension whose box records
     caller_id: str = ""  # outbound: the number the far end sees
 
 
@@ -40,4 +48,4 @@ def route_internal(caller: Party | None, callee: Party | None) -> Decision:
     if callee is None or callee.tenant_id != caller.tenant_id or callee.sip_id == caller.sip_id:
         return Decision("unknown", tenant_id=caller.tenant_id)
     return Decision("dial", dial=f"PJSIP/{callee.sip_id}", ring_seconds=DEFAULT_RING_SECONDS,
-                    tenant_id=caller.tenant_id)
+                    tenant_id=caller.tenant_id, after=after_unanswered(callee))

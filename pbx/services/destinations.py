@@ -44,6 +44,11 @@ async def _check_exist(session: AsyncSession, tenant_id: int, refs: destinations
         ))
         if missing := refs.extensions - found:
             raise Invalid(f"destination names extensions that do not exist: {', '.join(sorted(missing))}")
+    if refs.voicemail:
+        boxes = set(await session.scalars(select(Extension.number).where(
+            Extension.tenant_id == tenant_id, Extension.number.in_(refs.voicemail), Extension.voicemail.is_(True))))
+        if missing := refs.voicemail - boxes:
+            raise Invalid(f"voicemail is not enabled on: {', '.join(sorted(missing))}")
     if refs.prompts:
         found = set(await session.scalars(
             select(Prompt.id).where(Prompt.tenant_id == tenant_id, Prompt.id.in_(refs.prompts))

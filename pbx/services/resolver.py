@@ -33,16 +33,21 @@ async def resolve(session: AsyncSession, tenant_id: int, *dests) -> Resolved:
     prompts = await _prompt_paths(session, tenant_id, refs.prompts)
     menus = {i: replace(m, greeting=prompts.get(m.greeting, "")) for i, m in menus.items()}
     groups = await _groups(session, tenant_id, refs.ring_groups)
-    extensions, hours = {}, {}
+    extensions, voicemail, hours = {}, {}, {}
     if refs.schedules:
         rows = await session.scalars(select(Schedule).where(
             Schedule.tenant_id == tenant_id, Schedule.id.in_(refs.schedules)))
         hours = {row.id: schedules.from_stored(row.timezone, row.weekly, row.holidays) for row in rows}
     if refs.extensions:
-        rows = await session.execute(select(Extension.number, Extension.sip_username).where(
+        rows = await session.execute(select(
+            Extension.number, Extension.sip_username, Extension.id, Extension.voicemail).where(
             Extension.tenant_id == tenant_id, Extension.number.in_(refs.extensions)))
-        extensions = dict(rows.all())
-    return Resolved(extensions, prompts, menus, hours, now=datetime.now(timezone.utc), groups=groups)
+        for number, sip_id, ext_id, has_voicemail in rows.all():
+            extensions[number] = sip_id
+            if has_voicemail:
+                voicemail[number] = ext_id
+    return Resolved(extensions, prompts, menus, hours, now=datetime.now(timezone.utc), groups=groups,
+                    voicemail=voicemail)
 
 
 async def _groups(session: AsyncSession, tenant_id: int, group_ids: set[int]) -> dict[int, Group]:

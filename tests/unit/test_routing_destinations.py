@@ -60,7 +60,18 @@ def test_ring_groups():
     one_by_one = Group(4, ("201-a", "202-b"), sequential=True, ring_seconds=5, has_next=True)
     resolved = Resolved(groups={3: together, 4: one_by_one, 5: Group(5, (), False, 20, False)})
     all_ = route_destination(parse({"type": "ring_group", "ring_group_id": 3}), resolved, 1)
-    assert (all_.action, all_.dial, all_.ring_seconds, all_.after) == ("dial", "PJSIP/201-a&PJSIP/202-b", 20, None)
+    assert (all_.action, all_.dial, all_.ring_seconds, all_.after) == ("dial", "PJSIP/201-a&PJSIP/202-b", 20, "")
     hunt = route_destination(parse({"type": "ring_group", "ring_group_id": 4}), resolved, 1)
-    assert (hunt.action, hunt.dial, hunt.after) == ("hunt", "PJSIP/201-a^PJSIP/202-b", 4)
+    assert (hunt.action, hunt.dial, hunt.after) == ("hunt", "PJSIP/201-a^PJSIP/202-b", "rg:4")
     assert route_destination(parse({"type": "ring_group", "ring_group_id": 5}), resolved, 1).action == "failure"
+
+
+def test_voicemail_after_no_answer_and_as_a_destination():
+    resolved = Resolved(extensions={"101": "101-aaaa"}, voicemail={"101": 7})
+    dial = route_destination(parse({"type": "extension", "extension": "101"}), resolved, 1)
+    assert (dial.action, dial.after) == ("dial", "vm:7")
+    direct = route_destination(parse({"type": "voicemail", "extension": "101"}), resolved, 1)
+    assert (direct.action, direct.voicemail_ext) == ("voicemail", 7)
+    no_box = Resolved(extensions={"101": "101-aaaa"})
+    assert route_destination(parse({"type": "extension", "extension": "101"}), no_box, 1).after == ""
+    assert route_destination(parse({"type": "voicemail", "extension": "101"}), no_box, 1).action == "failure"
