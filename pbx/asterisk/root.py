@@ -5,6 +5,8 @@ each running instance binds its own configuration and state into it (see runner)
 """
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
 import shutil
 import subprocess
@@ -27,10 +29,27 @@ def _fingerprint() -> str:
     return f"{SUITE} {' '.join(PACKAGES)} {' '.join(MOUNT_POINTS)}"
 
 
-def ensure_root(root: Path) -> Path:
-    """Builds the root if it is missing; safe to call on every start."""
+def root_path(cache: Path) -> Path:
+    """One folder per package set: a changed set builds anew beside the old root,
+    never under an Asterisk that is running from it."""
+    return cache / hashlib.sha256(_fingerprint().encode()).hexdigest()[:12]
+
+
+def ensure_root(cache: Path) -> Path:
+    """The ready root under `cache`, built if missing; safe to call on every start,
+    and from several processes at once (one builds, the others wait for it)."""
+    root = root_path(cache)
     if is_ready(root):
         return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.with_name(root.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not is_ready(root):
+            _build(root)
+    return root
+
+
+def _build(root: Path) -> None:
     if shutil.which("debootstrap") is None:
         raise RuntimeError("debootstrap is not installed (Debian package 'debootstrap')")
     staging = root.with_name(root.name + ".building")
@@ -46,7 +65,6 @@ def ensure_root(root: Path) -> Path:
     _prepare(staging)
     shutil.rmtree(root, ignore_errors=True)
     staging.rename(root)
-    return root
 
 
 def _prepare(root: Path) -> None:
@@ -55,6 +73,3 @@ def _prepare(root: Path) -> None:
     (root / READY_MARK).write_text(_fingerprint())
 
 
-def adopt(root: Path) -> None:
-    """Marks an already debootstrapped folder as ready (used after a manual build)."""
-    _prepare(root)

@@ -37,13 +37,14 @@ class AsteriskProcess:
         self.settings = settings
         self.instance = settings.asterisk_instance_dir
         self.process: subprocess.Popen | None = None
+        self.root: Path | None = None
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process and self.process.poll() is None else None
 
     def prepare(self) -> None:
-        ensure_root(self.settings.asterisk_root)
+        self.root = ensure_root(self.settings.asterisk_root)
         write_config(self.settings)
 
     def command(self) -> list[str]:
@@ -51,7 +52,7 @@ class AsteriskProcess:
             raise RuntimeError("bubblewrap is not installed (Debian package 'bubblewrap')")
         return [
             "bwrap",
-            "--ro-bind", str(self.settings.asterisk_root), "/",
+            "--ro-bind", str(self.root or ensure_root(self.settings.asterisk_root)), "/",
             "--proc", "/proc",
             "--dev", "/dev",
             "--tmpfs", "/tmp",
