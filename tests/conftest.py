@@ -53,13 +53,22 @@ CARRIER_ADDRESS = "127.0.5.7"
 
 
 @pytest.fixture(scope="session")
-def carrier(stack, phones):
+def carrier_line(stack, phones):
     """A carrier: a real phone on its own loopback address, defined as a trunk."""
     trunk = stack.operator.ok("POST", "/trunks", {"name": "Carrier", "host": CARRIER_ADDRESS,
                                                   "port": phones.sip_port(CARRIER_ADDRESS),
                                                   "match": [CARRIER_ADDRESS], "default_outbound": True})
     phone = phones.add_phone("carrier", "unused", register=False, bind_address=CARRIER_ADDRESS,
                              port=stack.sip_port)
-    yield phone
+    yield trunk, phone
     phone.remove()
-    stack.operator.ok("DELETE", f"/trunks/{trunk['id']}", status=204)
+    stack.operator.delete(f"/trunks/{trunk['id']}")
+
+
+@pytest.fixture
+def carrier(stack, carrier_line):
+    """The carrier's phone, its trunk again the default for outbound calls (other
+    tests may have made another trunk the default meanwhile)."""
+    trunk, phone = carrier_line
+    stack.operator.ok("PATCH", f"/trunks/{trunk['id']}", {"default_outbound": True})
+    return phone

@@ -2,14 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from pbx.api.context import DATABASE, path_id, principal
-from pbx.api.errors import json_body, json_response
+from pbx.api import crud
 from pbx.api.present import timestamp
-from pbx.api.routes import Route
-from pbx.api.schemas import Name, changes
+from pbx.api.schemas import Name
 from pbx.services import ivrs
 
 BASE = "/tenants/{tenant_id}/ivrs"
@@ -43,49 +40,7 @@ def present(row) -> dict:
             "timeout_destination": row.timeout_destination, "created_at": timestamp(row.created_at)}
 
 
-def _ids(request: web.Request) -> tuple[int, int]:
-    return path_id(request, "tenant_id"), path_id(request, "ivr_id")
-
-
-async def list_ivrs(request: web.Request) -> web.Response:
-    async with request.app[DATABASE].read() as session:
-        rows = await ivrs.list_ivrs(session, principal(request), path_id(request, "tenant_id"))
-    return json_response({"items": [present(r) for r in rows]})
-
-
-async def create_ivr(request: web.Request) -> web.Response:
-    tenant_id = path_id(request, "tenant_id")
-    body = IvrCreate.model_validate(await json_body(request))
-    async with request.app[DATABASE].unit() as unit:
-        row = await ivrs.create_ivr(unit, principal(request), tenant_id, body.model_dump())
-    return json_response(present(row), status=201)
-
-
-async def get_ivr(request: web.Request) -> web.Response:
-    async with request.app[DATABASE].read() as session:
-        row = await ivrs.get_ivr(session, principal(request), *_ids(request))
-    return json_response(present(row))
-
-
-async def patch_ivr(request: web.Request) -> web.Response:
-    ids = _ids(request)
-    body = IvrPatch.model_validate(await json_body(request))
-    async with request.app[DATABASE].unit() as unit:
-        row = await ivrs.update_ivr(unit, principal(request), *ids, changes(body))
-    return json_response(present(row))
-
-
-async def delete_ivr(request: web.Request) -> web.Response:
-    ids = _ids(request)
-    async with request.app[DATABASE].unit() as unit:
-        await ivrs.delete_ivr(unit, principal(request), *ids)
-    return web.Response(status=204)
-
-
-ROUTES = [
-    Route("GET", BASE, list_ivrs, "List a tenant's IVR menus"),
-    Route("POST", BASE, create_ivr, "Create an IVR menu", body=IvrCreate, status=201),
-    Route("GET", BASE + "/{ivr_id}", get_ivr, "Get an IVR menu"),
-    Route("PATCH", BASE + "/{ivr_id}", patch_ivr, "Change only the fields sent", body=IvrPatch),
-    Route("DELETE", BASE + "/{ivr_id}", delete_ivr, "Delete an IVR menu nothing routes to", status=204),
-]
+ROUTES = crud.routes(crud.Resource(
+    BASE, "ivr_id", "ivr", "IVR menu", IvrCreate, IvrPatch, present,
+    ivrs.list_ivrs, ivrs.get_ivr, ivrs.create_ivr, ivrs.update_ivr, ivrs.delete_ivr,
+))

@@ -4,14 +4,11 @@ from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from pbx.api.context import DATABASE, path_id, principal
-from pbx.api.errors import json_body, json_response
+from pbx.api import crud
 from pbx.api.present import timestamp
-from pbx.api.routes import Route
-from pbx.api.schemas import Name, changes
+from pbx.api.schemas import Name
 from pbx.services import schedules
 
 BASE = "/tenants/{tenant_id}/schedules"
@@ -75,49 +72,8 @@ def present(row) -> dict:
             "holidays": row.holidays, "created_at": timestamp(row.created_at)}
 
 
-def _ids(request: web.Request) -> tuple[int, int]:
-    return path_id(request, "tenant_id"), path_id(request, "schedule_id")
-
-
-async def list_schedules(request: web.Request) -> web.Response:
-    async with request.app[DATABASE].read() as session:
-        rows = await schedules.list_schedules(session, principal(request), path_id(request, "tenant_id"))
-    return json_response({"items": [present(r) for r in rows]})
-
-
-async def create_schedule(request: web.Request) -> web.Response:
-    tenant_id = path_id(request, "tenant_id")
-    body = ScheduleCreate.model_validate(await json_body(request))
-    async with request.app[DATABASE].unit() as unit:
-        row = await schedules.create_schedule(unit, principal(request), tenant_id, body.model_dump())
-    return json_response(present(row), status=201)
-
-
-async def get_schedule(request: web.Request) -> web.Response:
-    async with request.app[DATABASE].read() as session:
-        row = await schedules.get_schedule(session, principal(request), *_ids(request))
-    return json_response(present(row))
-
-
-async def patch_schedule(request: web.Request) -> web.Response:
-    ids = _ids(request)
-    body = SchedulePatch.model_validate(await json_body(request))
-    async with request.app[DATABASE].unit() as unit:
-        row = await schedules.update_schedule(unit, principal(request), *ids, changes(body))
-    return json_response(present(row))
-
-
-async def delete_schedule(request: web.Request) -> web.Response:
-    ids = _ids(request)
-    async with request.app[DATABASE].unit() as unit:
-        await schedules.delete_schedule(unit, principal(request), *ids)
-    return web.Response(status=204)
-
-
-ROUTES = [
-    Route("GET", BASE, list_schedules, "List a tenant's schedules"),
-    Route("POST", BASE, create_schedule, "Create a schedule (KOBİ and up)", body=ScheduleCreate, status=201),
-    Route("GET", BASE + "/{schedule_id}", get_schedule, "Get a schedule"),
-    Route("PATCH", BASE + "/{schedule_id}", patch_schedule, "Change only the fields sent", body=SchedulePatch),
-    Route("DELETE", BASE + "/{schedule_id}", delete_schedule, "Delete a schedule nothing uses", status=204),
-]
+ROUTES = crud.routes(crud.Resource(
+    BASE, "schedule_id", "schedule", "schedule (KOBİ and up)", ScheduleCreate, SchedulePatch, present,
+    schedules.list_schedules, schedules.get_schedule, schedules.create_schedule, schedules.update_schedule,
+    schedules.delete_schedule,
+))

@@ -7,24 +7,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pbx.db.models import Ivr, Prompt, Tenant
 from pbx.db.unit import Unit
 from pbx.domain import destinations as dests
-from pbx.domain.errors import Conflict, FeatureNotInPlan, Invalid, NotFound
+from pbx.domain.errors import Conflict, FeatureNotInPlan, Invalid
 from pbx.domain.plans import PLANS
 from pbx.services import destinations
-from pbx.services.tenants import visible_tenant
+from pbx.services.tenants import scoped_get, scoped_list, visible_tenant
 from pbx.services.tokens import Principal
 
 
 async def list_ivrs(session: AsyncSession, principal: Principal, tenant_id: int) -> list[Ivr]:
-    await visible_tenant(session, principal, tenant_id)
-    return list(await session.scalars(select(Ivr).where(Ivr.tenant_id == tenant_id).order_by(Ivr.id)))
+    return await scoped_list(session, principal, Ivr, tenant_id)
 
 
 async def get_ivr(session: AsyncSession, principal: Principal, tenant_id: int, ivr_id: int) -> Ivr:
-    await visible_tenant(session, principal, tenant_id)
-    row = await session.scalar(select(Ivr).where(Ivr.tenant_id == tenant_id, Ivr.id == ivr_id))
-    if row is None:
-        raise NotFound("no such IVR")
-    return row
+    return await scoped_get(session, principal, Ivr, tenant_id, ivr_id, "IVR")
 
 
 async def create_ivr(unit: Unit, principal: Principal, tenant_id: int, fields: dict) -> Ivr:

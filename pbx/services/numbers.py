@@ -7,30 +7,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import Number
 from pbx.db.unit import Unit
-from pbx.domain.errors import Conflict, NotFound
+from pbx.domain.errors import Conflict
 from pbx.domain.numbers import to_e164
 from pbx.services import destinations
-from pbx.services.tenants import visible_tenant
+from pbx.services.tenants import scoped_get, scoped_list, visible_tenant
 from pbx.services.tokens import Principal
 
 
 async def list_numbers(session: AsyncSession, principal: Principal, tenant_id: int) -> list[Number]:
-    await visible_tenant(session, principal, tenant_id)
-    return list(await session.scalars(select(Number).where(Number.tenant_id == tenant_id).order_by(Number.id)))
+    return await scoped_list(session, principal, Number, tenant_id)
 
 
 async def get_number(session: AsyncSession, principal: Principal, tenant_id: int, number_id: int) -> Number:
-    await visible_tenant(session, principal, tenant_id)
-    row = await session.scalar(select(Number).where(Number.tenant_id == tenant_id, Number.id == number_id))
-    if row is None:
-        raise NotFound("no such number")
-    return row
+    return await scoped_get(session, principal, Number, tenant_id, number_id, "number")
 
 
-async def create_number(unit: Unit, principal: Principal, tenant_id: int, number: str, destination) -> Number:
+async def create_number(unit: Unit, principal: Principal, tenant_id: int, fields: dict) -> Number:
     tenant = await visible_tenant(unit.session, principal, tenant_id)
-    e164 = to_e164(number)
-    stored = await destinations.validate(unit.session, tenant, destination)
+    e164 = to_e164(fields["number"])
+    stored = await destinations.validate(unit.session, tenant, fields["destination"])
     if await unit.session.scalar(select(Number.id).where(Number.number == e164)):
         raise Conflict(f"{e164} is already allocated")
     row = Number(tenant_id=tenant_id, number=e164, destination=stored)
@@ -42,10 +37,10 @@ async def create_number(unit: Unit, principal: Principal, tenant_id: int, number
     return row
 
 
-async def update_number(unit: Unit, principal: Principal, tenant_id: int, number_id: int, destination) -> Number:
+async def update_number(unit: Unit, principal: Principal, tenant_id: int, number_id: int, fields: dict) -> Number:
     row = await get_number(unit.session, principal, tenant_id, number_id)
     tenant = await visible_tenant(unit.session, principal, tenant_id)
-    row.destination = await destinations.validate(unit.session, tenant, destination)
+    row.destination = await destinations.validate(unit.session, tenant, fields["destination"])
     return row
 
 

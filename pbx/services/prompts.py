@@ -6,15 +6,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.audio import convert as audio
 from pbx.audio.store import NARROWBAND, WIDEBAND, PromptStore, new_file_id
 from pbx.db.models import Prompt
 from pbx.db.unit import Database, Unit
-from pbx.domain.errors import Conflict, NotFound, TooLarge, UnsupportedMedia
-from pbx.services.tenants import visible_tenant
+from pbx.domain.errors import Conflict, TooLarge, UnsupportedMedia
+from pbx.services.tenants import scoped_get, scoped_list, visible_tenant
 from pbx.services.tokens import Principal
 
 # Who still uses a prompt: (session, tenant_id, prompt_id) -> a description, or None.
@@ -28,15 +27,10 @@ class PromptService:
     users: list[PromptUser] = field(default_factory=list)
 
     async def list(self, session: AsyncSession, principal: Principal, tenant_id: int) -> list[Prompt]:
-        await visible_tenant(session, principal, tenant_id)
-        return list(await session.scalars(select(Prompt).where(Prompt.tenant_id == tenant_id).order_by(Prompt.id)))
+        return await scoped_list(session, principal, Prompt, tenant_id)
 
     async def get(self, session: AsyncSession, principal: Principal, tenant_id: int, prompt_id: int) -> Prompt:
-        await visible_tenant(session, principal, tenant_id)
-        prompt = await session.scalar(select(Prompt).where(Prompt.tenant_id == tenant_id, Prompt.id == prompt_id))
-        if prompt is None:
-            raise NotFound("no such prompt")
-        return prompt
+        return await scoped_get(session, principal, Prompt, tenant_id, prompt_id, "prompt")
 
     async def create(self, database: Database, principal: Principal, tenant_id: int, name: str,
                      upload: Path) -> Prompt:

@@ -6,24 +6,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import Extension, RingGroup, Tenant
 from pbx.db.unit import Unit
-from pbx.domain.errors import Conflict, Invalid, NotFound
+from pbx.domain.errors import Conflict, Invalid
 from pbx.services import destinations
-from pbx.services.tenants import visible_tenant
+from pbx.services.tenants import scoped_get, scoped_list, visible_tenant
 from pbx.services.tokens import Principal
 
 
 async def list_groups(session: AsyncSession, principal: Principal, tenant_id: int) -> list[RingGroup]:
-    await visible_tenant(session, principal, tenant_id)
-    return list(await session.scalars(
-        select(RingGroup).where(RingGroup.tenant_id == tenant_id).order_by(RingGroup.id)))
+    return await scoped_list(session, principal, RingGroup, tenant_id)
 
 
 async def get_group(session: AsyncSession, principal: Principal, tenant_id: int, group_id: int) -> RingGroup:
-    await visible_tenant(session, principal, tenant_id)
-    row = await session.scalar(select(RingGroup).where(RingGroup.tenant_id == tenant_id, RingGroup.id == group_id))
-    if row is None:
-        raise NotFound("no such ring group")
-    return row
+    return await scoped_get(session, principal, RingGroup, tenant_id, group_id, "ring group")
 
 
 async def create_group(unit: Unit, principal: Principal, tenant_id: int, fields: dict) -> RingGroup:

@@ -1,29 +1,23 @@
 """Schedules (business hours and holidays): a KOBİ and Enterprise feature."""
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import Schedule
 from pbx.db.unit import Unit
-from pbx.domain.errors import Conflict, FeatureNotInPlan, NotFound
+from pbx.domain.errors import Conflict, FeatureNotInPlan
 from pbx.domain.plans import PLANS
 from pbx.services import destinations
-from pbx.services.tenants import visible_tenant
+from pbx.services.tenants import scoped_get, scoped_list, visible_tenant
 from pbx.services.tokens import Principal
 
 
 async def list_schedules(session: AsyncSession, principal: Principal, tenant_id: int) -> list[Schedule]:
-    await visible_tenant(session, principal, tenant_id)
-    return list(await session.scalars(select(Schedule).where(Schedule.tenant_id == tenant_id).order_by(Schedule.id)))
+    return await scoped_list(session, principal, Schedule, tenant_id)
 
 
 async def get_schedule(session: AsyncSession, principal: Principal, tenant_id: int, schedule_id: int) -> Schedule:
-    await visible_tenant(session, principal, tenant_id)
-    row = await session.scalar(select(Schedule).where(Schedule.tenant_id == tenant_id, Schedule.id == schedule_id))
-    if row is None:
-        raise NotFound("no such schedule")
-    return row
+    return await scoped_get(session, principal, Schedule, tenant_id, schedule_id, "schedule")
 
 
 async def create_schedule(unit: Unit, principal: Principal, tenant_id: int, fields: dict) -> Schedule:

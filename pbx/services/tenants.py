@@ -26,6 +26,22 @@ async def visible_tenant(session: AsyncSession, principal: Principal, tenant_id:
     return tenant
 
 
+async def scoped_list(session: AsyncSession, principal: Principal, model, tenant_id: int) -> list:
+    """All of a tenant's objects of one kind, if the principal may see the tenant."""
+    await visible_tenant(session, principal, tenant_id)
+    return list(await session.scalars(select(model).where(model.tenant_id == tenant_id).order_by(model.id)))
+
+
+async def scoped_get(session: AsyncSession, principal: Principal, model, tenant_id: int, object_id: int,
+                     what: str):
+    """One object of a tenant's, or NotFound: another tenant's objects do not exist here."""
+    await visible_tenant(session, principal, tenant_id)
+    row = await session.scalar(select(model).where(model.tenant_id == tenant_id, model.id == object_id))
+    if row is None:
+        raise NotFound(f"no such {what}")
+    return row
+
+
 async def lock_tenant(session: AsyncSession, tenant_id: int) -> None:
     """Serialises quota-checked writes of one tenant: a no-op UPDATE takes SQLite's
     write lock (it waits instead of failing at commit) and PostgreSQL's row lock."""
