@@ -90,3 +90,33 @@ def test_with_the_control_plane_down_an_inbound_call_is_still_answered(stack, ph
         stack.control.start()
         stack.wait_ami()
         desk.remove()
+
+
+@pytest.mark.phone
+def test_hostile_caller_names_from_the_network_are_carried_harmlessly(stack, phones, carrier_line):
+    """A caller ID name full of quotes, separators and dialplan syntax reaches the
+    extension as a name and nowhere else (the route, AGI and voicemail ignore it)."""
+    trunk, _ = carrier_line
+    hostile = 'Ali "Veli"; ${EXTEN},|Çağrı\\\\'
+    spoofer = phones.add_phone("05321234567", "unused", register=False, bind_address="127.0.5.7",
+                               port=stack.sip_port, display_name=hostile)
+    tenant, api = stack.new_tenant("kobi")
+    ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "Desk", "voicemail": True})
+    api.ok("POST", f"/tenants/{tenant['id']}/numbers",
+           {"number": "+908505550888", "destination": {"type": "extension", "extension": "101"}})
+    desk = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
+    try:
+        assert desk.wait_registered() == 200
+        call = spoofer.call(f"sip:+908505550888@127.0.0.1:{stack.sip_port}")
+        incoming = desk.wait_incoming(timeout=10)
+        assert "05321234567" in incoming.remote_uri
+        assert "Çağrı" in incoming.remote_display_name  # shown to the agent, as a name only
+        incoming.answer(486)  # busy: on to voicemail, which records the caller's number only
+        call.wait_confirmed(timeout=15)
+        call.hangup()
+        call.wait_disconnected()
+    finally:
+        desk.remove()
+        spoofer.remove()
+    log = (stack.settings.asterisk_instance_dir / "log" / "messages.log").read_text()
+    assert "No application" not in log

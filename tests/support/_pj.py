@@ -52,6 +52,7 @@ class PhoneState:
     port: int
     auto_answer: bool
     answer_delay: float
+    display_name: str = ""       # sent as the From display name (SIP quoted-string)
     reg_sent: int = 0            # REGISTERs requested ...
     reg_done: int = 0            # ... and how many of those have a final answer
     reg_code: int | None = None
@@ -169,7 +170,11 @@ def create_udp_transport(ep: pj.Endpoint, address: str) -> tuple[int, int]:
 def account_config(ps: PhoneState, password: str, *, register: bool, realm: str,
                    transport_id: int, media_address: str) -> pj.AccountConfig:
     cfg = pj.AccountConfig()
-    cfg.idUri = f"sip:{ps.username}@{ps.domain}:{ps.port}"
+    uri = f"sip:{ps.username}@{ps.domain}:{ps.port}"
+    if ps.display_name:
+        quoted = ps.display_name.replace("\\", "\\\\").replace('"', '\\"')
+        uri = f'"{quoted}" <{uri}>'
+    cfg.idUri = uri
     # Always configured so a register=False phone can still reregister() later.
     cfg.regConfig.registrarUri = f"sip:{ps.domain}:{ps.port}"
     cfg.regConfig.registerOnAdd = register
