@@ -16,16 +16,21 @@ def office(stack, phones, international: bool):
     return tenant, phone, "+90850555" + str(4000 + tenant["id"])
 
 
+def answered_by_the_carrier(call, carrier):
+    """The carrier answers; both ends see the call up, then it ends cleanly."""
+    incoming = carrier.wait_incoming(timeout=10)
+    incoming.answer()
+    call.wait_confirmed(timeout=10)
+    call.hangup()
+    incoming.wait_disconnected()
+    return incoming
+
+
 def test_national_call_reaches_the_carrier_with_the_tenants_number(stack, phones, carrier):
     tenant, phone, did = office(stack, phones, international=False)
     try:
-        call = phone.call("02125550011")
-        incoming = carrier.wait_incoming(timeout=10)
+        incoming = answered_by_the_carrier(phone.call("02125550011"), carrier)
         assert did in incoming.remote_uri  # From: the tenant's number, not the extension
-        incoming.answer()
-        call.wait_confirmed(timeout=10)
-        call.hangup()
-        incoming.wait_disconnected()
     finally:
         phone.remove()
 
@@ -41,12 +46,7 @@ def test_international_is_refused_without_permission_and_connected_with_it(stack
         phone.remove()
     _, phone, _ = office(stack, phones, international=True)
     try:
-        call = phone.call("00442079460958")
-        incoming = carrier.wait_incoming(timeout=10)
-        incoming.answer()
-        call.wait_confirmed(timeout=10)
-        call.hangup()
-        incoming.wait_disconnected()
+        answered_by_the_carrier(phone.call("00442079460958"), carrier)
     finally:
         phone.remove()
 
@@ -54,11 +54,6 @@ def test_international_is_refused_without_permission_and_connected_with_it(stack
 def test_emergency_always_goes_out(stack, phones, carrier):
     _, phone, _ = office(stack, phones, international=False)
     try:
-        call = phone.call("112")
-        incoming = carrier.wait_incoming(timeout=10)
-        incoming.answer()
-        call.wait_confirmed(timeout=10)
-        call.hangup()
-        incoming.wait_disconnected()
+        answered_by_the_carrier(phone.call("112"), carrier)
     finally:
         phone.remove()

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pbx.api import crud
 from pbx.api.present import timestamp
 from pbx.api.schemas import Name
-from pbx.services import ivrs
+from pbx.services.ivrs import IVRS
 
 BASE = "/tenants/{tenant_id}/ivrs"
 Key = Annotated[str, Field(pattern=r"^[0-9*#]$")]
@@ -42,5 +42,5 @@ def present(row) -> dict:
 
 ROUTES = crud.routes(crud.Resource(
     BASE, "ivr_id", "ivr", "IVR menu", IvrCreate, IvrPatch, present,
-    ivrs.list_ivrs, ivrs.get_ivr, ivrs.create_ivr, ivrs.update_ivr, ivrs.delete_ivr,
+    IVRS.list, IVRS.get, IVRS.create, IVRS.update, IVRS.delete,
 ))

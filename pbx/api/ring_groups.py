@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pbx.api import crud
 from pbx.api.present import timestamp
 from pbx.api.schemas import ExtensionNumber, Name
-from pbx.services import ring_groups
+from pbx.services.ring_groups import RING_GROUPS
 
 BASE = "/tenants/{tenant_id}/ring_groups"
 Members = Annotated[list[ExtensionNumber], Field(min_length=1, max_length=30)]
@@ -41,6 +41,5 @@ def present(row) -> dict:
 ROUTES = crud.routes(crud.Resource(
     BASE, "ring_group_id", "ring_group", "ring group (ring_seconds: per phone when sequential)",
     RingGroupCreate, RingGroupPatch, present,
-    ring_groups.list_groups, ring_groups.get_group, ring_groups.create_group, ring_groups.update_group,
-    ring_groups.delete_group,
+    RING_GROUPS.list, RING_GROUPS.get, RING_GROUPS.create, RING_GROUPS.update, RING_GROUPS.delete,
 ))

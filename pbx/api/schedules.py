@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pbx.api import crud
 from pbx.api.present import timestamp
 from pbx.api.schemas import Name
-from pbx.services import schedules
+from pbx.services.schedules import SCHEDULES
 
 BASE = "/tenants/{tenant_id}/schedules"
 
@@ -74,6 +74,5 @@ def present(row) -> dict:
 
 ROUTES = crud.routes(crud.Resource(
     BASE, "schedule_id", "schedule", "schedule (KOBİ and up)", ScheduleCreate, SchedulePatch, present,
-    schedules.list_schedules, schedules.get_schedule, schedules.create_schedule, schedules.update_schedule,
-    schedules.delete_schedule,
+    SCHEDULES.list, SCHEDULES.get, SCHEDULES.create, SCHEDULES.update, SCHEDULES.delete,
 ))
