@@ -1,0 +1,464 @@
+"""Routing decision latency: FastAGI sessions against the control plane alone (no Asterisk).
+
+    PYTHONPATH=. .venv/bin/python bench/agi_latency.py [--decisions 2000] [--profile]
+
+Starts the real stack (Asterisk + the control plane as a subprocess, SQLite) on its own
+ports and temp dir, fills a realistic database through the API (100 tenants x 20
+extensions, a prompt, a ring group, an IVR, three numbers each), then plays Asterisk's part
+of FastAGI itself: connect, send the AGI header block, answer every command with
+`200 result=1`, until the server closes. Latency = connect -> close, as Asterisk would wait.
+Prints figures; asserts nothing about time. See bench/README.md.
+
+1. Closed loop: 1, 10, 100 sessions always in flight, --decisions sessions each, for the
+   inbound route (a trunk calls one of the 300 numbers) and the internal route (an extension
+   calls another extension of its tenant).
+2. Open loop: Poisson arrivals at 25/50/75 % of the closed-loop inbound rate at 100 in flight.
+3. --profile: py-spy (if installed in the venv) samples the control plane during one more
+   closed-loop inbound run at 100 in flight and prints where its time goes; then
+   InboundHandler.decide runs alone in this process against the same database, split into
+   SQL, aiosqlite thread round trips and the rest.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    clock,
+    cpu_seconds,
+    machine,
+    machine_cpu,
+    own_cpu,
+    pct,
+    populate,
+    print_machine,
+    start_stack,
+    stop_everything,
+    summary_ms,
+    trunk_sip_id,
+)
+
+PORTS = {"api_port": 48080, "sip_port": 45060, "ami_port": 45038, "agi_port": 44573,
+         "rtp_start": 50000, "rtp_end": 50999}
+CARRIER = "127.0.5.20"
+LEVELS = (1, 10, 100)
+
+
+# ---- Asterisk's side of a FastAGI session ----------------------------------------------------
+def header_block(script: str, port: int, extension: str, arg1: str, n: int) -> bytes:
+    """What Asterisk 22 sends for AGI(agi://host:port/script,arg1) (same keys, realistic values)."""
+    channel = f"PJSIP/{arg1}-{n:08x}"
+    lines = {
+        "agi_network": "yes",
+        "agi_network_script": script,
+        "agi_request": f"agi://127.0.0.1:{port}/{script}",
+        "agi_channel": channel,
+        "agi_language": "en",
+        "agi_type": "PJSIP",
+        "agi_uniqueid": f"1795000000.{n}",
+        "agi_version": "22.10.1",
+        "agi_callerid": "905321234567",
+        "agi_calleridname": "unknown",
+        "agi_callingpres": "0",
+        "agi_callingani2": "0",
+        "agi_callington": "0",
+        "agi_callingtns": "0",
+        "agi_dnid": extension,
+        "agi_rdnis": "unknown",
+        "agi_context": "pbx-route",
+        "agi_extension": extension,
+        "agi_priority": "2",
+        "agi_enhanced": "0.0",
+        "agi_accountcode": "",
+        "agi_threadid": str(140000000000000 + n),
+        "agi_arg_1": arg1,
+    }
+    return ("".join(f"{k}: {v}\n" for k, v in lines.items()) + "\n").encode()
+
+
+async def agi_session(port: int, block: bytes) -> tuple[float, str | None, int]:
+    """One session as Asterisk plays it. Returns (connect -> close, PBX_ACTION, commands)."""
+    started = clock()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(block)
+    action, commands = None, 0
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        commands += 1
+        if line.startswith(b"SET VARIABLE PBX_ACTION "):
+            action = line.split(b" ", 3)[3].strip().strip(b'"').decode()
+        writer.write(b"200 result=1\n")
+    elapsed = clock() - started
+    writer.close()
+    return elapsed, action, commands
+
+
+# ---- workloads -------------------------------------------------------------------------------
+@dataclass
+class Workload:
+    name: str
+    script: str
+    requests: list[tuple[str, str, str]]  # (extension, arg1, expected destination kind)
+    expected: dict[str, set[str]]  # destination kind -> PBX_ACTION values that are right for it
+
+
+def workloads(tenants, trunk_id: str) -> list[Workload]:
+    inbound = [(did, trunk_id, kind) for t in tenants for did, kind in t.dids.items()]
+    internal = []
+    for t in tenants:
+        for e in t.extensions:
+            callee = random.Random(e["id"]).choice([x for x in t.extensions if x is not e])
+            internal.append((callee["number"], e["sip"]["username"], "extension"))
+    expected = {"extension": {"dial"}, "ring_group": {"dial"}, "ivr": {"ivr"}}
+    return [Workload("inbound", "inbound", inbound, expected), Workload("internal", "route", internal, expected)]
+
+
+@dataclass
+class Run:
+    label: str
+    concurrency: int | str
+    latencies: list[float] = field(default_factory=list)
+    actions: collections.Counter = field(default_factory=collections.Counter)
+    wrong: int = 0
+    errors: collections.Counter = field(default_factory=collections.Counter)
+    seconds: float = 0.0
+    cpu_control: float = 0.0
+    cpu_client: float = 0.0
+    cpu_other: float = 0.0  # the rest of the machine (Asterisk idles; anything else is foreign load)
+    commands: int = 0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+async def _one(run: Run, port: int, work: Workload, n: int, rng: random.Random) -> None:
+    extension, arg1, kind = rng.choice(work.requests)
+    try:
+        elapsed, action, commands = await agi_session(port, header_block(work.script, port, extension, arg1, n))
+    except OSError as exc:
+        run.errors[type(exc).__name__] += 1
+        return
+    run.latencies.append(elapsed)
+    run.actions[action] += 1
+    run.commands += commands
+    if action not in work.expected[kind]:
+        run.wrong += 1
+
+
+async def closed_loop(port: int, work: Workload, concurrency: int, total: int, seed: int) -> Run:
+    run = Run(work.name, concurrency)
+    rng = random.Random(seed)
+    counter = iter(range(total))
+
+    async def client():
+        for n in counter:
+            await _one(run, port, work, n, rng)
+
+    started = clock()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    run.seconds = clock() - started
+    return run
+
+
+async def open_loop(port: int, work: Workload, rate: float, total: int, seed: int) -> Run:
+    """Poisson arrivals at `rate` per second, whatever is still in flight."""
+    run = Run(work.name, f"{rate:.0f}/s")
+    rng = random.Random(seed)
+    tasks = []
+    started = clock()
+    due = started
+    for n in range(total):
+        due += rng.expovariate(rate)
+        delay = due - clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(_one(run, port, work, n, rng)))
+    await asyncio.gather(*tasks)
+    run.seconds = clock() - started
+    return run
+
+
+def measure(control_pid: int, coro_factory) -> Run:
+    cpu0, own0, all0 = cpu_seconds(control_pid), own_cpu(), machine_cpu()
+    run = asyncio.run(coro_factory())
+    run.cpu_control = cpu_seconds(control_pid) - cpu0
+    run.cpu_client = own_cpu() - own0
+    run.cpu_other = max(0.0, machine_cpu() - all0 - run.cpu_control - run.cpu_client)
+    return run
+
+
+def report_run(r: Run) -> None:
+    s = summary_ms(r.latencies)
+    n = max(1, len(r.latencies))
+    print(f"  {r.label:<9} {r.concurrency!s:>7} {len(r.latencies):>6} {r.rate:>8.0f} {s['p50']:>7.2f} "
+          f"{s['p90']:>7.2f} {s['p99']:>7.2f} {s['max']:>8.2f} {r.cpu_control / n * 1000:>8.2f} "
+          f"{r.cpu_client / n * 1000:>7.2f} {r.cpu_other / r.seconds / (os.cpu_count() or 1):>6.0%}  "
+          f"{r.wrong or '-'} {dict(r.errors) or ''}", flush=True)
+
+
+def header() -> None:
+    print(f"  {'route':<9} {'in flight':>7} {'n':>6} {'per s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
+          f"{'max ms':>8} {'CP cpu':>8} {'client':>7} {'other':>6}  wrong/errors", flush=True)
+    print(f"  {'':<9} {'':>7} {'':>6} {'':>8} {'':>7} {'':>7} {'':>7} {'':>8} {'ms/dec':>8} {'ms/dec':>7} "
+          f"{'load':>6}")
+
+
+# ---- profile ---------------------------------------------------------------------------------
+def profile(control_pid: int, port: int, work: Workload, total: int, out: Path) -> None:
+    py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if py_spy is None:
+        print("  py-spy is not installed (pip install py-spy into the venv); no profile")
+        return
+    raw = out / "control-plane.collapsed"
+    spy = subprocess.Popen([py_spy, "record", "--pid", str(control_pid), "--rate", "250", "--format", "raw",
+                            "--output", str(raw), "--nonblocking", "--gil"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        run = measure(control_pid, lambda: closed_loop(port, work, 100, total, seed=99))
+        report_run(run)
+    finally:
+        spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+    if raw.exists():
+        summarise_profile(raw)
+
+
+LAYERS = (  # a sample goes to the first layer any of whose markers is in its stack
+    ("database access (SQLAlchemy async session + ORM, aiosqlite)", ("sqlalchemy/", "aiosqlite/", "greenlet")),
+    ("routing (handlers' decide, resolver, pydantic, pure routing)",
+     (".decide (", "pbx/services/", "pbx/routing/", "pbx/domain/", "pydantic")),
+    ("FastAGI protocol (headers, SET VARIABLE round trips)", ("read_headers (", "apply (", "set_variable (",
+                                                             "panoramisk/")),
+    ("event loop, sockets (accept, schedule, write, close)", ("",)),
+)
+
+
+def summarise_profile(raw: Path) -> None:
+    """Collapsed stacks (one line per stack, frames ';'-joined, then a count). SQLAlchemy runs its
+    sync core in greenlets, whose frames py-spy shows as separate stacks, so samples are classed
+    by what their stack contains rather than by the session step above them."""
+    layers: collections.Counter = collections.Counter()
+    leaves: collections.Counter = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        count = int(count)
+        total += count
+        leaves[stack.split(";")[-1]] += count
+        for name, markers in LAYERS:
+            if any(m in stack for m in markers):
+                layers[name] += count
+                break
+    if not total:
+        print("  profile: no samples")
+        return
+    print(f"  py-spy --gil (samples the thread holding the GIL), {total} samples:")
+    for name, _ in LAYERS:
+        print(f"    {layers[name] / total:6.1%}  {name}")
+    print("  top self time:")
+    for frame, n in leaves.most_common(6):
+        print(f"    {n / total:6.1%}  {frame[:100]}")
+
+
+# ---- in-process decomposition of one decision --------------------------------------------------
+def decomposition(database_url: str, trunk_id: str, dids: list[str], n: int = 2000) -> None:
+    """InboundHandler.decide alone, in this process, one at a time, against the same database:
+    its CPU, the SQL it runs, the aiosqlite thread round trips it makes, and what the same
+    statements cost through the sqlite3 module directly."""
+    import dataclasses
+    import sqlite3
+
+    import aiosqlite
+    import aiosqlite.core
+    from sqlalchemy import event
+
+    from pbx.agi.handlers import InboundHandler
+    from pbx.db.engine import make_engine, make_sessionmaker
+    from pbx.db.unit import Database
+
+    hops = collections.Counter()
+    original = aiosqlite.core.Connection._execute
+
+    async def counted(self, fn, *a, **kw):
+        hops[getattr(fn, "__name__", "?")] += 1
+        return await original(self, fn, *a, **kw)
+
+    async def run() -> dict:
+        engine = make_engine(database_url)
+        statements = []
+        event.listen(engine.sync_engine, "before_cursor_execute",
+                     lambda conn, cur, sql, params, ctx, many: statements.append((sql, params)))
+        fields = {f.name: None for f in dataclasses.fields(InboundHandler)}
+        handler = InboundHandler(**(fields | {"database": Database(make_sessionmaker(engine))}))
+        for did in dids:  # warm-up and the statements of one pass
+            await handler.decide(trunk_id, did)
+        one_pass = list(statements)
+        aiosqlite.core.Connection._execute = counted
+        try:
+            wall, cpu = clock(), time.process_time()
+            for i in range(n):
+                await handler.decide(trunk_id, dids[i % len(dids)])
+            out = {"decide_wall": (clock() - wall) / n, "decide_cpu": (time.process_time() - cpu) / n}
+        finally:
+            aiosqlite.core.Connection._execute = original
+        out["hops"] = sum(hops.values()) / n
+        out["hop_kinds"] = {k: round(v / n, 2) for k, v in hops.items()}
+        out["statements"] = len(one_pass) / len(dids)
+        await engine.dispose()
+        path = database_url.split("///", 1)[1]
+        raw = sqlite3.connect(path)
+        cpu = time.process_time()
+        for _ in range(5):
+            for sql, params in one_pass:
+                raw.execute(sql, params).fetchall()
+        out["raw_sql_cpu"] = (time.process_time() - cpu) / (5 * len(dids))
+        raw.close()
+        async with aiosqlite.connect(path) as conn:
+            for _ in range(200):
+                await conn._execute(lambda: None)
+            cpu = time.process_time()
+            for _ in range(10_000):
+                await conn._execute(lambda: None)
+            out["hop_cpu"] = (time.process_time() - cpu) / 10_000
+        return out
+
+    r = asyncio.run(run())
+    ms = 1000
+    print(f"  InboundHandler.decide alone, one at a time, {n} calls: wall {r['decide_wall'] * ms:.2f} ms, "
+          f"CPU {r['decide_cpu'] * ms:.2f} ms (all threads)")
+    print(f"    SQL statements per decision: {r['statements']:.2f}; the same statements through sqlite3 "
+          f"directly: {r['raw_sql_cpu'] * ms:.3f} ms CPU")
+    print(f"    aiosqlite thread round trips per decision: {r['hops']:.1f} {r['hop_kinds']}; one bare round "
+          f"trip costs {r['hop_cpu'] * 1e6:.0f} us CPU -> {r['hops'] * r['hop_cpu'] * ms:.2f} ms")
+    rest = r["decide_cpu"] - r["raw_sql_cpu"] - r["hops"] * r["hop_cpu"]
+    print(f"    the rest (SQLAlchemy ORM + async session/greenlet, asyncio, resolver, pydantic): "
+          f"{rest * ms:.2f} ms")
+
+
+# ---- main ------------------------------------------------------------------------------------
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--extensions", type=int, default=20, help="per tenant (the kobi plan allows 20)")
+    parser.add_argument("--decisions", type=int, default=2000, help="sessions per closed-loop level")
+    parser.add_argument("--open-decisions", type=int, default=2000, help="sessions per open-loop rate (0: skip)")
+    parser.add_argument("--profile", action="store_true", help="sample the control plane with py-spy")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, logs)")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="pbx-bench-agi-"))
+    ok = False
+    try:
+        print(f"load average before start: {os.getloadavg()}", flush=True)
+        started = clock()
+        stack = start_stack(tmp, PORTS)
+        port = stack.settings.agi_port
+        control_pid = stack.control.process.pid
+        print(f"stack up in {clock() - started:.1f} s (temp dir {tmp})", flush=True)
+        stack.operator.ok("POST", "/trunks", {"name": "Bench carrier", "host": CARRIER, "port": 5060,
+                                              "match": [CARRIER]})
+        trunk_id = trunk_sip_id(stack.settings, "Bench carrier")
+        started = clock()
+        tenants = asyncio.run(populate(stack.operator.base, stack.operator.token, args.tenants, args.extensions))
+        n_ext = sum(len(t.extensions) for t in tenants)
+        n_did = sum(len(t.dids) for t in tenants)
+        print(f"populated {len(tenants)} tenants, {n_ext} extensions, {n_did} numbers, {len(tenants)} ring "
+              f"groups, {len(tenants)} IVRs in {clock() - started:.1f} s", flush=True)
+        time.sleep(2)  # let the fallback snapshot publisher settle
+        work = workloads(tenants, trunk_id)
+        # Warm-up: connection pool, statement caches, imports on first use.
+        for w in work:
+            measure(control_pid, lambda w=w: closed_loop(port, w, 10, 300, seed=1))
+
+        print("1. Closed loop: N sessions always in flight", flush=True)
+        header()
+        closed = []
+        for w in work:
+            for level in LEVELS:
+                run = measure(control_pid, lambda w=w, level=level: closed_loop(port, w, level, args.decisions,
+                                                                               seed=level))
+                report_run(run)
+                closed.append(run)
+        opened = []
+        if args.open_decisions:
+            capacity = next(r.rate for r in closed if r.label == "inbound" and r.concurrency == 100)
+            print(f"2. Open loop: Poisson arrivals, inbound route (closed-loop rate at 100: {capacity:.0f}/s)",
+                  flush=True)
+            header()
+            for share in (0.25, 0.5, 0.75):
+                rate = capacity * share
+                run = measure(control_pid, lambda rate=rate: open_loop(port, work[0], rate, args.open_decisions,
+                                                                      seed=int(rate)))
+                report_run(run)
+                opened.append(run)
+        if args.profile:
+            print("3. Profile of the control plane, inbound, 100 in flight", flush=True)
+            header()
+            profile(control_pid, port, work[0], args.decisions * 2, tmp)
+            decomposition(stack.settings.effective_database_url, trunk_id,
+                          [did for t in tenants for did in t.dids])
+        health = requests.get(stack.operator.base + "/health", timeout=5).json()
+        info = machine(stack.asterisk)
+        report(info, closed, opened, health)
+        ok = True
+    finally:
+        stop_everything()
+        if args.keep or not ok:
+            print(f"temp dir kept: {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def report(info, closed: list[Run], opened: list[Run], health) -> None:
+    line = "-" * 100
+    print("\n" + line)
+    print_machine(info)
+    print(f"  health    {health}")
+    print(line)
+    print("Closed loop (latency = TCP connect -> server closes; CP cpu = control plane CPU per decision;")
+    print("  other load = the rest of the machine's 2 cores, busy: a test suite started meanwhile shows here)")
+    header()
+    for r in closed:
+        report_run(r)
+    if opened:
+        print("Open loop (Poisson arrivals)")
+        header()
+        for r in opened:
+            report_run(r)
+    for r in closed + opened:
+        print(f"  {r.label} {r.concurrency}: actions {dict(r.actions)}, {r.commands / max(1, len(r.latencies)):.1f} "
+              f"AGI commands per session")
+    target = next(r for r in closed if r.label == "inbound" and r.concurrency == 100)
+    p99 = pct(target.latencies, 99) * 1000
+    print(f"  target: p99 <= 5 ms at 100 concurrent sessions -> inbound p99 {p99:.1f} ms: "
+          f"{'MET' if p99 <= 5 else 'MISSED'}")
+    print(line)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
