@@ -24,7 +24,6 @@ import platform
 import random
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -33,8 +32,8 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.common import cpu_seconds, pct, process_tree, start_stack, stop_everything, summary_ms
 from tests.support import _pj
-from tests.support import stack as stack_module
 from tests.support.phone import Phones
 
 BENCH_PORTS = {"api_port": 38080, "sip_port": 35060, "ami_port": 35038, "agi_port": 34573,
@@ -65,51 +64,6 @@ _pj.Engine.add_account = _stamped_add_account
 _pj.Engine.on_reg_state = _stamped_on_reg_state
 
 
-# ---- a stack that is always stopped ---------------------------------------------------------
-_started: list = []
-
-
-class _TrackedAsterisk(stack_module.AsteriskProcess):
-    def start(self, *a, **kw):
-        _started.append(self)
-        return super().start(*a, **kw)
-
-
-class _TrackedControl(stack_module.ControlPlaneProcess):
-    def start(self, *a, **kw):
-        _started.append(self)
-        return super().start(*a, **kw)
-
-
-def start_stack(tmp: Path):
-    """tests.support.stack.start_stack on the bench ports; whatever it started is stopped by
-    stop_everything() even if it fails half-way."""
-    stack_module.AsteriskProcess = _TrackedAsterisk
-    stack_module.ControlPlaneProcess = _TrackedControl
-    return stack_module.start_stack(tmp, "", ports=BENCH_PORTS)
-
-
-def stop_everything() -> None:
-    for proc in reversed(_started):  # control plane first, then Asterisk
-        try:
-            proc.stop()
-        except Exception as exc:  # noqa: BLE001 - keep stopping the rest
-            print(f"warning: stopping {type(proc).__name__} failed: {exc!r}", file=sys.stderr)
-    _started.clear()
-
-
-# ---- statistics ------------------------------------------------------------------------------
-def pct(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def summary_ms(values: list[float]) -> dict:
-    ms = [v * 1000 for v in values]
-    return {"n": len(ms), "p50": pct(ms, 50), "p99": pct(ms, 99), "max": max(ms), "mean": statistics.fmean(ms)}
-
-
 # ---- process memory --------------------------------------------------------------------------
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
@@ -117,20 +71,6 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0  # kernel threads / zombies have no VmRSS
-
-
-def process_tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        pids.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-        except FileNotFoundError:
-            pass
-    return pids
 
 
 def tree_rss(pid: int) -> tuple[int, list[tuple[int, str, int]]]:
@@ -142,18 +82,6 @@ def tree_rss(pid: int) -> tuple[int, list[tuple[int, str, int]]]:
         except FileNotFoundError:
             pass
     return sum(kib for _, _, kib in parts), parts
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of the process tree (children still running; reaped ones are not counted)."""
-    total = 0
-    for p in process_tree(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-        except FileNotFoundError:
-            pass
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_snapshot(stack) -> dict:
@@ -329,7 +257,7 @@ def main() -> int:
     try:
         print(f"load average before start: {os.getloadavg()}", flush=True)
         started = clock()
-        stack = start_stack(tmp)
+        stack = start_stack(tmp, BENCH_PORTS)
         print(f"stack up in {clock() - started:.1f} s (temp dir {tmp})", flush=True)
         mem_empty = memory(stack)
 
