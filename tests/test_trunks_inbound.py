@@ -29,25 +29,35 @@ def test_trunk_api(stack, operator):
 
 
 
+def desk_behind(stack, phones, national: str, **extension_fields):
+    """A tenant whose number (given nationally) rings extension 101, registered as a real phone."""
+    tenant, api = stack.new_tenant("kobi")
+    ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions",
+                 {"number": "101", "name": "Desk", **extension_fields})
+    number = api.ok("POST", f"/tenants/{tenant['id']}/numbers",
+                    {"number": national, "destination": {"type": "extension", "extension": "101"}})
+    desk = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
+    assert desk.wait_registered() == 200
+    return api, f"/tenants/{tenant['id']}/numbers/{number['id']}", desk
+
+
+def answered_at_the_desk(call, desk):
+    incoming = desk.wait_incoming(timeout=10)
+    incoming.answer()
+    call.wait_confirmed(timeout=10)
+    call.hangup()
+    incoming.wait_disconnected()
+
+
 @pytest.mark.phone
 @pytest.mark.parametrize("spelling", ["+908505550777", "908505550777", "08505550777"])
 def test_a_carrier_call_reaches_the_numbers_extension(stack, phones, carrier, spelling):
-    tenant, api = stack.new_tenant("kobi")
-    ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "Desk"})
-    number = api.ok("POST", f"/tenants/{tenant['id']}/numbers",
-                    {"number": "0850 555 07 77", "destination": {"type": "extension", "extension": "101"}})
-    desk = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
+    api, number_path, desk = desk_behind(stack, phones, "0850 555 07 77")
     try:
-        assert desk.wait_registered() == 200
-        call = carrier.call(f"sip:{spelling}@127.0.0.1:{stack.sip_port}")
-        incoming = desk.wait_incoming(timeout=10)
-        incoming.answer()
-        call.wait_confirmed(timeout=10)
-        call.hangup()
-        incoming.wait_disconnected()
+        answered_at_the_desk(carrier.call(f"sip:{spelling}@127.0.0.1:{stack.sip_port}"), desk)
     finally:
         desk.remove()
-        api.ok("DELETE", f"/tenants/{tenant['id']}/numbers/{number['id']}", status=204)
+        api.ok("DELETE", number_path, status=204)  # the next spelling allocates it again
 
 
 @pytest.mark.phone
@@ -71,21 +81,11 @@ def test_a_stranger_cannot_use_the_inbound_route(stack, phones):
 
 @pytest.mark.phone
 def test_with_the_control_plane_down_an_inbound_call_is_still_answered(stack, phones, carrier):
-    tenant, api = stack.new_tenant("kobi")
-    ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "Desk"})
-    api.ok("POST", f"/tenants/{tenant['id']}/numbers",
-           {"number": "0850 555 06 66", "destination": {"type": "extension", "extension": "101"}})
-    desk = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
-    assert desk.wait_registered() == 200
+    _, _, desk = desk_behind(stack, phones, "0850 555 06 66")
     time.sleep(1)  # the snapshot follows each change within a moment
     stack.control.stop()
     try:
-        call = carrier.call(f"sip:08505550666@127.0.0.1:{stack.sip_port}")
-        incoming = desk.wait_incoming(timeout=10)
-        incoming.answer()
-        call.wait_confirmed(timeout=10)
-        call.hangup()
-        incoming.wait_disconnected()
+        answered_at_the_desk(carrier.call(f"sip:08505550666@127.0.0.1:{stack.sip_port}"), desk)
     finally:
         stack.control.start()
         stack.wait_ami()
