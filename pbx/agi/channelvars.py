@@ -11,3 +11,5 @@ TIMEOUT = "PBX_TIMEOUT"  # seconds to wait for a key
 NOTICE = "PBX_NOTICE"  # an Asterisk sound played before the next step
 AFTER = "PBX_AFTER"  # ring group whose next destination an unanswered call takes
 CALLER_ID = "PBX_CALLER_ID"  # outbound: the tenant number the far end sees
+RECORD = "PBX_RECORD"  # when set: record the call into the spool under this stem (pbx/domain/recording.py)
+RECORDING_NOTICE = "PBX_REC_NOTICE"  # when set: a sound played to an inbound caller before anything else

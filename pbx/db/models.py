@@ -17,6 +17,10 @@ class Tenant(Base):
     plan: Mapped[str] = mapped_column(String(20))
     extra_extensions: Mapped[int] = mapped_column(Integer, default=0)
     international_calls: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What a new extension's record_calls is when the request does not say.
+    record_calls: Mapped[bool] = mapped_column(Boolean, default=False)
+    # KVKK transparency: inbound callers hear "this call may be recorded" first.
+    recording_notice: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
