@@ -19,8 +19,8 @@ _STEM = re.compile(r"^t(?P<tenant>[0-9]{1,12})_(?P<started>[0-9]{8}T[0-9]{6}Z)_(
                    r"(?P<callee>[0-9+]{0,20})_(?P<file_id>[0-9a-f]{32})$")
 _STARTED = "%Y%m%dT%H%M%SZ"
 
-# An Asterisk sound path (no extension) of the KVKK notice; see ivr_audio/system/.
-NOTICE_SOUND = "/srv/pbx/audio/system/recording-notice"
+# An Asterisk sound path (no extension) of the KVKK notice, shipped with the package.
+NOTICE_SOUND = "/srv/pbx/sounds/recording-notice"
 
 
 def should_record(plan: Plan, record_flags: Iterable[bool]) -> bool:
