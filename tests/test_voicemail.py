@@ -73,6 +73,10 @@ def test_unregistered_extension_takes_a_message_from_a_colleague(stack, phones):
         phone.remove()
     [message] = messages(api, tenant["id"], away["id"], 1)
     assert message["caller"] == "103"
+    box = stack.settings.asterisk_instance_dir / "spool" / "pbx-voicemail" / str(tenant["id"])
+    assert len(list(box.glob("*.wav"))) == 1
+    api.ok("DELETE", f"/tenants/{tenant['id']}/extensions/{away['id']}", status=204)
+    assert list(box.glob("*.wav")) == []  # the audio goes with the extension, not only the row
 
 
 def test_voicemail_destination_needs_voicemail_enabled(stack):
@@ -83,3 +87,6 @@ def test_voicemail_destination_needs_voicemail_enabled(stack):
     refused = api.post(path, json={"number": "+908505556002", "destination": {"type": "voicemail", "extension": "101"}})
     assert refused.status_code == 422
     api.ok("POST", path, {"number": "+908505556002", "destination": {"type": "voicemail", "extension": "102"}})
+    ext_b = api.ok("GET", f"/tenants/{tenant['id']}/extensions")["items"][1]
+    switched_off = api.patch(f"/tenants/{tenant['id']}/extensions/{ext_b['id']}", json={"voicemail": False})
+    assert switched_off.status_code == 409 and "+908505556002" in switched_off.json()["error"]["message"]

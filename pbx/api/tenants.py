@@ -5,7 +5,7 @@ import asyncio
 from aiohttp import web
 
 from pbx.api import present
-from pbx.api.context import DATABASE, EXTENSIONS, PROMPTS, path_id, principal
+from pbx.api.context import DATABASE, EXTENSIONS, PROMPTS, VOICEMAIL, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
 from pbx.api.schemas import TenantCreate, TenantPatch, changes
@@ -46,6 +46,7 @@ async def delete_tenant(request: web.Request) -> web.Response:
     async with request.app[DATABASE].unit() as unit:
         await tenants.delete_tenant(unit, principal(request), tenant_id, request.app[EXTENSIONS].remove)
         unit.after_commit(lambda: asyncio.to_thread(store.remove_tenant, tenant_id))
+        await request.app[VOICEMAIL].forget_tenant(unit, tenant_id)
     return web.Response(status=204)
 
 

@@ -83,6 +83,8 @@ class ExtensionService:
         if fields.get("number", extension.number) != extension.number:
             await self._check_number_free(session, tenant_id, fields["number"])
             await _check_unused(session, extension)
+        if fields.get("voicemail") is False and extension.voicemail:
+            await _check_box_unused(session, extension)
         for name, value in fields.items():
             setattr(extension, name, value)
         if "name" in fields or "number" in fields:
@@ -140,3 +142,9 @@ async def _check_unused(session: AsyncSession, extension: Extension) -> None:
         await group_with_member(session, extension.tenant_id, extension.number)
     if used_by:
         raise Conflict(f"extension {extension.number} is still used by {used_by}")
+
+
+async def _check_box_unused(session: AsyncSession, extension: Extension) -> None:
+    """A voicemail destination must keep a box to record into."""
+    if used_by := await destinations.user_of(session, extension.tenant_id, "voicemail", extension.number):
+        raise Conflict(f"the voicemail of {extension.number} is still used by {used_by}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import shutil
 import time
 from pathlib import Path
 
@@ -82,9 +83,25 @@ class VoicemailService:
         await unit.session.delete(row)
         unit.after_commit(lambda: asyncio.to_thread(path.unlink, True))
 
+    async def forget_extension(self, unit: Unit, tenant_id: int, extension_id: int) -> None:
+        """The extension's messages go with it: rows cascade, files go after commit."""
+        rows = await unit.session.scalars(select(VoicemailMessage).where(
+            VoicemailMessage.tenant_id == tenant_id, VoicemailMessage.extension_id == extension_id))
+        paths = [self.path(row) for row in rows]
+        unit.after_commit(lambda: asyncio.to_thread(_unlink_all, paths))
+
+    async def forget_tenant(self, unit: Unit, tenant_id: int) -> None:
+        folder = self.root / str(tenant_id)
+        unit.after_commit(lambda: asyncio.to_thread(shutil.rmtree, folder, True))
+
     @staticmethod
     async def _extension(session: AsyncSession, principal: Principal, tenant_id: int, ext_id: int) -> None:
         await visible_tenant(session, principal, tenant_id)
         if await session.scalar(select(Extension.id).where(Extension.tenant_id == tenant_id,
                                                            Extension.id == ext_id)) is None:
             raise NotFound("no such extension")
+
+
+def _unlink_all(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
