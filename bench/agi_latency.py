@@ -14,9 +14,10 @@ Prints figures; asserts nothing about time. See bench/README.md.
    calls another extension of its tenant).
 2. Open loop: Poisson arrivals at 25/50/75 % of the closed-loop inbound rate at 100 in flight.
 3. --profile: py-spy (if installed in the venv) samples the control plane during one more
-   closed-loop inbound run at 100 in flight and prints where its time goes; then
-   InboundHandler.decide runs alone in this process against the same database, split into
-   SQL, aiosqlite thread round trips and the rest.
+   closed-loop inbound run at 100 in flight and prints where its time goes.
+4. In this process: a routing snapshot rebuild against the same database (from nothing, and
+   with every tenant unchanged), one inbound decision from it, and the same rebuild at
+   --snapshot-scale extensions (10,000) in a database filled directly.
 """
 from __future__ import annotations
 
@@ -103,7 +104,12 @@ async def agi_session(port: int, block: bytes) -> tuple[float, str | None, int]:
         commands += 1
         if line.startswith(b"SET VARIABLE PBX_ACTION "):
             action = line.split(b" ", 3)[3].strip().strip(b'"').decode()
-        writer.write(b"200 result=1\n")
+        if line.startswith(b"EXEC MSet "):  # MSet returns 0, SET VARIABLE 1
+            pairs = dict(p.partition(b"=")[::2] for p in line[10:].strip().strip(b'"').split(b","))
+            action = pairs.get(b"PBX_ACTION", b"").decode() or action
+            writer.write(b"200 result=0\n")
+        else:
+            writer.write(b"200 result=1\n")
     elapsed = clock() - started
     writer.close()
     return elapsed, action, commands
@@ -247,9 +253,9 @@ def profile(control_pid: int, port: int, work: Workload, total: int, out: Path) 
 
 LAYERS = (  # a sample goes to the first layer any of whose markers is in its stack
     ("database access (SQLAlchemy async session + ORM, aiosqlite)", ("sqlalchemy/", "aiosqlite/", "greenlet")),
-    ("routing (handlers' decide, resolver, pydantic, pure routing)",
-     (".decide (", "pbx/services/", "pbx/routing/", "pbx/domain/", "pydantic")),
-    ("FastAGI protocol (headers, SET VARIABLE round trips)", ("read_headers (", "apply (", "set_variable (",
+    ("routing (snapshot rebuilds, handlers, pure routing)",
+     ("pbx/agi/handlers", "pbx/services/", "pbx/routing/", "pbx/domain/", "pydantic")),
+    ("FastAGI protocol (headers, variable round trips)", ("read_headers (", "apply (", "set_variable",
                                                              "panoramisk/")),
     ("event loop, sockets (accept, schedule, write, close)", ("",)),
 )
@@ -284,79 +290,88 @@ def summarise_profile(raw: Path) -> None:
         print(f"    {n / total:6.1%}  {frame[:100]}")
 
 
-# ---- in-process decomposition of one decision --------------------------------------------------
-def decomposition(database_url: str, trunk_id: str, dids: list[str], n: int = 2000) -> None:
-    """InboundHandler.decide alone, in this process, one at a time, against the same database:
-    its CPU, the SQL it runs, the aiosqlite thread round trips it makes, and what the same
-    statements cost through the sqlite3 module directly."""
-    import dataclasses
-    import sqlite3
+# ---- in-process costs of the snapshot and of one decision ---------------------------------------
+def snapshot_costs(database_url: str, trunk_id: str, dids: list[str], n: int = 20000) -> None:
+    """In this process, against the same database: what a full snapshot rebuild costs, and one
+    inbound decision from it (pbx.routing.decisions.from_trunk), one at a time."""
+    from datetime import datetime, timezone
 
-    import aiosqlite
-    import aiosqlite.core
-    from sqlalchemy import event
-
-    from pbx.agi.handlers import InboundHandler
     from pbx.db.engine import make_engine, make_sessionmaker
     from pbx.db.unit import Database
+    from pbx.routing import decisions
+    from pbx.services.routing_snapshot import load
 
-    hops = collections.Counter()
-    original = aiosqlite.core.Connection._execute
-
-    async def counted(self, fn, *a, **kw):
-        hops[getattr(fn, "__name__", "?")] += 1
-        return await original(self, fn, *a, **kw)
-
-    async def run() -> dict:
+    async def run() -> tuple[float, float, float]:
         engine = make_engine(database_url)
-        statements = []
-        event.listen(engine.sync_engine, "before_cursor_execute",
-                     lambda conn, cur, sql, params, ctx, many: statements.append((sql, params)))
-        fields = {f.name: None for f in dataclasses.fields(InboundHandler)}
-        handler = InboundHandler(**(fields | {"database": Database(make_sessionmaker(engine))}))
-        for did in dids:  # warm-up and the statements of one pass
-            await handler.decide(trunk_id, did)
-        one_pass = list(statements)
-        aiosqlite.core.Connection._execute = counted
-        try:
+        database = Database(make_sessionmaker(engine))
+        snap = await load(database)  # warm-up
+        costs = []
+        for previous in (None, snap):  # from nothing; then reusing every (unchanged) tenant
             wall, cpu = clock(), time.process_time()
-            for i in range(n):
-                await handler.decide(trunk_id, dids[i % len(dids)])
-            out = {"decide_wall": (clock() - wall) / n, "decide_cpu": (time.process_time() - cpu) / n}
-        finally:
-            aiosqlite.core.Connection._execute = original
-        out["hops"] = sum(hops.values()) / n
-        out["hop_kinds"] = {k: round(v / n, 2) for k, v in hops.items()}
-        out["statements"] = len(one_pass) / len(dids)
+            for _ in range(10):
+                await load(database, previous)
+            costs.append(((clock() - wall) / 10 * 1000, (time.process_time() - cpu) / 10 * 1000))
         await engine.dispose()
-        path = database_url.split("///", 1)[1]
-        raw = sqlite3.connect(path)
+        now = datetime.now(timezone.utc)
         cpu = time.process_time()
-        for _ in range(5):
-            for sql, params in one_pass:
-                raw.execute(sql, params).fetchall()
-        out["raw_sql_cpu"] = (time.process_time() - cpu) / (5 * len(dids))
-        raw.close()
-        async with aiosqlite.connect(path) as conn:
-            for _ in range(200):
-                await conn._execute(lambda: None)
-            cpu = time.process_time()
-            for _ in range(10_000):
-                await conn._execute(lambda: None)
-            out["hop_cpu"] = (time.process_time() - cpu) / 10_000
-        return out
+        for i in range(n):
+            decisions.from_trunk(snap, trunk_id, dids[i % len(dids)], now)
+        return costs, (time.process_time() - cpu) / n
 
-    r = asyncio.run(run())
-    ms = 1000
-    print(f"  InboundHandler.decide alone, one at a time, {n} calls: wall {r['decide_wall'] * ms:.2f} ms, "
-          f"CPU {r['decide_cpu'] * ms:.2f} ms (all threads)")
-    print(f"    SQL statements per decision: {r['statements']:.2f}; the same statements through sqlite3 "
-          f"directly: {r['raw_sql_cpu'] * ms:.3f} ms CPU")
-    print(f"    aiosqlite thread round trips per decision: {r['hops']:.1f} {r['hop_kinds']}; one bare round "
-          f"trip costs {r['hop_cpu'] * 1e6:.0f} us CPU -> {r['hops'] * r['hop_cpu'] * ms:.2f} ms")
-    rest = r["decide_cpu"] - r["raw_sql_cpu"] - r["hops"] * r["hop_cpu"]
-    print(f"    the rest (SQLAlchemy ORM + async session/greenlet, asyncio, resolver, pydantic): "
-          f"{rest * ms:.2f} ms")
+    (full, same), decide = asyncio.run(run())
+    print(f"  snapshot rebuild (8 bulk reads + build): full wall {full[0]:.1f} ms, CPU {full[1]:.1f} ms; "
+          f"tenants unchanged wall {same[0]:.1f} ms, CPU {same[1]:.1f} ms (all threads); "
+          f"one inbound decision from it: {decide * 1e6:.1f} us CPU")
+
+
+def snapshot_scale(extensions: int, per_tenant: int = 20) -> None:
+    """A full rebuild at `extensions` extensions (tenants of `per_tenant`, each with a prompt,
+    an IVR, a ring group and three numbers), rows inserted straight into a fresh database."""
+    import sqlalchemy as sa
+
+    from pbx.db.migrate import upgrade
+
+    tmp = Path(tempfile.mkdtemp(prefix="pbx-bench-snapshot-"))
+    try:
+        url = f"sqlite+aiosqlite:///{tmp / 'scale.sqlite3'}"
+        upgrade(url)
+        engine = sa.create_engine(f"sqlite:///{tmp / 'scale.sqlite3'}")
+        with engine.begin() as conn:
+            _fill(conn, extensions // per_tenant, per_tenant)
+        engine.dispose()
+        print(f"  at {extensions} extensions ({extensions // per_tenant} tenants):", end="")
+        snapshot_costs(url, "trunk-0", ["+908500000000"], n=1000)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fill(conn, tenants: int, per_tenant: int) -> None:
+    import json
+
+    import sqlalchemy as sa
+
+    x = conn.exec_driver_sql
+    x("INSERT INTO trunks (id, name, host, port, match, default_outbound, sip_id, created_at) "
+      "VALUES (1, 'c', 'h', 5060, '[]', 1, 'trunk-0', '2026-01-01')")
+    for t in range(1, tenants + 1):
+        x(f"INSERT INTO tenants (id, name, plan, extra_extensions, international_calls, record_calls, "
+          f"recording_notice, created_at) VALUES ({t}, 't', 'kobi', 0, 0, 0, 1, '2026-01-01')")
+        x("INSERT INTO prompts (id, tenant_id, name, file_id, duration_ms, source_format, created_at) "
+          f"VALUES ({t}, {t}, 'p', 'f{t}', 500, 'wav', '2026-01-01')")
+        conn.execute(sa.text(
+            "INSERT INTO extensions (tenant_id, number, name, voicemail, record_calls, sip_username, created_at) "
+            "VALUES (:t, :n, 'e', 1, 0, :s, '2026-01-01')"),
+            [{"t": t, "n": str(100 + i), "s": f"{t}-{i}"} for i in range(per_tenant)])
+        dest = json.dumps({"type": "extension", "extension": "100"})
+        x("INSERT INTO ring_groups (id, tenant_id, name, extensions, strategy, ring_seconds, next_destination, "
+          f"created_at) VALUES ({t}, {t}, 'g', '[\"100\", \"101\", \"102\"]', 'all', 20, NULL, '2026-01-01')")
+        x("INSERT INTO ivrs (id, tenant_id, name, greeting_prompt_id, options, timeout_seconds, max_attempts, "
+          f"timeout_destination, created_at) VALUES ({t}, {t}, 'i', {t}, '{{\"1\": {dest}}}', 5, 3, NULL, "
+          "'2026-01-01')")
+        for k, d in enumerate((dest, json.dumps({"type": "ring_group", "ring_group_id": t}),
+                               json.dumps({"type": "ivr", "ivr_id": t}))):
+            x(f"INSERT INTO numbers (tenant_id, number, destination, created_at) VALUES ({t}, "
+              f"'+9085{t:06d}{k:02d}', '{d}', '2026-01-01')")
 
 
 # ---- main ------------------------------------------------------------------------------------
@@ -368,6 +383,8 @@ def main() -> int:
     parser.add_argument("--open-decisions", type=int, default=2000, help="sessions per open-loop rate (0: skip)")
     parser.add_argument("--profile", action="store_true", help="sample the control plane with py-spy")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, logs)")
+    parser.add_argument("--snapshot-scale", type=int, nargs="*", default=[10000],
+                        help="also time a snapshot rebuild at these numbers of extensions")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="pbx-bench-agi-"))
@@ -419,8 +436,10 @@ def main() -> int:
             print("3. Profile of the control plane, inbound, 100 in flight", flush=True)
             header()
             profile(control_pid, port, work[0], args.decisions * 2, tmp)
-            decomposition(stack.settings.effective_database_url, trunk_id,
-                          [did for t in tenants for did in t.dids])
+        print("4. Snapshot rebuild and one decision, in this process", flush=True)
+        snapshot_costs(stack.settings.effective_database_url, trunk_id, [did for t in tenants for did in t.dids])
+        for scale in args.snapshot_scale:
+            snapshot_scale(scale)
         health = requests.get(stack.operator.base + "/health", timeout=5).json()
         info = machine(stack.asterisk)
         report(info, closed, opened, health)

@@ -261,7 +261,8 @@ def bench_dialplan(decision: list[tuple[str, str]]) -> str:
 
 
 async def fastagi_decision(port: int, did: str, trunk_id: str) -> list[tuple[str, str]]:
-    """Asks the control plane, over FastAGI, what it decides for `did`: the SET VARIABLEs."""
+    """Asks the control plane, over FastAGI, what it decides for `did`: the variables it sets
+    (one SET VARIABLE each, or all in one EXEC MSet)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(header_block("inbound", port, did, trunk_id, 1))
     out = []
@@ -269,7 +270,9 @@ async def fastagi_decision(port: int, did: str, trunk_id: str) -> list[tuple[str
         words = line.decode().rstrip("\n").split(" ", 3)
         if words[:2] == ["SET", "VARIABLE"]:
             out.append((words[2], words[3].strip('"')))
-        writer.write(b"200 result=1\n")
+        if words[:2] == ["EXEC", "MSet"]:
+            out += [tuple(pair.split("=", 1)) for pair in " ".join(words[2:]).strip('"').split(",")]
+        writer.write(b"200 result=0\n" if words[0] == "EXEC" else b"200 result=1\n")
     writer.close()
     return out
 

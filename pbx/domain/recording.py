@@ -66,7 +66,7 @@ def new_spool_name(tenant_id: int, caller: str, callee: str, now: datetime | Non
 
 def parse_stem(stem: str) -> SpoolName | None:
     """The inverse of SpoolName.stem; None for anything we did not name."""
-    match = _STEM.match(stem)
+    match = _STEM.fullmatch(stem)  # not match(): "$" would accept a trailing newline
     if match is None:
         return None
     started = datetime.strptime(match["started"], _STARTED).replace(tzinfo=timezone.utc)

@@ -11,7 +11,11 @@ ring group rings everyone at once).
 """
 from __future__ import annotations
 
+from datetime import datetime
+
+from pbx.routing.destinations import route_destination
 from pbx.routing.internal import Decision
+from pbx.routing.snapshot import Snapshot
 
 FAMILY = "pbx-fallback"
 
@@ -35,3 +39,15 @@ def extension_entries(tenant_id: int, number: str, sip_id: str) -> dict[str, str
 
 def number_key(e164: str) -> str:
     return f"did/{e164.removeprefix('+')}"
+
+
+def entries(snap: Snapshot, now: datetime) -> dict[str, str]:
+    """The whole astdb family for a routing snapshot, at `now` (schedules)."""
+    found: dict[str, str] = {}
+    for party in snap.endpoints.values():
+        found |= extension_entries(party.tenant_id, party.number, party.sip_id)
+    for e164, number in snap.numbers.items():
+        tenant = snap.tenants[number.tenant_id]
+        if action := static_action(route_destination(number.destination, tenant.at(now), tenant.tenant_id)):
+            found[number_key(e164)] = action
+    return found

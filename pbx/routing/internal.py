@@ -1,7 +1,11 @@
 """Calls between extensions of one tenant. Pure: no sockets, no database."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from pbx.domain.plans import Plan
+from pbx.domain.recording import should_record
 
 DEFAULT_RING_SECONDS = 30
 
@@ -13,6 +17,12 @@ class Party:
     sip_id: str
     extension_id: int = 0
     voicemail: bool = False
+    record: bool = False  # the extension's record_calls
+
+
+def records(plan: Plan | None, record_flags: Iterable[bool]) -> bool:
+    """Whether a call is recorded; no plan known means no recording."""
+    return plan is not None and should_record(plan, record_flags)
 
 
 def after_unanswered(callee: Party) -> str:
@@ -34,13 +44,15 @@ class Decision:
     after: str = ""  # what an unanswered call does next: "rg:<ring group id>" or "vm:<extension id>"
     voicemail_ext: int | None = None  # "voicemail": the extension whose box records
     caller_id: str = ""  # outbound: the number the far end sees
+    record: bool = False  # Asterisk records the call into the spool (pbx/domain/recording.py)
+    recording_notice: str = ""  # inbound: a sound the caller hears before anything else
 
 
 UNKNOWN = Decision("unknown")
 FAILURE = Decision("failure")
 
 
-def route_internal(caller: Party | None, callee: Party | None) -> Decision:
+def route_internal(caller: Party | None, callee: Party | None, plan: Plan | None = None) -> Decision:
     """callee is the extension the dialled number names, looked up in the caller's
     tenant only; a number of another tenant never arrives here as a callee."""
     if caller is None:
@@ -48,4 +60,5 @@ def route_internal(caller: Party | None, callee: Party | None) -> Decision:
     if callee is None or callee.tenant_id != caller.tenant_id or callee.sip_id == caller.sip_id:
         return Decision("unknown", tenant_id=caller.tenant_id)
     return Decision("dial", dial=f"PJSIP/{callee.sip_id}", ring_seconds=DEFAULT_RING_SECONDS,
-                    tenant_id=caller.tenant_id, after=after_unanswered(callee))
+                    tenant_id=caller.tenant_id, after=after_unanswered(callee),
+                    record=records(plan, (caller.record, callee.record)))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pbx.routing.internal import Decision
+from pbx.domain.plans import Plan
+from pbx.routing.internal import Decision, records
 
 EMERGENCY = frozenset({"112", "110", "155", "156", "177"})  # 112 is Turkey's single emergency number
 REFUSED_SOUND = "cannot-complete-as-dialed"
@@ -20,6 +21,8 @@ class Caller:
     tenant_id: int
     international_calls: bool
     caller_id: str | None  # the tenant's public number, E.164
+    plan: Plan | None = None
+    record_calls: bool = False  # the calling extension's
 
 
 def is_outbound(dialled: str) -> bool:
@@ -48,4 +51,4 @@ def route_outbound(dialled: str, caller: Caller, trunk: str | None) -> Decision:
     if trunk is None or (caller.caller_id is None and dialled not in EMERGENCY):
         return Decision("failure", tenant_id=caller.tenant_id)
     return Decision("outbound", dial=f"PJSIP/{target}@{trunk}", ring_seconds=120, tenant_id=caller.tenant_id,
-                    caller_id=caller.caller_id or "")
+                    caller_id=caller.caller_id or "", record=records(caller.plan, (caller.record_calls,)))

@@ -4,33 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
-from sqlalchemy import select
+from datetime import datetime, timezone
 
 from pbx.asterisk.ami import Ami
-from pbx.db.models import Extension, Number
-from pbx.db.unit import Database
 from pbx.domain.errors import AsteriskUnavailable
 from pbx.routing import fallback
-from pbx.services.resolver import decide_destination
+from pbx.services.routing_snapshot import RoutingSnapshots
 
 log = logging.getLogger(__name__)
 
 
-async def snapshot(database: Database) -> dict[str, str]:
-    entries: dict[str, str] = {}
-    async with database.read() as session:
-        for ext in await session.scalars(select(Extension)):
-            entries |= fallback.extension_entries(ext.tenant_id, ext.number, ext.sip_username)
-        for number in await session.scalars(select(Number)):
-            if action := fallback.static_action(await decide_destination(session, number)):
-                entries[fallback.number_key(number.number)] = action
-    return entries
-
-
 class FallbackPublisher:
-    def __init__(self, database: Database, ami: Ami, *, refresh_s: float = 60.0, debounce_s: float = 0.3):
-        self.database = database
+    """Publishes from the routing snapshot (current as of the last commit): no queries of its own."""
+
+    def __init__(self, snapshots: RoutingSnapshots, ami: Ami, *, refresh_s: float = 60.0,
+                 debounce_s: float = 0.3):
+        self.snapshots = snapshots
         self.ami = ami
         self.refresh_s = refresh_s
         self.debounce_s = debounce_s
@@ -62,7 +51,8 @@ class FallbackPublisher:
         if not self.ami.connected:
             return  # published again on login
         try:
-            await self.ami.replace_family(fallback.FAMILY, await snapshot(self.database))
+            entries = fallback.entries(await self.snapshots.get(), datetime.now(timezone.utc))
+            await self.ami.replace_family(fallback.FAMILY, entries)
         except AsteriskUnavailable:
             self._changed.set()
         except Exception:
