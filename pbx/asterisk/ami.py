@@ -50,6 +50,10 @@ class Ami:
         log.warning("AMI connection lost; reconnecting")
         self._ready.clear()
 
+    def on_event(self, name: str, callback) -> None:
+        """callback(manager, message) for every AMI event of that name."""
+        self.manager.register_event(name, callback)
+
     @property
     def connected(self) -> bool:
         return self._ready.is_set()

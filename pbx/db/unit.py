@@ -35,12 +35,14 @@ class Database:
         self.commit_listeners: list = []  # called after every committed write
 
     @asynccontextmanager
-    async def unit(self):
+    async def unit(self, *, notify: bool = True):
+        """notify=False: a write no listener cares about (call records), so routing
+        snapshots are not rebuilt for it."""
         async with self._write_lock, self.sessionmaker() as session:
             unit = Unit(session)
             async with session.begin():
                 yield unit
-        for listener in self.commit_listeners:
+        for listener in self.commit_listeners if notify else ():
             listener()
         for job in unit._after_commit:
             try:

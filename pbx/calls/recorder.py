@@ -1,0 +1,91 @@
+"""The Asterisk-events flow for call records: AMI `Cdr` events -> batches -> rows.
+
+Events are parsed as they arrive and queued; one task drains the queue into one
+transaction per batch. Another reconciles from Asterisk's CSV copy at start-up
+and after every AMI (re)login, when events may have been missed.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from pbx.calls.cdrfile import CdrFile
+from pbx.calls.legs import Leg, parse_leg
+from pbx.calls.store import store_legs
+from pbx.db.unit import Database
+
+log = logging.getLogger(__name__)
+
+
+class CallRecorder:
+    def __init__(self, database: Database, cdr_file: CdrFile, *, batch_max: int = 1000,
+                 queue_max: int = 100_000, retry_s: float = 1.0, reconcile_every_s: float = 600.0):
+        self.database = database
+        self.cdr_file = cdr_file
+        self.batch_max = batch_max
+        self.retry_s = retry_s
+        self.reconcile_every_s = reconcile_every_s
+        self.queue: asyncio.Queue[Leg] = asyncio.Queue(queue_max)
+        self._reconcile_wanted = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+
+    def on_cdr(self, _manager, message) -> None:
+        """AMI callback: parse now, write later (never block the AMI reader)."""
+        leg = parse_leg(message)
+        if leg is None:
+            return
+        try:
+            self.queue.put_nowait(leg)
+        except asyncio.QueueFull:
+            self.reconcile_soon()  # dropped here, read back from Asterisk's file
+
+    def reconcile_soon(self) -> None:
+        self._reconcile_wanted.set()
+
+    def start(self) -> None:
+        self.reconcile_soon()
+        self._tasks = [asyncio.create_task(self._drain(), name="cdr-drain"),
+                       asyncio.create_task(self._reconciler(), name="cdr-reconcile")]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if not self.queue.empty():
+            await self._write(self._take(self.queue.qsize()))
+
+    def _take(self, limit: int) -> list[Leg]:
+        batch = []
+        while len(batch) < limit and not self.queue.empty():
+            batch.append(self.queue.get_nowait())
+        return batch
+
+    async def _drain(self) -> None:
+        while True:
+            batch = [await self.queue.get()] + self._take(self.batch_max - 1)
+            await self._write(batch)
+
+    async def _write(self, batch: list[Leg]) -> None:
+        try:
+            async with self.database.unit(notify=False) as unit:
+                await store_legs(unit.session, batch)
+        except Exception:
+            # Asterisk's file still has them: read them back once the database is back.
+            log.exception("storing %d call record legs failed; will reconcile", len(batch))
+            self.reconcile_soon()
+
+    async def _reconciler(self) -> None:
+        while True:
+            # Also now and then without a reason, so the file position stays recent.
+            try:
+                await asyncio.wait_for(self._reconcile_wanted.wait(), self.reconcile_every_s)
+            except TimeoutError:
+                pass
+            self._reconcile_wanted.clear()
+            try:
+                read = await self.cdr_file.reconcile()
+                log.info("call records reconciled from Asterisk's CDR file: %d legs read", read)
+            except Exception:
+                log.exception("reconciling call records failed; retrying")
+                await asyncio.sleep(self.retry_s)
+                self.reconcile_soon()
