@@ -1,0 +1,78 @@
+"""Retention purge: N expired recordings (rows + small archive files) destroyed by the
+retention job: files unlinked, destruction records and chained access-log entries
+written, rows deleted, 1,000 per transaction. Prints the rate and peak memory.
+
+    cd /work/main && PYTHONPATH=. .venv/bin/python bench/purge.py [--count 100000] [--tracemalloc]"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import shutil
+import time
+import tracemalloc
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, insert, select
+
+from bench.recordings_common import fresh, machine_line, peak_rss_mib
+from pbx.db.models import Recording, RecordingDestruction
+from pbx.recordings.retention import purge_expired
+
+BATCH = 5000
+
+
+async def fill(database, store, tenant_id: int, count: int) -> None:
+    """count expired rows, each with a 64-byte file where the archive keeps it."""
+    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for first in range(0, count, BATCH):
+        rows = []
+        for i in range(first, min(count, first + BATCH)):
+            started = base + timedelta(minutes=i)
+            rows.append({"tenant_id": tenant_id, "file_id": secrets.token_hex(16), "started_at": started,
+                         "duration_s": 60, "caller": "101", "callee": "+905321112233", "size_bytes": 64,
+                         "sha256": "0" * 64, "expires_at": started + timedelta(days=30), "archived_at": started})
+        await asyncio.to_thread(_files, store, rows)
+        async with database.unit() as unit:
+            await unit.session.execute(insert(Recording), rows)
+
+
+def _files(store, rows) -> None:
+    for row in rows:
+        path = store.path(row["tenant_id"], row["started_at"], row["file_id"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * 64)
+
+
+async def main(count: int, trace: bool) -> None:
+    tmp, settings, engine, database, store, tenant_id = await fresh()
+    try:
+        await fill(database, store, tenant_id, count)
+        os.sync()  # archived files are fsynced: unlinking them costs what it costs on disk
+        rss_before = peak_rss_mib()
+        if trace:
+            tracemalloc.start()
+        started = time.perf_counter()
+        destroyed = await purge_expired(database, store, datetime(2030, 1, 1, tzinfo=timezone.utc))
+        elapsed = time.perf_counter() - started
+        traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
+        async with database.read() as session:
+            left = await session.scalar(select(func.count()).select_from(Recording))
+            records = await session.scalar(select(func.count()).select_from(RecordingDestruction))
+        assert destroyed == count == records and left == 0 and not any(store.root.rglob("*.enc"))
+        print(f"machine: {machine_line()}")
+        print(f"purged {count} expired recordings in {elapsed:.2f} s: {count / elapsed:,.0f} recordings/s; "
+              f"peak RSS {rss_before:.0f} MiB before the purge, {peak_rss_mib():.0f} MiB after"
+              + (f"; tracemalloc peak during the purge {traced:.1f} MiB" if trace else ""))
+    finally:
+        await engine.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
+    args = parser.parse_args()
+    asyncio.run(main(args.count, args.tracemalloc))

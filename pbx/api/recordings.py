@@ -1,0 +1,125 @@
+"""Call recordings (contract: Calls and recordings) and the KVKK access log."""
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from typing import Annotated
+
+from pbx.api.context import DATABASE, RECORDINGS, path_id, principal
+from pbx.api.errors import json_body, json_response
+from pbx.api.present import timestamp
+from pbx.api.routes import Route
+from pbx.domain.errors import Invalid
+from pbx.recordings.service import ListQuery, parse_party
+
+BASE = "/tenants/{tenant_id}/recordings"
+ONE = BASE + "/{recording_id}"
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+_CURSOR = re.compile(r"^[0-9]{1,18}$")
+
+
+class EraseBody(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+def rfc3339(raw: str | None, name: str) -> datetime | None:
+    if raw is None:
+        return None
+    if not _RFC3339.match(raw):
+        raise Invalid(f"{name}: an RFC 3339 time with a zone, e.g. 2026-11-23T10:00:00+03:00")
+    try:
+        return datetime.fromisoformat(raw.replace("z", "Z").replace("t", "T"))
+    except ValueError as exc:
+        raise Invalid(f"{name}: not a real time") from exc
+
+
+def list_query(params) -> ListQuery:
+    cursor, limit = params.get("cursor"), params.get("limit", "100")
+    if cursor is not None and not _CURSOR.match(cursor):
+        raise Invalid("cursor: use the 'next' value of the previous page")
+    if not _CURSOR.match(limit) or not 1 <= int(limit) <= 500:
+        raise Invalid("limit: 1 to 500")
+    return ListQuery(rfc3339(params.get("from"), "from"), rfc3339(params.get("to"), "to"),
+                     parse_party(params.get("extension")), int(cursor) if cursor else None, int(limit))
+
+
+def present(item: dict) -> dict:
+    row = item["row"]
+    return {"id": row.id, "call_id": item["call_id"], "started_at": timestamp(row.started_at),
+            "duration_s": row.duration_s, "caller": row.caller, "callee": row.callee,
+            "size_bytes": row.size_bytes, "sha256": row.sha256, "expires_at": timestamp(row.expires_at)}
+
+
+def _ids(request: web.Request) -> tuple[int, int]:
+    return path_id(request, "tenant_id"), path_id(request, "recording_id")
+
+
+async def list_recordings(request: web.Request) -> web.Response:
+    query = list_query(request.query)
+    async with request.app[DATABASE].read() as session:
+        items, after = await request.app[RECORDINGS].list(session, principal(request),
+                                                          path_id(request, "tenant_id"), query)
+    return json_response({"items": [present(i) for i in items], "next": after})
+
+
+async def recording_audio(request: web.Request) -> web.StreamResponse:
+    ids = _ids(request)
+    async with request.app[DATABASE].unit() as unit:
+        size, chunks = await request.app[RECORDINGS].open_audio(unit, principal(request), *ids)
+    response = web.StreamResponse(headers={"Content-Type": "audio/wav", "Content-Length": str(size)})
+    await response.prepare(request)
+    sentinel = object()
+    try:
+        while (chunk := await asyncio.to_thread(next, chunks, sentinel)) is not sentinel:
+            await response.write(chunk)
+    finally:
+        chunks.close()  # the archive file, also when the client went away mid-stream
+    await response.write_eof()
+    return response
+
+
+async def delete_recording(request: web.Request) -> web.Response:
+    ids = _ids(request)
+    async with request.app[DATABASE].unit() as unit:
+        await request.app[RECORDINGS].delete(unit, principal(request), *ids)
+    return web.Response(status=204)
+
+
+async def recording_access_log(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        entries = await request.app[RECORDINGS].access_entries(session, principal(request), *_ids(request))
+    return json_response({"items": [
+        {"id": e.id, "action": e.action, "actor": e.actor, "at": timestamp(e.at), "hash": e.hash}
+        for e in entries]})
+
+
+async def verify_access_log(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        result = await request.app[RECORDINGS].verify(session, principal(request), path_id(request, "tenant_id"))
+    return json_response(result)
+
+
+async def erase_recordings(request: web.Request) -> web.Response:
+    tenant_id = path_id(request, "tenant_id")
+    body = EraseBody.model_validate(await json_body(request))
+    async with request.app[DATABASE].unit() as unit:
+        count = await request.app[RECORDINGS].erase(unit, principal(request), tenant_id, body.number)
+    return json_response({"erased": count})
+
+
+ROUTES = [
+    Route("GET", BASE, list_recordings, "A tenant's call recordings, newest first (cursor pagination)",
+          query=("from", "to", "extension", "cursor", "limit")),
+    Route("GET", BASE + "/access-log/verify", verify_access_log,
+          "Check the tenant's recording access log chain (KVKK)"),
+    Route("POST", BASE + "/erase", erase_recordings,
+          "Erase every recording with this party (E.164, national or an extension); logged", body=EraseBody),
+    Route("GET", ONE + "/audio", recording_audio, "A recording's audio (audio/wav); the read is logged"),
+    Route("DELETE", ONE, delete_recording, "Delete a recording; logged, with a destruction record", status=204),
+    Route("GET", ONE + "/access-log", recording_access_log, "Who read or deleted a recording, and when"),
+]

@@ -1,0 +1,161 @@
+"""Moves finished recordings from Asterisk's spool into the encrypted archive.
+
+For one spool file, in this order, each step safe to repeat:
+  1. repair the WAV header from the file size (a killed Asterisk leaves it unset);
+  2. if a row with this file_id exists and its SHA-256 is the spool file's, the
+     earlier run got as far as step 5: just remove the spool file;
+  3. encrypt to <archive>/<tenant>/<yyyy>/<mm>/<dd>/<file_id>.wav.enc through a
+     temporary file, fsync, rename (the same path on every run);
+  4. decrypt what was written and compare size and SHA-256 with the spool file;
+  5. write the row (file_id is unique: a second writer cannot make a duplicate);
+  6. only now remove the spool file.
+A kill between any two steps leaves the spool file in place, and the next sweep
+starts again at step 1 and converges on the same single row and file."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from pbx.db.models import Recording, RecordingDestruction, Tenant
+from pbx.db.unit import Database
+from pbx.domain.plans import PLANS
+from pbx.domain.recording import SpoolName, parse_stem, retention_deadline
+from pbx.recordings import wav
+from pbx.recordings.store import ArchiveStore, Digest, file_digest
+
+log = logging.getLogger(__name__)
+
+STEPS = ("repaired", "written", "verified", "committed", "removed")
+
+
+@dataclass(frozen=True)
+class SpoolFile:
+    path: Path
+    name: SpoolName
+    mtime: float
+
+
+def spool_files(spool: Path) -> list[SpoolFile]:
+    """Regular files directly in the spool whose names we made; nothing else
+    (symlinks, folders, '..', names that do not parse) is ever touched."""
+    found = []
+    try:
+        entries = list(os.scandir(spool))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        if not entry.name.endswith(".wav") or not entry.is_file(follow_symlinks=False):
+            continue
+        name = parse_stem(entry.name[:-4])
+        if name is not None:
+            found.append(SpoolFile(Path(entry.path), name, entry.stat(follow_symlinks=False).st_mtime))
+    return found
+
+
+class Archiver:
+    def __init__(self, database: Database, store: ArchiveStore, spool: Path,
+                 fault: Callable[[str], None] | None = None):
+        self.database = database
+        self.store = store
+        self.spool = spool
+        self._fault = fault or (lambda step: None)
+        self._lock = asyncio.Lock()  # the event path and the periodic sweep never overlap
+
+    async def sweep(self, active: set[str] | None, quiet_s: float, now: float) -> int:
+        """Archives every spool file no live channel records into and that has
+        not changed for quiet_s seconds; returns how many were archived."""
+        async with self._lock:
+            done = 0
+            for spool_file in await asyncio.to_thread(spool_files, self.spool):
+                if spool_file.name.stem in (active or ()) or now - spool_file.mtime < quiet_s:
+                    continue
+                try:
+                    done += await self.archive(spool_file)
+                except Exception:
+                    log.exception("archiving %s failed; the spool file is kept for the next sweep",
+                                  spool_file.path.name)
+            return done
+
+    async def archive(self, spool_file: SpoolFile) -> int:
+        path, name = spool_file.path, spool_file.name
+        if not _still_regular(path):
+            return 0
+        await asyncio.to_thread(wav.repair, str(path))
+        self._fault("repaired")
+        if await self._already_archived(path, name):
+            return 0
+        target = self.store.path(name.tenant_id, name.started_at, name.file_id)
+        digest = await asyncio.to_thread(self.store.write, path, target)
+        self._fault("written")
+        if await asyncio.to_thread(self.store.digest, target) != digest:
+            raise RuntimeError(f"archive copy of {name.file_id} does not verify")
+        self._fault("verified")
+        await self._commit(name, digest, target)
+        self._fault("committed")
+        await asyncio.to_thread(_remove, path)
+        self._fault("removed")
+        return 1
+
+    async def _already_archived(self, path: Path, name: SpoolName) -> bool:
+        async with self.database.read() as session:
+            sha = await session.scalar(select(Recording.sha256).where(Recording.file_id == name.file_id))
+        if sha is None or (await asyncio.to_thread(file_digest, path)).sha256 != sha:
+            return False
+        await asyncio.to_thread(_remove, path)
+        return True
+
+    async def _commit(self, name: SpoolName, digest: Digest, target: Path) -> None:
+        try:
+            async with self.database.unit() as unit:
+                tenant = await unit.session.get(Tenant, name.tenant_id)
+                if tenant is None or not PLANS[tenant.plan].recording:
+                    reason = "tenant_deleted" if tenant is None else "plan_change"
+                    return await self._destroy_instead(unit.session, name, digest, target, reason)
+                row = await unit.session.scalar(select(Recording).where(Recording.file_id == name.file_id))
+                row = row or Recording(file_id=name.file_id)
+                _fill(row, name, digest, tenant)
+                unit.session.add(row)
+        except IntegrityError:
+            log.info("recording %s was archived by another run", name.file_id)
+
+    async def _destroy_instead(self, session, name: SpoolName, digest: Digest, target: Path, reason: str) -> None:
+        """A call that ended after its tenant was deleted, or moved to a plan that
+        keeps no recordings: destroyed (with its record), never archived."""
+        await asyncio.to_thread(self.store.remove, target)
+        session.add(RecordingDestruction(
+            recording_id=0, tenant_id=name.tenant_id, file_id=name.file_id, sha256=digest.sha256,
+            size_bytes=digest.size_bytes, started_at=name.started_at, destroyed_at=datetime.now(timezone.utc),
+            reason=reason, actor="system"))
+
+
+def _fill(row: Recording, name: SpoolName, digest: Digest, tenant: Tenant) -> None:
+    deadline = retention_deadline(name.started_at, PLANS[tenant.plan])  # a recording plan: never None
+    row.tenant_id = name.tenant_id
+    row.started_at, row.caller, row.callee = name.started_at, name.caller, name.callee
+    row.duration_s, row.size_bytes, row.sha256 = digest.duration_s, digest.size_bytes, digest.sha256
+    row.expires_at = deadline
+
+
+def _still_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,87 @@
+"""`pbx recordings ...`: the retention job once (optionally as of another time),
+an archive sweep of the spool, and the access-log check, for operators and tests."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from datetime import datetime, timezone
+
+from pbx.config import settings_from_env
+
+
+def add_commands(commands) -> None:
+    group = commands.add_parser("recordings", help="call recordings: retention, archive, access log")
+    actions = group.add_subparsers(required=True, metavar="ACTION")
+    retention = actions.add_parser("retention", help="destroy expired recordings once")
+    retention.add_argument("--now", type=_iso_time, help="run as of this ISO 8601 time (with zone)")
+    retention.set_defaults(func=cmd_retention)
+    sweep = actions.add_parser("sweep", help="archive spool recordings untouched for --quiet seconds")
+    sweep.add_argument("--quiet", type=float, default=120.0, metavar="SECONDS")
+    sweep.set_defaults(func=cmd_sweep)
+    verify = actions.add_parser("verify", help="check a tenant's access-log chain; exit 1 if broken")
+    verify.add_argument("--tenant", type=int, required=True, metavar="ID")
+    verify.set_defaults(func=cmd_verify)
+
+
+def _iso_time(raw: str) -> datetime:
+    value = datetime.fromisoformat(raw)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a zone, e.g. 2027-01-01T00:00:00+03:00")
+    return value.astimezone(timezone.utc)
+
+
+def cmd_retention(args) -> int:
+    now = args.now or datetime.now(timezone.utc)
+    count = asyncio.run(_with_database(lambda db, store: _purge(db, store, now)))
+    print(json.dumps({"destroyed": count, "as_of": now.isoformat()}))
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    count = asyncio.run(_with_database(lambda db, store: _sweep(db, store, args.quiet)))
+    print(json.dumps({"archived": count}))
+    return 0
+
+
+def cmd_verify(args) -> int:
+    result = asyncio.run(_with_database(lambda db, store: _verify(db, args.tenant)))
+    print(json.dumps(result))
+    return 0 if result["ok"] else 1
+
+
+async def _purge(database, store, now):
+    from pbx.recordings.retention import purge_expired
+
+    return await purge_expired(database, store, now, actor="cli")
+
+
+async def _sweep(database, store, quiet):
+    from pbx.recordings.archive import Archiver
+
+    settings = settings_from_env()
+    return await Archiver(database, store, settings.recording_spool_dir).sweep(None, quiet, time.time())
+
+
+async def _verify(database, tenant_id):
+    from pbx.recordings.access_log import verify
+
+    async with database.read() as session:
+        return await verify(session, tenant_id)
+
+
+async def _with_database(job):
+    from pbx.db.engine import make_engine, make_sessionmaker
+    from pbx.db.migrate import upgrade
+    from pbx.db.unit import Database
+    from pbx.recordings.flow import archive_store
+
+    settings = settings_from_env()
+    await asyncio.to_thread(upgrade, settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        database = Database(make_sessionmaker(engine), serialize_writes=engine.dialect.name == "sqlite")
+        return await job(database, archive_store(settings))
+    finally:
+        await engine.dispose()

@@ -1,0 +1,42 @@
+"""The recordings flow as the composition root sees it: Asterisk events ->
+archive -> retention, built from the settings and owned (started, stopped) here."""
+from __future__ import annotations
+
+import functools
+
+from pbx.asterisk.ami import Ami
+from pbx.asterisk.recordings import active_recordings, on_recording_finished
+from pbx.config import Settings
+from pbx.db.unit import Database
+from pbx.recordings.archive import Archiver
+from pbx.recordings.crypto import Cipher, load_or_create_key
+from pbx.recordings.jobs import ArchiveSweeper, RetentionJob
+from pbx.recordings.service import RecordingService
+from pbx.recordings.store import ArchiveStore
+
+
+def archive_store(settings: Settings) -> ArchiveStore:
+    settings.recording_key_path.parent.mkdir(parents=True, exist_ok=True)
+    return ArchiveStore(settings.recording_archive_dir, Cipher(load_or_create_key(settings.recording_key_path)))
+
+
+class RecordingsFlow:
+    def __init__(self, settings: Settings, database: Database, ami: Ami):
+        self.store = archive_store(settings)
+        settings.recording_spool_dir.mkdir(parents=True, exist_ok=True)
+        self.archiver = Archiver(database, self.store, settings.recording_spool_dir)
+        self.sweeper = ArchiveSweeper(self.archiver, functools.partial(active_recordings, ami),
+                                      settings.recording_sweep_s)
+        self.retention = RetentionJob(database, self.store, settings.retention_interval_s)
+        self.service = RecordingService(database, self.store)
+        on_recording_finished(ami, self.sweeper.poke)
+        # After Asterisk (re)starts, what it was recording when it went away is finished.
+        ami.login_callbacks.append(self.sweeper.poke)
+
+    def start(self) -> None:
+        self.sweeper.start()  # its first sweep is the start-up sweep
+        self.retention.start()
+
+    async def stop(self) -> None:
+        await self.sweeper.stop()
+        await self.retention.stop()

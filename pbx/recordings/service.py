@@ -1,0 +1,153 @@
+"""Recordings as the API sees them: scoped to the principal's tenant, every read
+and destruction written to the access log in the same transaction."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pbx.db.models import Call, Recording
+from pbx.db.unit import Database, Unit
+from pbx.domain.errors import Invalid, NotFound
+from pbx.domain.numbers import to_e164
+from pbx.domain.plans import PLANS
+from pbx.recordings import access_log, retention
+from pbx.recordings.store import ArchiveStore
+from pbx.services.tenants import visible_tenant
+from pbx.services.tokens import Principal
+
+_EXTENSION = re.compile(r"^[1-9][0-9]{1,5}$")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    start: datetime | None = None
+    end: datetime | None = None
+    parties: frozenset[str] = frozenset()  # caller or callee is one of these (number_variants)
+    after_id: int | None = None  # the cursor: the last id of the previous page
+    limit: int = 100
+
+
+def actor(principal: Principal) -> str:
+    who = "operator" if principal.is_operator else "token"
+    return f"{who}:{principal.token_id}" if principal.token_id is not None else who
+
+
+def number_variants(raw: str) -> set[str]:
+    """How a number may appear as a recording's caller or callee: an extension as
+    it is; a public number in E.164, without '+', national with and without 0."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if _EXTENSION.match(text):
+        return {text}
+    e164 = to_e164(text)
+    digits = e164[1:]
+    variants = {e164, digits}
+    if digits.startswith("90"):
+        variants |= {"0" + digits[2:], digits[2:]}
+    return variants
+
+
+class RecordingService:
+    def __init__(self, database: Database, store: ArchiveStore):
+        self.database = database
+        self.store = store
+
+    async def list(self, session: AsyncSession, principal: Principal, tenant_id: int,
+                   query: ListQuery) -> tuple[list[dict], str | None]:
+        await visible_tenant(session, principal, tenant_id)
+        stmt = select(Recording).where(Recording.tenant_id == tenant_id)
+        if query.start is not None:
+            stmt = stmt.where(Recording.started_at >= query.start)
+        if query.end is not None:
+            stmt = stmt.where(Recording.started_at < query.end)
+        if query.parties:
+            stmt = stmt.where(or_(Recording.caller.in_(query.parties), Recording.callee.in_(query.parties)))
+        if query.after_id is not None:
+            stmt = stmt.where(Recording.id < query.after_id)
+        rows = list(await session.scalars(stmt.order_by(Recording.id.desc()).limit(query.limit + 1)))
+        more = len(rows) > query.limit
+        rows = rows[:query.limit]
+        calls = await _call_ids(session, tenant_id, [r.file_id for r in rows])
+        return [{"row": r, "call_id": calls.get(r.file_id)} for r in rows], (str(rows[-1].id) if more else None)
+
+    async def get(self, session: AsyncSession, principal: Principal, tenant_id: int, rec_id: int) -> Recording:
+        await visible_tenant(session, principal, tenant_id)
+        row = await session.scalar(select(Recording).where(Recording.tenant_id == tenant_id,
+                                                           Recording.id == rec_id))
+        if row is None:
+            raise NotFound("no such recording")
+        return row
+
+    async def open_audio(self, unit: Unit, principal: Principal, tenant_id: int, rec_id: int):
+        """Logs the read, then returns (size, plain chunk iterator) for streaming."""
+        row = await self.get(unit.session, principal, tenant_id, rec_id)
+        path = self.store.path(row.tenant_id, row.started_at, row.file_id)
+        if not path.exists():
+            raise NotFound("the recording's audio is gone")
+        await access_log.append(unit.session, [access_log.Entry(
+            tenant_id, row.id, row.file_id, "read", actor(principal), datetime.now(timezone.utc))])
+        return row.size_bytes, self.store.plain_chunks(path)
+
+    async def delete(self, unit: Unit, principal: Principal, tenant_id: int, rec_id: int) -> None:
+        row = await self.get(unit.session, principal, tenant_id, rec_id)
+        await retention.destroy(unit.session, self.store, [row], "deleted", actor(principal),
+                                datetime.now(timezone.utc))
+
+    async def erase(self, unit: Unit, principal: Principal, tenant_id: int, number: str) -> int:
+        """KVKK erasure: every recording of the tenant with this party, in one go."""
+        await visible_tenant(unit.session, principal, tenant_id)
+        variants = number_variants(number)
+        rows = (await unit.session.execute(retention.select_rows().where(
+            Recording.tenant_id == tenant_id,
+            or_(Recording.caller.in_(variants), Recording.callee.in_(variants))))).all()
+        return await retention.destroy(unit.session, self.store, rows, "erasure", actor(principal),
+                                       datetime.now(timezone.utc))
+
+    async def plan_changed(self, unit: Unit, principal: Principal, tenant) -> None:
+        """Policy (README): a downgrade shortens every recording's life to the new
+        plan's retention (none: now), an upgrade lengthens nothing; what is then
+        expired is destroyed right after the change commits."""
+        now = datetime.now(timezone.utc)
+        await retention.shorten_for_plan(unit.session, tenant.id, PLANS[tenant.plan], now)
+        unit.after_commit(lambda: retention.purge_expired(
+            self.database, self.store, now, tenant_id=tenant.id, reason="plan_change", actor=actor(principal)))
+
+    async def tenant_deleted(self, unit: Unit, principal: Principal, tenant_id: int) -> None:
+        await retention.destroy_tenant(unit.session, self.store, tenant_id, actor(principal),
+                                       datetime.now(timezone.utc))
+
+    async def access_entries(self, session: AsyncSession, principal: Principal, tenant_id: int,
+                             rec_id: int) -> list:
+        """A recording's log, also after it was destroyed (the log outlives it)."""
+        await visible_tenant(session, principal, tenant_id)
+        entries = await access_log.entries_for(session, tenant_id, rec_id)
+        if not entries and await session.scalar(select(Recording.id).where(
+                Recording.tenant_id == tenant_id, Recording.id == rec_id)) is None:
+            raise NotFound("no such recording")
+        return entries
+
+    async def verify(self, session: AsyncSession, principal: Principal, tenant_id: int) -> dict:
+        await visible_tenant(session, principal, tenant_id)
+        return await access_log.verify(session, tenant_id)
+
+
+async def _call_ids(session: AsyncSession, tenant_id: int, file_ids: list[str]) -> dict[str, int]:
+    """call_id of each recording: the call record that names its file_id
+    (dialplans/pbx.conf sets CDR(pbx_recording) to it)."""
+    if not file_ids:
+        return {}
+    rows = await session.execute(select(Call.id, Call.recording_file_id).where(
+        Call.tenant_id == tenant_id, Call.recording_file_id.in_(file_ids)))
+    return {file_id: call_id for call_id, file_id in rows}
+
+
+def parse_party(raw: str | None) -> frozenset[str]:
+    """?extension=: an extension, or a public number in any form the API accepts."""
+    if raw is None:
+        return frozenset()
+    if len(raw) > 32:
+        raise Invalid("extension: an extension number or a phone number")
+    return frozenset(number_variants(raw))
