@@ -15,7 +15,7 @@ RUN printf 'Package: asterisk asterisk-config asterisk-modules\nPin: version 1:2
     && rm -rf /var/lib/apt/lists/*
 
 # Mount points the compose file fills (root.MOUNT_POINTS).
-RUN mkdir -p /srv/pbx/instance /srv/pbx/data /srv/pbx/dialplans /srv/pbx/audio
+RUN mkdir -p /srv/pbx/instance /srv/pbx/data /srv/pbx/dialplans /srv/pbx/audio /srv/pbx/sounds
 
 # Foreground, no colours, configuration from the instance volume: runner.py's command.
 CMD ["/usr/sbin/asterisk", "-f", "-n", "-C", "/srv/pbx/instance/etc/asterisk.conf"]

@@ -10,16 +10,21 @@ from aiohttp import web
 from pbx.agi.handlers import AfterHandler, InboundHandler, IvrHandler, RouteHandler
 from pbx.agi.server import FastAgiServer
 from pbx.api.app import build_web_app
+from pbx.asterisk import cdrfields
 from pbx.asterisk.ami import Ami
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
+from pbx.calls.cdrfile import CdrFile
+from pbx.calls.recorder import CallRecorder
 from pbx.config import Settings
 from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
+from pbx.recordings.flow import RecordingsFlow
 from pbx.services import destinations
 from pbx.services.extensions import ExtensionService
 from pbx.services.fallback import FallbackPublisher
 from pbx.services.prompts import PromptService
+from pbx.services.routing_snapshot import RoutingSnapshots
 from pbx.services.voicemail import VoicemailService
 
 log = logging.getLogger(__name__)
@@ -34,25 +39,35 @@ class ControlPlane:
         self.ami = Ami(settings)
         self.extensions = ExtensionService(self.ami, settings.sip_realm)
         self.voicemail = VoicemailService(settings.asterisk_instance_dir, self.database)
+        # Calls are routed from this in-memory copy; every commit marks it stale first.
+        self.snapshots = RoutingSnapshots(self.database)
+        self.database.commit_listeners.append(self.snapshots.changed)
         self.agi = FastAgiServer(
-            {"route": RouteHandler(self.database, self.voicemail),
-             "inbound": InboundHandler(self.database, self.voicemail),
-             "ivr": IvrHandler(self.database, self.voicemail), "after": AfterHandler(self.database, self.voicemail)},
+            {"route": RouteHandler(self.snapshots, self.voicemail),
+             "inbound": InboundHandler(self.snapshots, self.voicemail),
+             "ivr": IvrHandler(self.snapshots, self.voicemail), "after": AfterHandler(self.snapshots, self.voicemail)},
             call_timeout=settings.agi_timeout_s,
         )
         self.prompts = PromptService(
             PromptStore(settings.audio_dir), Limits(settings.prompt_max_bytes, settings.prompt_max_seconds),
             users=[destinations.prompt_user],
         )
-        self.fallback = FallbackPublisher(self.database, self.ami)
+        self.fallback = FallbackPublisher(self.snapshots, self.ami)
         self.database.commit_listeners.append(self.fallback.changed)
         self.ami.login_callbacks.append(self.fallback.changed)
+        self.recordings = RecordingsFlow(settings, self.database, self.ami)
+        self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))
+        self.ami.on_event("Cdr", self.calls.on_cdr)
+        self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
         self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts,
-                                 self.voicemail)
+                                 self.voicemail, self.recordings.service)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
+        await self.snapshots.start()
         self.fallback.start()
+        self.recordings.start()
+        self.calls.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self._runner = web.AppRunner(self.web, access_log=None)
@@ -66,7 +81,10 @@ class ControlPlane:
             await self._runner.cleanup()
         await self.agi.close()
         await self.fallback.stop()
+        await self.recordings.stop()
+        await self.snapshots.stop()
         self.ami.close()
+        await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.engine.dispose()
 
 

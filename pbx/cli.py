@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_token_create)
     root = commands.add_parser("asterisk-root", help="build the cached Asterisk root folder if missing")
     root.set_defaults(func=cmd_asterisk_root)
+    from pbx.recordings.cli import add_commands as add_recording_commands
+
+    add_recording_commands(commands)
     return parser
 
 

@@ -40,6 +40,10 @@ class Settings:
     manage_asterisk: bool = True
     asterisk_root: Path = field(default_factory=default_asterisk_root)
     dialplans_dir: Path = SOURCE_DIR / "dialplans"
+    recordings_dir: str = ""  # "" = <data_dir>/recordings
+    recording_key_file: str = ""  # "" = <data_dir>/recording.key
+    recording_sweep_s: float = 30.0
+    retention_interval_s: float = 3600.0
 
     @property
     def effective_database_url(self) -> str:
@@ -53,6 +57,19 @@ class Settings:
     @property
     def asterisk_instance_dir(self) -> Path:
         return self.data_dir / "asterisk"
+
+    @property
+    def recording_spool_dir(self) -> Path:
+        """Where MixMonitor writes (dialplans/pbx.conf: <spool>/recordings)."""
+        return self.asterisk_instance_dir / "spool" / "recordings"
+
+    @property
+    def recording_archive_dir(self) -> Path:
+        return Path(self.recordings_dir) if self.recordings_dir else self.data_dir / "recordings"
+
+    @property
+    def recording_key_path(self) -> Path:
+        return Path(self.recording_key_file) if self.recording_key_file else self.data_dir / "recording.key"
 
     def with_secret(self) -> "Settings":
         """Fills in the AMI secret, generated once per data dir and kept there."""
@@ -90,6 +107,10 @@ _ENV = {
     "manage_asterisk": ("PBX_MANAGE_ASTERISK", lambda v: v.lower() in ("1", "true", "yes")),
     "asterisk_root": ("PBX_ASTERISK_ROOT", Path),
     "dialplans_dir": ("PBX_DIALPLANS_DIR", Path),
+    "recordings_dir": ("PBX_RECORDINGS_DIR", str),
+    "recording_key_file": ("PBX_RECORDING_KEY_FILE", str),
+    "recording_sweep_s": ("PBX_RECORDING_SWEEP_SECONDS", float),
+    "retention_interval_s": ("PBX_RETENTION_INTERVAL_SECONDS", float),
 }
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from pbx.api import (
+    calls,
     context,
     extensions,
     ivrs,
     numbers,
     openapi,
     prompts,
+    recordings,
     ring_groups,
     schedules,
     tenants,
@@ -29,11 +31,12 @@ async def health(request: web.Request) -> web.Response:
 
 def all_routes() -> list[Route]:
     return (tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + ivrs.ROUTES
-            + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES + voicemail.ROUTES)
+            + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES + voicemail.ROUTES
+            + recordings.ROUTES + calls.ROUTES)
 
 
 def build_web_app(settings, database, ami, extension_service, prompt_service,
-                  voicemail_service) -> web.Application:
+                  voicemail_service, recording_service) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[context.SETTINGS] = settings
     app[context.DATABASE] = database
@@ -41,6 +44,7 @@ def build_web_app(settings, database, ami, extension_service, prompt_service,
     app[context.EXTENSIONS] = extension_service
     app[context.PROMPTS] = prompt_service
     app[context.VOICEMAIL] = voicemail_service
+    app[context.RECORDINGS] = recording_service
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

@@ -6,6 +6,7 @@ from aiohttp import web
 from pbx.asterisk.ami import Ami
 from pbx.config import Settings
 from pbx.db.unit import Database
+from pbx.recordings.service import RecordingService
 from pbx.services.extensions import ExtensionService
 from pbx.services.prompts import PromptService
 from pbx.services.tokens import Principal
@@ -17,6 +18,7 @@ AMI = web.AppKey("ami", Ami)
 EXTENSIONS = web.AppKey("extensions", ExtensionService)
 PROMPTS = web.AppKey("prompts", PromptService)
 VOICEMAIL = web.AppKey("voicemail", VoicemailService)
+RECORDINGS = web.AppKey("recordings", RecordingService)
 PRINCIPAL = "pbx.principal"  # per request
 
 

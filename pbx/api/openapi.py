@@ -49,7 +49,7 @@ def _operation(route: Route, schemas: dict) -> dict:
         "parameters": [
             {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
             for name in _PARAM.findall(route.path)
-        ],
+        ] + [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}} for name in route.query],
         "responses": _responses(route),
     }
     if route.public:

@@ -24,6 +24,8 @@ def tenant(row: Tenant) -> dict:
         "international_calls": row.international_calls,
         "extension_limit": extension_limit(plan, row.extra_extensions),
         "recording_retention_days": plan.recording_retention_days,
+        "record_calls": row.record_calls,
+        "recording_notice": row.recording_notice,
         "created_at": timestamp(row.created_at),
     }
 

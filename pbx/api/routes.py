@@ -19,6 +19,7 @@ class Route:
     operator_only: bool = False
     public: bool = False
     form: bool = False  # multipart upload (file + name) instead of JSON
+    query: tuple[str, ...] = ()  # optional string query parameters (documented, checked by the handler)
 
 
 def add_routes(app: web.Application, routes: list[Route]) -> None:

@@ -32,6 +32,8 @@ class TenantCreate(Body):
     plan: PlanCode
     extra_extensions: Annotated[int, Field(ge=0, le=100_000)] = 0
     international_calls: bool = False
+    record_calls: bool = False  # the default of new extensions
+    recording_notice: bool = True  # KVKK "this call may be recorded" for inbound callers
 
 
 class TenantPatch(Body):
@@ -39,6 +41,8 @@ class TenantPatch(Body):
     plan: PlanCode = None
     extra_extensions: Annotated[int, Field(ge=0, le=100_000)] = None
     international_calls: bool = None
+    record_calls: bool = None
+    recording_notice: bool = None
 
 
 class ExtensionCreate(Body):
@@ -46,7 +50,7 @@ class ExtensionCreate(Body):
     name: Name
     email: Annotated[EmailStr, StringConstraints(max_length=254)] | None = None
     voicemail: bool = False
-    record_calls: bool = False
+    record_calls: bool | None = None  # omitted: the tenant's default
 
 
 class ExtensionPatch(Body):

@@ -5,7 +5,7 @@ import asyncio
 from aiohttp import web
 
 from pbx.api import present
-from pbx.api.context import DATABASE, EXTENSIONS, PROMPTS, VOICEMAIL, path_id, principal
+from pbx.api.context import DATABASE, EXTENSIONS, PROMPTS, RECORDINGS, VOICEMAIL, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
 from pbx.api.schemas import TenantCreate, TenantPatch, changes
@@ -35,8 +35,12 @@ async def get_tenant(request: web.Request) -> web.Response:
 async def patch_tenant(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
     body = TenantPatch.model_validate(await json_body(request))
+    fields = changes(body)
+    recordings = request.app[RECORDINGS]
     async with request.app[DATABASE].unit() as unit:
-        row = await tenants.update_tenant(unit, principal(request), tenant_id, changes(body))
+        row = await tenants.update_tenant(unit, principal(request), tenant_id, fields)
+        if "plan" in fields:
+            await recordings.plan_changed(unit, principal(request), row)
     return json_response(present.tenant(row))
 
 
@@ -44,6 +48,9 @@ async def delete_tenant(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
     store = request.app[PROMPTS].store
     async with request.app[DATABASE].unit() as unit:
+        await tenants.visible_tenant(unit.session, principal(request), tenant_id)
+        tenants.require_operator(principal(request))
+        await request.app[RECORDINGS].tenant_deleted(unit, principal(request), tenant_id)
         await tenants.delete_tenant(unit, principal(request), tenant_id, request.app[EXTENSIONS].remove)
         unit.after_commit(lambda: asyncio.to_thread(store.remove_tenant, tenant_id))
         await request.app[VOICEMAIL].forget_tenant(unit, tenant_id)

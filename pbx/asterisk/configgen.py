@@ -10,6 +10,7 @@ from string import Template
 
 from sqlalchemy.engine import make_url
 
+from pbx.asterisk import cdrfields
 from pbx.config import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -17,7 +18,8 @@ INSTANCE = "/srv/pbx/instance"
 DATA = "/srv/pbx/data"
 DIALPLANS = "/srv/pbx/dialplans"
 AUDIO = "/srv/pbx/audio"
-STATE_DIRS = ("etc", "lib", "spool", "run", "log", "cache")
+SOUNDS = "/srv/pbx/sounds"  # read-only: pbx/asterisk/sounds (domain.recording.NOTICE_SOUND)
+STATE_DIRS = ("etc", "lib", "spool", "run", "log", "log/cdr-custom", "cache")  # cdr_custom writes, never creates, its folder
 
 
 def realtime_values(database_url: str) -> dict[str, str]:
@@ -54,6 +56,8 @@ def template_values(settings: Settings, *, ami_peer: str | None = None) -> dict[
         "sip_realm": settings.sip_realm,
         "rtp_start": str(settings.rtp_start),
         "rtp_end": str(settings.rtp_end),
+        "cdr_manager_mappings": cdrfields.manager_mappings(),
+        "cdr_custom_mapping": cdrfields.custom_mapping(),
         **realtime_values(settings.effective_database_url),
     }
 

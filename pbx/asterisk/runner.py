@@ -23,6 +23,8 @@ from pbx.config import Settings
 
 log = logging.getLogger(__name__)
 
+SOUNDS_DIR = Path(__file__).resolve().parent / "sounds"  # shipped prompts, e.g. the KVKK recording notice
+
 
 def write_config(settings: Settings) -> None:
     """The instance's folders and configuration, wherever Asterisk runs (here or in a container)."""
@@ -56,10 +58,14 @@ class AsteriskProcess:
             "--proc", "/proc",
             "--dev", "/dev",
             "--tmpfs", "/tmp",
+            # A tmpfs over /srv/pbx lets bwrap make mount points the cached root lacks
+            # (it is read-only) without rebuilding it.
+            "--tmpfs", "/srv/pbx",
             "--bind", str(self.instance), configgen.INSTANCE,
             "--bind", str(self._database_dir()), configgen.DATA,
             "--ro-bind", str(self.settings.dialplans_dir), configgen.DIALPLANS,
             "--bind", str(self.settings.audio_dir), configgen.AUDIO,
+            "--ro-bind", str(SOUNDS_DIR), configgen.SOUNDS,
             "--die-with-parent",
             "/usr/sbin/asterisk", "-f", "-n", "-C", f"{configgen.INSTANCE}/etc/asterisk.conf",
         ]

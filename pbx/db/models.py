@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Float  # call records
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbx.db.base import Base, UTCDateTime, utcnow
@@ -151,3 +152,130 @@ class VoicemailMessage(Base):
     file_id: Mapped[str] = mapped_column(String(40), unique=True)
     caller: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Recording(Base):
+    """An archived call recording. Its audio is <archive>/<tenant>/<yyyy>/<mm>/<dd>/<file_id>.wav.enc
+    (pbx/recordings/store.py); file_id comes from Asterisk's spool name, so archiving
+    the same spool file twice can only ever find this one row."""
+
+    __tablename__ = "recordings"
+    # AUTOINCREMENT: SQLite would otherwise hand a deleted recording's id to the next
+    # one, and the access log and destruction records (which outlive it) would mix them.
+    __table_args__ = (Index("ix_recordings_tenant_started", "tenant_id", "started_at"),
+                      {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    file_id: Mapped[str] = mapped_column(String(32), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_s: Mapped[int] = mapped_column(Integer)
+    caller: Mapped[str] = mapped_column(String(20))
+    callee: Mapped[str] = mapped_column(String(20))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the plain WAV the customer downloads
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    archived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordingAccess(Base):
+    """KVKK access log: who did what to which recording, hash-chained per tenant.
+    No foreign keys: the log outlives the recordings (and tenants) it speaks of."""
+
+    __tablename__ = "recording_access_log"
+    __table_args__ = (Index("ix_recording_access_log_tenant_recording", "tenant_id", "recording_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer, index=True)
+    recording_id: Mapped[int] = mapped_column(Integer)
+    file_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))  # read | delete | erasure | retention | ...
+    actor: Mapped[str] = mapped_column(String(40))  # token:<id> | operator:<id> | system | cli
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class RecordingDestruction(Base):
+    """Proof that a recording's data is gone: what it was, when, why and by whom."""
+
+    __tablename__ = "recording_destructions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(Integer)
+    tenant_id: Mapped[int] = mapped_column(Integer, index=True)
+    file_id: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    destroyed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(16))  # retention | deleted | erasure | plan_change | tenant_deleted
+    actor: Mapped[str] = mapped_column(String(40))
+
+
+class CallLeg(Base):
+    """One of Asterisk's CDRs, as received (AMI or its CSV copy); (uniqueid, sequence)
+    is Asterisk's identity of a CDR, so a replayed record is stored once. Raw
+    Asterisk data: tenant_id is what the dialplan tagged, with no foreign key."""
+
+    __tablename__ = "call_legs"
+    __table_args__ = (UniqueConstraint("uniqueid", "sequence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uniqueid: Mapped[str] = mapped_column(String(32))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    linkedid: Mapped[str] = mapped_column(String(32), index=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    disposition: Mapped[str] = mapped_column(String(12))
+    tenant_id: Mapped[int | None] = mapped_column(Integer)
+    route: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str | None] = mapped_column(String(20))
+    dialled: Mapped[str | None] = mapped_column(String(32))
+    caller: Mapped[str | None] = mapped_column(String(32))
+    callee: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(12))
+    recording: Mapped[str | None] = mapped_column(String(40))
+    jitter_ms: Mapped[float | None] = mapped_column(Float)
+    loss_percent: Mapped[float | None] = mapped_column(Float)
+    rtt_ms: Mapped[float | None] = mapped_column(Float)
+
+
+class Call(Base):
+    """A call record: all legs of one Asterisk linkedid folded (pbx/calls/fold.py).
+    tenant_id NULL: a call no tenant owns (an unknown number); never shown to tenants."""
+
+    __tablename__ = "calls"
+    __table_args__ = (Index("ix_calls_tenant_started", "tenant_id", "started_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(32), unique=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    direction: Mapped[str] = mapped_column(String(8))
+    caller: Mapped[str | None] = mapped_column(String(32))
+    callee: Mapped[str | None] = mapped_column(String(32))
+    number: Mapped[str | None] = mapped_column(String(32))
+    extension: Mapped[str | None] = mapped_column(String(32))
+    disposition: Mapped[str] = mapped_column(String(10))
+    duration_s: Mapped[int] = mapped_column(Integer)
+    billsec: Mapped[int] = mapped_column(Integer)
+    wait_s: Mapped[int | None] = mapped_column(Integer)  # answered - started: stored, so reports average it portably
+    recording_file_id: Mapped[str | None] = mapped_column(String(40))
+    jitter_ms: Mapped[float | None] = mapped_column(Float)
+    loss_percent: Mapped[float | None] = mapped_column(Float)
+    rtt_ms: Mapped[float | None] = mapped_column(Float)
+
+
+class CdrFileState(Base):
+    """How far Asterisk's CSV copy of the CDRs has been read: the file's inode and a
+    byte offset, committed with the legs read up to it."""
+
+    __tablename__ = "cdr_file_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    inode: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger)

@@ -64,7 +64,9 @@ class ExtensionService:
         tenant = await visible_tenant(session, principal, tenant_id)
         await lock_tenant(session, tenant_id)
         plan = PLANS[tenant.plan]
-        if fields.get("record_calls"):
+        if fields.get("record_calls") is None:
+            fields = {**fields, "record_calls": tenant.record_calls and plan.recording}
+        if fields["record_calls"]:
             check_recording(plan)
         await self._check_number_free(session, tenant_id, fields["number"])
         check_extension_quota(plan, tenant.extra_extensions, await extension_count(session, tenant_id))

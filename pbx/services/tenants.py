@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pbx.db.models import Extension, Tenant
 from pbx.db.unit import Unit
 from pbx.domain.errors import Forbidden, NotFound, PlanLimit
-from pbx.domain.plans import PLANS, extension_limit
+from pbx.domain.plans import PLANS, check_recording, extension_limit
 from pbx.services.tokens import Principal
 
 
@@ -59,6 +59,8 @@ async def list_tenants(session: AsyncSession, principal: Principal) -> list[Tena
 
 async def create_tenant(unit: Unit, principal: Principal, fields: dict) -> Tenant:
     require_operator(principal)
+    if fields.get("record_calls"):
+        check_recording(PLANS[fields["plan"]])
     tenant = Tenant(**fields)
     unit.session.add(tenant)
     await unit.session.flush()
@@ -71,6 +73,10 @@ async def update_tenant(unit: Unit, principal: Principal, tenant_id: int, fields
     await lock_tenant(unit.session, tenant_id)
     if "plan" in fields or "extra_extensions" in fields:
         await _check_downgrade(unit.session, tenant, fields)
+    if fields.get("record_calls"):
+        check_recording(PLANS[fields.get("plan", tenant.plan)])
+    elif not PLANS[fields.get("plan", tenant.plan)].recording:
+        fields = {**fields, "record_calls": False}  # the default follows the plan down
     for name, value in fields.items():
         setattr(tenant, name, value)
     return tenant

@@ -14,6 +14,7 @@ from pbx.db.models import ApiToken
 @dataclass(frozen=True)
 class Principal:
     tenant_id: int | None  # None = operator
+    token_id: int | None = None  # which token acted (the recordings access log names it)
 
     @property
     def is_operator(self) -> bool:
@@ -32,4 +33,4 @@ async def create_token(session: AsyncSession, tenant_id: int | None) -> str:
 
 async def authenticate(session: AsyncSession, token: str) -> Principal | None:
     row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
-    return Principal(row.tenant_id) if row else None
+    return Principal(row.tenant_id, row.id) if row else None
