@@ -36,8 +36,8 @@ class Database:
 
     @asynccontextmanager
     async def unit(self, *, notify: bool = True):
-        """notify=False: a write no listener cares about (call records), so routing
-        snapshots are not rebuilt for it."""
+        """notify=False: a write no listener cares about (call records, voicemail rows),
+        so routing snapshots are not rebuilt for it."""
         async with self._write_lock, self.sessionmaker() as session:
             unit = Unit(session)
             async with session.begin():
