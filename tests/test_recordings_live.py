@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import pytest
 from tests.support.audio import dominant_frequency, rms_dbfs
 from tests.support.stack import settings_env
 
-pytestmark = [pytest.mark.asterisk, pytest.mark.phone]
+pytestmark = [pytest.mark.asterisk, pytest.mark.phone, pytest.mark.realtime]
 
 
 def wait_for(predicate, timeout: float = 30.0):
@@ -69,10 +68,6 @@ async def live_stems(stack) -> set[str]:
 def cli(stack, *args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pbx", "recordings", *args], env=settings_env(stack.settings),
                           capture_output=True, text=True, timeout=60)
-
-
-def database(stack) -> sqlite3.Connection:
-    return sqlite3.connect(stack.settings.data_dir / "pbx.sqlite3")
 
 
 @pytest.fixture
@@ -136,8 +131,7 @@ def test_read_and_delete_are_logged_and_the_chain_verifies(stack, kobi_call):
     log = api.ok("GET", f"{base}/{item['id']}/access-log")["items"]
     assert [e["action"] for e in log] == ["read", "deleted"] and all(e["actor"].startswith("token:") for e in log)
     assert api.ok("GET", f"{base}/access-log/verify") == {"ok": True, "entries": 2, "broken_at": None}
-    with database(stack) as db:
-        db.execute("UPDATE recording_access_log SET actor = 'someone else' WHERE id = ?", (log[0]["id"],))
+    stack.sql("UPDATE recording_access_log SET actor = 'someone else' WHERE id = :id", id=log[0]["id"])
     verdict = api.ok("GET", f"{base}/access-log/verify")
     assert verdict["ok"] is False and verdict["broken_at"] == log[0]["id"]
     assert cli(stack, "verify", "--tenant", str(tenant["id"])).returncode == 1
@@ -154,9 +148,8 @@ def test_retention_past_expiry_destroys_file_and_row_with_a_record(stack, kobi_c
     assert result.returncode == 0, result.stderr
     assert not archived.exists()
     assert recordings(api, tenant["id"]) == []
-    with database(stack) as db:
-        [(reason, sha, size)] = db.execute("SELECT reason, sha256, size_bytes FROM recording_destructions "
-                                           "WHERE recording_id = ?", (item["id"],)).fetchall()
+    [(reason, sha, size)] = stack.sql("SELECT reason, sha256, size_bytes FROM recording_destructions "
+                                      "WHERE recording_id = :id", id=item["id"])
     assert (reason, sha, size) == ("retention", item["sha256"], item["size_bytes"])
     log = api.ok("GET", f"/tenants/{tenant['id']}/recordings/{item['id']}/access-log")["items"]
     assert [e["action"] for e in log] == ["retention"]
@@ -223,9 +216,8 @@ def test_tenant_deletion_destroys_its_recordings(stack, kobi_call):
     tenant, api, item = kobi_call
     stack.operator.ok("DELETE", f"/tenants/{tenant['id']}", status=204)
     assert not list((stack.settings.recording_archive_dir / str(tenant["id"])).rglob("*.wav.enc"))
-    with database(stack) as db:
-        rows = db.execute("SELECT reason FROM recording_destructions WHERE recording_id = ?", (item["id"],))
-        assert [r[0] for r in rows] == ["tenant_deleted"]
+    rows = stack.sql("SELECT reason FROM recording_destructions WHERE recording_id = :id", id=item["id"])
+    assert [r[0] for r in rows] == ["tenant_deleted"]
 
 
 def test_inbound_caller_hears_the_notice_then_the_call_is_recorded(stack, phones, carrier, tmp_path):

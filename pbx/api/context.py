@@ -26,9 +26,12 @@ def principal(request: web.Request) -> Principal:
     return request[PRINCIPAL]
 
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns; a larger one would overflow PostgreSQL's
+
+
 def path_id(request: web.Request, name: str) -> int:
     """Ids in paths are positive integers; anything else names nothing (404)."""
     raw = request.match_info[name]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
         raise web.HTTPNotFound(reason=f"no such {name.removesuffix('_id')}")
     return int(raw)

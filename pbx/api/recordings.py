@@ -3,23 +3,22 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from typing import Annotated
 
-from pbx.api.context import DATABASE, RECORDINGS, path_id, principal
+from pbx.api.context import DATABASE, MAX_ID, RECORDINGS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.present import timestamp
 from pbx.api.routes import Route
+from pbx.calls.query import parse_limit, parse_time
 from pbx.domain.errors import Invalid
 from pbx.recordings.service import ListQuery, parse_party
 
 BASE = "/tenants/{tenant_id}/recordings"
 ONE = BASE + "/{recording_id}"
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
-_CURSOR = re.compile(r"^[0-9]{1,18}$")
+_CURSOR = re.compile(r"^[0-9]{1,10}$")
 
 
 class EraseBody(BaseModel):
@@ -27,25 +26,13 @@ class EraseBody(BaseModel):
     number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
-def rfc3339(raw: str | None, name: str) -> datetime | None:
-    if raw is None:
-        return None
-    if not _RFC3339.match(raw):
-        raise Invalid(f"{name}: an RFC 3339 time with a zone, e.g. 2026-11-23T10:00:00+03:00")
-    try:
-        return datetime.fromisoformat(raw.replace("z", "Z").replace("t", "T"))
-    except ValueError as exc:
-        raise Invalid(f"{name}: not a real time") from exc
-
-
 def list_query(params) -> ListQuery:
-    cursor, limit = params.get("cursor"), params.get("limit", "100")
-    if cursor is not None and not _CURSOR.match(cursor):
+    cursor = params.get("cursor")
+    if cursor is not None and not (_CURSOR.match(cursor) and int(cursor) <= MAX_ID):
         raise Invalid("cursor: use the 'next' value of the previous page")
-    if not _CURSOR.match(limit) or not 1 <= int(limit) <= 500:
-        raise Invalid("limit: 1 to 500")
-    return ListQuery(rfc3339(params.get("from"), "from"), rfc3339(params.get("to"), "to"),
-                     parse_party(params.get("extension")), int(cursor) if cursor else None, int(limit))
+    return ListQuery(parse_time(params.get("from"), "from"), parse_time(params.get("to"), "to"),
+                     parse_party(params.get("extension")), int(cursor) if cursor else None,
+                     parse_limit(params.get("limit")))
 
 
 def present(item: dict) -> dict:

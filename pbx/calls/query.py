@@ -15,7 +15,7 @@ from pbx.domain.numbers import to_e164
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 _EXTENSION = re.compile(r"^[1-9][0-9]{1,5}$")
-_CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,18})$")
+_CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,10})$")
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,8 @@ def decode_cursor(raw: str | None) -> tuple[datetime, int] | None:
         text = ""
     match = _CURSOR.fullmatch(text)
     if not match:
+        raise Invalid("cursor is not one this API gave out")
+    if int(match.group(2)) > 2**31 - 1:  # an INTEGER id; more would overflow PostgreSQL
         raise Invalid("cursor is not one this API gave out")
     moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=int(match.group(1)))
     return moment, int(match.group(2))

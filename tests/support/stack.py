@@ -2,6 +2,7 @@
 control plane as a subprocess (`pbx up --no-asterisk`), shared by the whole session."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,9 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from sqlalchemy import text
 
 from pbx.asterisk.runner import AsteriskProcess
 from pbx.config import Settings, settings_from_env
+from pbx.db.engine import make_engine
 from pbx.db.migrate import upgrade
 
 # PBX_TEST_PORT_OFFSET lets two suites run side by side on one machine.
@@ -120,6 +123,20 @@ class Stack:
         tenant = self.operator.ok("POST", "/tenants", {"name": f"Tenant {self._counter[0]}", "plan": plan, **fields})
         token = self.operator.ok("POST", f"/tenants/{tenant['id']}/tokens")["token"]
         return tenant, self.operator.as_token(token)
+
+    def sql(self, statement: str, **params) -> list[tuple]:
+        """Straight to the product's database (SQLite or PostgreSQL), as an operator
+        with a shell would: for checks the API deliberately does not offer."""
+        async def run() -> list[tuple]:
+            engine = make_engine(self.settings.effective_database_url)
+            try:
+                async with engine.begin() as connection:
+                    result = await connection.execute(text(statement), params)
+                    return [tuple(row) for row in result] if result.returns_rows else []
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
 
     def wait_ami(self, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
