@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StringConstraints
-from typing import Annotated
 
 from pbx.api.context import DATABASE, MAX_ID, RECORDINGS, path_id, principal
 from pbx.api.errors import json_body, json_response

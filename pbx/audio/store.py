@@ -11,6 +11,8 @@ import secrets
 import shutil
 from pathlib import Path
 
+from pbx.durable import fsync_dir, fsync_path
+
 NARROWBAND = ".wav"  # 8 kHz: what Asterisk plays on narrowband calls
 WIDEBAND = ".wav16"  # 16 kHz: picked by Asterisk for wideband (G.722) calls
 
@@ -39,7 +41,7 @@ class PromptStore:
             self.tenant_dir(tenant_id).mkdir(parents=True, exist_ok=True)
             _move_atomically(Path(narrowband), self.path(tenant_id, file_id, NARROWBAND))
             _move_atomically(Path(wideband), self.path(tenant_id, file_id, WIDEBAND))
-            _fsync_dir(self.tenant_dir(tenant_id))  # the renames themselves survive a crash
+            fsync_dir(self.tenant_dir(tenant_id))  # the renames themselves survive a crash
         except BaseException:
             self.remove(tenant_id, file_id)
             raise
@@ -63,17 +65,6 @@ class PromptStore:
 
 def _move_atomically(source: Path, path: Path) -> None:
     """source's data on disk first, then one rename: path is absent or complete."""
-    fd = os.open(source, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(source)
     os.replace(source, path)
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

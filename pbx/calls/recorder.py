@@ -13,6 +13,7 @@ from pbx.calls.cdrfile import CdrFile
 from pbx.calls.legs import Leg, parse_leg
 from pbx.calls.store import store_legs
 from pbx.db.unit import Database
+from pbx.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class CallRecorder:
         self.reconcile_every_s = reconcile_every_s
         self.queue: asyncio.Queue[Leg] = asyncio.Queue(queue_max)
         self._reconcile_wanted = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks = OwnedTasks()
 
     def on_cdr(self, _manager, message) -> None:
         """AMI callback: parse now, write later (never block the AMI reader)."""
@@ -44,13 +45,11 @@ class CallRecorder:
 
     def start(self) -> None:
         self.reconcile_soon()
-        self._tasks = [asyncio.create_task(self._drain(), name="cdr-drain"),
-                       asyncio.create_task(self._reconciler(), name="cdr-reconcile")]
+        self._tasks.spawn(self._drain(), "cdr-drain")
+        self._tasks.spawn(self._reconciler(), "cdr-reconcile")
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel()
         if not self.queue.empty():
             await self._write(self._take(self.queue.qsize()))
 

@@ -8,8 +8,8 @@ order and however often the legs arrived.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from collections.abc import Iterable
+from dataclasses import replace
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite

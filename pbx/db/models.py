@@ -3,8 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy import Float  # call records
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,  # call records
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbx.db.base import Base, UTCDateTime, utcnow

@@ -29,6 +29,7 @@ from pbx.db.models import Recording, RecordingDestruction, Tenant
 from pbx.db.unit import Database
 from pbx.domain.plans import PLANS
 from pbx.domain.recording import SpoolName, parse_stem, retention_deadline
+from pbx.durable import fsync_dir
 from pbx.recordings import wav
 from pbx.recordings.store import ArchiveStore, Digest, file_digest
 
@@ -154,8 +155,4 @@ def _still_regular(path: Path) -> bool:
 
 def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
-    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)

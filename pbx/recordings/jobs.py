@@ -20,6 +20,7 @@ from pbx.db.unit import Database
 from pbx.recordings.archive import Archiver
 from pbx.recordings.retention import purge_expired
 from pbx.recordings.store import ArchiveStore
+from pbx.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +34,17 @@ class ArchiveSweeper:
         self.active = active
         self.interval_s = interval_s
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._tasks = OwnedTasks()
 
     def poke(self) -> None:
         """From AMI events: something may have finished."""
         self._wake.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="recording-archive")
+        self._tasks.spawn(self._run(), "recording-archive")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._tasks.cancel()
 
     async def sweep_once(self) -> int:
         active = await self.active()
@@ -71,15 +70,13 @@ class RetentionJob:
         self.database = database
         self.store = store
         self.interval_s = interval_s
-        self._task: asyncio.Task | None = None
+        self._tasks = OwnedTasks()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="recording-retention")
+        self._tasks.spawn(self._run(), "recording-retention")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._tasks.cancel()
 
     async def _run(self) -> None:
         while True:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from pbx.durable import fsync_dir
 from pbx.recordings.crypto import Cipher
 from pbx.recordings.wav import HEADER_BYTES, duration_s
 
@@ -61,7 +62,7 @@ class ArchiveStore:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return hashing.digest()
 
     def digest(self, target: Path) -> Digest:
@@ -92,10 +93,3 @@ def file_digest(path: Path) -> Digest:
             pass
     return hashing.digest()
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

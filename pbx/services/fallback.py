@@ -10,6 +10,7 @@ from pbx.asterisk.ami import Ami
 from pbx.domain.errors import AsteriskUnavailable
 from pbx.routing import fallback
 from pbx.services.routing_snapshot import RoutingSnapshots
+from pbx.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +25,16 @@ class FallbackPublisher:
         self.refresh_s = refresh_s
         self.debounce_s = debounce_s
         self._changed = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._tasks = OwnedTasks()
 
     def changed(self) -> None:
         self._changed.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="fallback-publisher")
+        self._tasks.spawn(self._run(), "fallback-publisher")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._tasks.cancel()
 
     async def _run(self) -> None:
         while True:

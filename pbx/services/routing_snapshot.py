@@ -33,6 +33,7 @@ from pbx.db.models import (
 from pbx.db.unit import Database
 from pbx.routing import snapshot
 from pbx.routing.snapshot import Rows, Snapshot
+from pbx.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class RoutingSnapshots:
         self._urgent = asyncio.Event()  # a call waits
         self._done = asyncio.Condition()
         self._error: Exception | None = None
-        self._task: asyncio.Task | None = None
+        self._tasks = OwnedTasks()
 
     def changed(self) -> None:
         """A commit listener: synchronous, so the mark is made before the write returns."""
@@ -101,12 +102,10 @@ class RoutingSnapshots:
 
     async def start(self) -> None:
         await self._rebuild()  # calls are routed from the first one on
-        self._task = asyncio.create_task(self._run(), name="routing-snapshot")
+        self._tasks.spawn(self._run(), "routing-snapshot")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._tasks.cancel()
 
     async def get(self) -> Snapshot:
         """The snapshot, current as of every write committed before this call."""

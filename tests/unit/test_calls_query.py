@@ -6,8 +6,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pbx.calls.query import (decode_cursor, encode_cursor, local_buckets, parse_limit, parse_number, parse_range,
-                             parse_time)
+from pbx.calls.query import (
+    decode_cursor,
+    encode_cursor,
+    local_buckets,
+    parse_limit,
+    parse_number,
+    parse_range,
+    parse_time,
+)
 from pbx.domain.errors import Invalid
 
 UTC = timezone.utc
