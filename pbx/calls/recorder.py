@@ -20,8 +20,12 @@ log = logging.getLogger(__name__)
 
 class CallRecorder:
     def __init__(self, database: Database, cdr_file: CdrFile, *, batch_max: int = 1000,
-                 queue_max: int = 100_000, retry_s: float = 1.0, reconcile_every_s: float = 600.0):
+                 queue_max: int = 100_000, retry_s: float = 1.0, reconcile_every_s: float = 600.0,
+                 linger_s: float = 0.25):
         self.database = database
+        # A batch waits this long for company: a transaction per call cost the control
+        # plane ~2 ms of CPU per call at 180 calls/s; records are a moment later instead.
+        self.linger_s = linger_s
         self.cdr_file = cdr_file
         self.batch_max = batch_max
         self.retry_s = retry_s
@@ -61,8 +65,9 @@ class CallRecorder:
 
     async def _drain(self) -> None:
         while True:
-            batch = [await self.queue.get()] + self._take(self.batch_max - 1)
-            await self._write(batch)
+            first = await self.queue.get()
+            await asyncio.sleep(self.linger_s)
+            await self._write([first] + self._take(self.batch_max - 1))
 
     async def _write(self, batch: list[Leg]) -> None:
         try:
