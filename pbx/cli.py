@@ -6,6 +6,8 @@ import asyncio
 import logging
 import sys
 
+import uvloop
+
 from pbx.config import settings_from_env
 
 
@@ -92,7 +94,9 @@ def cmd_up(args) -> int:
     try:
         if asterisk:
             asterisk.start()
-        asyncio.run(serve(settings))
+        # uvloop: asyncio's per-connection work is most of a FastAGI decision's cost.
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve(settings))
     except KeyboardInterrupt:
         pass
     finally:
