@@ -36,7 +36,7 @@ class Database:
 
     @asynccontextmanager
     async def unit(self, *, notify: bool = True):
-        """notify=False: a write no listener cares about (call records, voicemail rows),
+        """notify=False: a write no listener cares about (call records, recordings, voicemail),
         so routing snapshots are not rebuilt for it."""
         async with self._write_lock, self.sessionmaker() as session:
             unit = Unit(session)
