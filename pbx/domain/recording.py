@@ -23,9 +23,10 @@ _STARTED = "%Y%m%dT%H%M%SZ"
 NOTICE_SOUND = "/srv/pbx/sounds/recording-notice"
 
 
-def should_record(plan: Plan, record_flags: Iterable[bool]) -> bool:
-    """A call is recorded when the plan records and an extension on it asks for it."""
-    return plan.recording and any(record_flags)
+def should_record(plan: Plan | None, record_flags: Iterable[bool]) -> bool:
+    """A call is recorded when the plan records and an extension on it asks for it
+    (no plan known: not recorded)."""
+    return plan is not None and plan.recording and any(record_flags)
 
 
 def wants_notice(plan: Plan, recording_notice: bool, tenant_records: bool) -> bool:

@@ -56,7 +56,7 @@ def from_trunk(snap: Snapshot, trunk_id: str, dialled: str, now: datetime) -> De
     tenant = snap.tenants.get(number.tenant_id) if number else None
     if tenant is None:
         return UNKNOWN
-    return route_inbound(number.destination, tenant.at(now), tenant.tenant_id, tenant.policy)
+    return route_inbound(number.destination, tenant.at(now), tenant.tenant_id, tenant.recording_notice)
 
 
 def after_unanswered(snap: Snapshot, tenant_id: str, after: str, now: datetime) -> Decision:

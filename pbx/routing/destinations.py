@@ -14,9 +14,10 @@ from pbx.domain.destinations import (
     VoicemailDest,
 )
 from pbx.domain.plans import Plan
+from pbx.domain.recording import should_record
 from pbx.domain.schedules import Schedule, is_open
 from pbx.routing import ivr
-from pbx.routing.internal import DEFAULT_RING_SECONDS, FAILURE, Decision, Party, records
+from pbx.routing.internal import DEFAULT_RING_SECONDS, FAILURE, Decision, Party
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def route_destination(dest, resolved: Resolved, tenant_id: int) -> Decision:
             return Decision("dial", dial=f"PJSIP/{resolved.extensions[number]}",
                             ring_seconds=DEFAULT_RING_SECONDS, tenant_id=tenant_id,
                             after=f"vm:{box}" if box else "",
-                            record=records(resolved.plan, (number in resolved.recorded,)))
+                            record=should_record(resolved.plan, (number in resolved.recorded,)))
         case VoicemailDest(extension=number) if number in resolved.voicemail:
             return Decision("voicemail", tenant_id=tenant_id, voicemail_ext=resolved.voicemail[number])
         case AnnouncementDest(prompt_id=prompt_id) if prompt_id in resolved.prompts:
@@ -77,13 +78,13 @@ def ring_group(group: Group, tenant_id: int, plan: Plan | None = None) -> Decisi
     return Decision("hunt" if group.sequential else "dial", dial=joiner.join(f"PJSIP/{m}" for m in group.members),
                     ring_seconds=group.ring_seconds, tenant_id=tenant_id,
                     after=f"rg:{group.group_id}" if group.has_next else "",
-                    record=records(plan, group.record_flags))
+                    record=should_record(plan, group.record_flags))
 
 
 def from_extension(dest, resolved: Resolved, caller: Party) -> Decision:
     """An extension calling its tenant's own public number: the destination decides, and
     as for any internal call, the caller's own record_calls counts too."""
     decision = route_destination(dest, resolved, caller.tenant_id)
-    if decision.action in ("dial", "hunt") and records(resolved.plan, (caller.record,)):
+    if decision.action in ("dial", "hunt") and should_record(resolved.plan, (caller.record,)):
         return replace(decision, record=True)
     return decision

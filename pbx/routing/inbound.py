@@ -1,9 +1,8 @@
 """Calls from a trunk to a tenant's public number. Pure."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from pbx.domain.plans import Plan
 from pbx.domain.recording import NOTICE_SOUND, wants_notice
 from pbx.routing.destinations import Resolved, route_destination
 from pbx.routing.internal import Decision
@@ -12,18 +11,11 @@ from pbx.routing.internal import Decision
 _NOWHERE = frozenset({"failure", "unknown", "hangup"})
 
 
-@dataclass(frozen=True)
-class RecordingPolicy:
-    plan: Plan
-    recording_notice: bool  # the tenant's switch
-    tenant_records: bool  # any extension of the tenant has record_calls
-
-
-def route_inbound(dest, resolved: Resolved, tenant_id: int, policy: RecordingPolicy) -> Decision:
+def route_inbound(dest, resolved: Resolved, tenant_id: int, recording_notice: bool) -> Decision:
     """The number's destination decides; the caller is told first when the tenant records.
-    Only this first decision carries the notice: later ones (IVR keys, ring group
+    recording_notice is the tenant's switch. Only this first decision carries the notice: later ones (IVR keys, ring group
     fall-through) belong to a call that has already heard it."""
     decision = route_destination(dest, resolved, tenant_id)
-    if decision.action in _NOWHERE or not wants_notice(policy.plan, policy.recording_notice, policy.tenant_records):
+    if decision.action in _NOWHERE or not wants_notice(resolved.plan, recording_notice, bool(resolved.recorded)):
         return decision
     return replace(decision, recording_notice=NOTICE_SOUND)

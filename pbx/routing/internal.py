@@ -1,7 +1,6 @@
 """Calls between extensions of one tenant. Pure: no sockets, no database."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pbx.domain.plans import Plan
@@ -18,11 +17,6 @@ class Party:
     extension_id: int = 0
     voicemail: bool = False
     record: bool = False  # the extension's record_calls
-
-
-def records(plan: Plan | None, record_flags: Iterable[bool]) -> bool:
-    """Whether a call is recorded; no plan known means no recording."""
-    return plan is not None and should_record(plan, record_flags)
 
 
 def after_unanswered(callee: Party) -> str:
@@ -61,4 +55,4 @@ def route_internal(caller: Party | None, callee: Party | None, plan: Plan | None
         return Decision("unknown", tenant_id=caller.tenant_id)
     return Decision("dial", dial=f"PJSIP/{callee.sip_id}", ring_seconds=DEFAULT_RING_SECONDS,
                     tenant_id=caller.tenant_id, after=after_unanswered(callee),
-                    record=records(plan, (caller.record, callee.record)))
+                    record=should_record(plan, (caller.record, callee.record)))

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pbx.domain.plans import Plan
-from pbx.routing.internal import Decision, records
+from pbx.domain.recording import should_record
+from pbx.routing.internal import Decision
 
 EMERGENCY = frozenset({"112", "110", "155", "156", "177"})  # 112 is Turkey's single emergency number
 REFUSED_SOUND = "cannot-complete-as-dialed"
@@ -51,4 +52,4 @@ def route_outbound(dialled: str, caller: Caller, trunk: str | None) -> Decision:
     if trunk is None or (caller.caller_id is None and dialled not in EMERGENCY):
         return Decision("failure", tenant_id=caller.tenant_id)
     return Decision("outbound", dial=f"PJSIP/{target}@{trunk}", ring_seconds=120, tenant_id=caller.tenant_id,
-                    caller_id=caller.caller_id or "", record=records(caller.plan, (caller.record_calls,)))
+                    caller_id=caller.caller_id or "", record=should_record(caller.plan, (caller.record_calls,)))

@@ -15,7 +15,6 @@ from pbx.domain import destinations, schedules
 from pbx.domain.plans import PLANS, Plan
 from pbx.routing import ivr
 from pbx.routing.destinations import Group, Resolved
-from pbx.routing.inbound import RecordingPolicy
 from pbx.routing.internal import Party
 
 
@@ -31,7 +30,7 @@ class TenantRouting:
     plan: Plan
     international_calls: bool
     caller_id: str | None  # the tenant's first public number: what outbound calls show
-    policy: RecordingPolicy
+    recording_notice: bool  # inbound callers hear that calls may be recorded
     extensions: dict[str, Party]  # extension number -> extension
     numbers: dict[str, PublicNumber]  # E.164 -> the tenant's public number
     resolved: Resolved  # every destination target of the tenant; `now` is set per call
@@ -125,9 +124,8 @@ def _tenant(row, extensions, numbers, prompts, ivrs, hours, groups) -> TenantRou
         plan=plan,
         recorded=frozenset(n for n, p in parties.items() if p.record),
     )
-    policy = RecordingPolicy(plan, bool(row[3]), bool(resolved.recorded))
     public = {n[1]: PublicNumber(tenant_id, parse_or_none(n[2])) for n in numbers}
-    return TenantRouting(tenant_id, plan, bool(row[2]), numbers[0][1] if numbers else None, policy, parties,
+    return TenantRouting(tenant_id, plan, bool(row[2]), numbers[0][1] if numbers else None, bool(row[3]), parties,
                          public, resolved, {g[0]: parse_or_none(g[5]) for g in groups})
 
 

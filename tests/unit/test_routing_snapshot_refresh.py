@@ -102,6 +102,6 @@ async def test_load_reads_the_real_schema(tmp_path):
                                 destination={"type": "extension", "extension": "101"}))
     snap = await snapshots.get()
     assert snap.endpoints["101-a"].record and snap.numbers["+908505550000"].tenant_id == 1
-    assert snap.tenants[1].policy.tenant_records
+    assert snap.tenants[1].resolved.recorded == {"101"} and snap.tenants[1].recording_notice
     await snapshots.stop()
     await engine.dispose()
