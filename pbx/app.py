@@ -54,7 +54,7 @@ class ControlPlane:
         )
         self.fallback = FallbackPublisher(self.snapshots, self.ami)
         self.database.commit_listeners.append(self.fallback.changed)
-        self.ami.login_callbacks.append(self.fallback.changed)
+        self.ami.login_callbacks.append(self.fallback.resync)
         self.recordings = RecordingsFlow(settings, self.database, self.ami)
         self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))
         self.ami.on_event("Cdr", self.calls.on_cdr)

@@ -115,17 +115,22 @@ class Ami:
                 await self.action({"Action": "DBDel", "Family": "registrar", "Key": f"contact/{contact_id}"})
 
 
-    async def replace_family(self, family: str, entries: dict[str, str]) -> None:
+    async def replace_family(self, family: str, entries: dict[str, str], known: dict[str, str] | None = None) -> None:
         """Makes an astdb family hold exactly these entries: new values first, then
-        stale keys removed, so a reader never finds the family empty."""
+        stale keys removed, so a reader never finds the family empty. `known` is what the
+        family held after the last call; with it only the difference is sent, without it
+        every entry (after a (re)connect, Asterisk's copy is unknown)."""
         for key, value in entries.items():
-            await self.action({"Action": "DBPut", "Family": family, "Key": key, "Val": value})
+            if known is None or known.get(key) != value:
+                await self.action({"Action": "DBPut", "Family": family, "Key": key, "Val": value})
+        for key in (await self._family_keys(family) if known is None else known):
+            if key not in entries:
+                await self.action({"Action": "DBDel", "Family": family, "Key": key})
+
+    async def _family_keys(self, family: str) -> list[str]:
         prefix = f"/{family}/"
-        for message in await self.action({"Action": "DBGetTree", "Family": family}):
-            key = str(message.get("Key", ""))
-            if message.get("Event") == "DBGetTreeResponse" and key.startswith(prefix) \
-                    and key[len(prefix):] not in entries:
-                await self.action({"Action": "DBDel", "Family": family, "Key": key[len(prefix):]})
+        return [str(m["Key"])[len(prefix):] for m in await self.action({"Action": "DBGetTree", "Family": family})
+                if m.get("Event") == "DBGetTreeResponse" and str(m.get("Key", "")).startswith(prefix)]
 
 
 def _int(value) -> int | None:

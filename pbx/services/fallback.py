@@ -26,8 +26,16 @@ class FallbackPublisher:
         self.debounce_s = debounce_s
         self._changed = asyncio.Event()
         self._tasks = OwnedTasks()
+        # What astdb holds, as far as this process knows: later publishes send only the
+        # difference (thousands of extensions are thousands of AMI actions). None: unknown.
+        self._published: dict[str, str] | None = None
 
     def changed(self) -> None:
+        self._changed.set()
+
+    def resync(self) -> None:
+        """AMI (re)connected: Asterisk may have restarted or been changed meanwhile."""
+        self._published = None
         self._changed.set()
 
     def start(self) -> None:
@@ -51,7 +59,9 @@ class FallbackPublisher:
             return  # published again on login
         try:
             entries = fallback.entries(await self.snapshots.get(), datetime.now(timezone.utc))
-            await self.ami.replace_family(fallback.FAMILY, entries)
+            known, self._published = self._published, None  # unknown until this one is through
+            await self.ami.replace_family(fallback.FAMILY, entries, known)
+            self._published = entries
         except AsteriskUnavailable:
             self._changed.set()
         except Exception:
