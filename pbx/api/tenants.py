@@ -46,14 +46,11 @@ async def patch_tenant(request: web.Request) -> web.Response:
 
 async def delete_tenant(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
-    store = request.app[PROMPTS].store
+    store, recordings, who = request.app[PROMPTS].store, request.app[RECORDINGS], principal(request)
+    also = (lambda unit, tid: recordings.tenant_deleted(unit, who, tid), request.app[VOICEMAIL].forget_tenant)
     async with request.app[DATABASE].unit() as unit:
-        await tenants.visible_tenant(unit.session, principal(request), tenant_id)
-        tenants.require_operator(principal(request))
-        await request.app[RECORDINGS].tenant_deleted(unit, principal(request), tenant_id)
-        await tenants.delete_tenant(unit, principal(request), tenant_id, request.app[EXTENSIONS].remove)
+        await tenants.delete_tenant(unit, who, tenant_id, request.app[EXTENSIONS].remove, also)
         unit.after_commit(lambda: asyncio.to_thread(store.remove_tenant, tenant_id))
-        await request.app[VOICEMAIL].forget_tenant(unit, tenant_id)
     return web.Response(status=204)
 
 

@@ -71,38 +71,41 @@ async def update_tenant(unit: Unit, principal: Principal, tenant_id: int, fields
     tenant = await visible_tenant(unit.session, principal, tenant_id)
     require_operator(principal)
     await lock_tenant(unit.session, tenant_id)
+    plan = PLANS[fields.get("plan", tenant.plan)]
     if "plan" in fields or "extra_extensions" in fields:
-        await _check_downgrade(unit.session, tenant, fields)
+        await _check_quota(unit.session, tenant, plan, fields)
     if fields.get("record_calls"):
-        check_recording(PLANS[fields.get("plan", tenant.plan)])
-    elif not PLANS[fields.get("plan", tenant.plan)].recording:
-        fields = {**fields, "record_calls": False}  # the default follows the plan down
+        check_recording(plan)
+    if "plan" in fields and not plan.recording:
+        # The plan no longer records: recording stops at once, on every extension and
+        # as the tenant's default.
+        fields = {**fields, "record_calls": False}
+        await unit.session.execute(
+            update(Extension).where(Extension.tenant_id == tenant.id).values(record_calls=False))
     for name, value in fields.items():
         setattr(tenant, name, value)
     return tenant
 
 
-async def _check_downgrade(session: AsyncSession, tenant: Tenant, fields: dict) -> None:
+async def _check_quota(session: AsyncSession, tenant: Tenant, plan, fields: dict) -> None:
     """A plan change applies at once, so it may not leave more extensions than it allows."""
-    plan = PLANS[fields.get("plan", tenant.plan)]
     limit = extension_limit(plan, fields.get("extra_extensions", tenant.extra_extensions))
     count = await extension_count(session, tenant.id)
     if limit is not None and count > limit:
         raise PlanLimit(f"the tenant has {count} extensions; the new plan allows {limit}")
-    if not plan.recording:
-        # The plan no longer records: recording stops on every extension at once.
-        await session.execute(
-            update(Extension).where(Extension.tenant_id == tenant.id).values(record_calls=False)
-        )
 
 
 async def extension_count(session: AsyncSession, tenant_id: int) -> int:
     return await session.scalar(select(func.count()).where(Extension.tenant_id == tenant_id))
 
 
-async def delete_tenant(unit: Unit, principal: Principal, tenant_id: int, remove_extension) -> None:
+async def delete_tenant(unit: Unit, principal: Principal, tenant_id: int, remove_extension, also=()) -> None:
+    """`also`: other owners' clean-ups (unit, tenant id), run once the deletion is allowed
+    and before the tenant's rows cascade away (recordings leave destruction records)."""
     tenant = await visible_tenant(unit.session, principal, tenant_id)
     require_operator(principal)
+    for cleanup in also:
+        await cleanup(unit, tenant_id)
     for extension in await unit.session.scalars(select(Extension).where(Extension.tenant_id == tenant_id)):
         await remove_extension(unit, extension)
     await unit.session.execute(delete(Tenant).where(Tenant.id == tenant.id))
