@@ -20,7 +20,7 @@ import re
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from panoramisk import Manager
@@ -114,12 +114,10 @@ def main() -> None:
     options.add_argument("--db-copies", type=int, default=100)
     args = options.parse_args()
     stream = FIXTURE.read_bytes()
-    kinds = defaultdict(int)
-    for name in re.findall(rb"^Event: (\w+)", stream, re.M):
-        kinds[name.decode()] += 1
+    kinds = Counter(name.decode() for name in re.findall(rb"^Event: (\w+)", stream, re.M))
     print_machine(machine())
     print(f"Fixture: {FIXTURE.name}, {len(stream):,} bytes, {sum(kinds.values())} events: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
+          + ", ".join(f"{k} {v}" for k, v in kinds.most_common()))
     report("parse + filter + fold (no DB)", asyncio.run(run(copies(stream, args.copies), None)))
     report("parse + filter + batched DB writes", asyncio.run(with_database(copies(stream, args.db_copies),
                                                                              migrated_database())))

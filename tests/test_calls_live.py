@@ -2,6 +2,7 @@
 to it and to the control plane meanwhile; call quality; reports; isolation."""
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
@@ -47,6 +48,12 @@ def answered_call(caller, callee_phone, target: str, seconds: float = 0.0):
     incoming.wait_disconnected()
 
 
+def busy_call(caller, callee_phone, target: str):
+    call = caller.call(target)
+    callee_phone.wait_incoming(timeout=10).answer(486)
+    call.wait_disconnected(timeout=15)
+
+
 def assert_sane_times(item: dict) -> None:
     assert item["started_at"] <= item["ended_at"]
     if item["answered_at"]:
@@ -78,9 +85,7 @@ def test_unanswered_and_busy_calls_have_one_record_each(stack, phones):
         call.hangup()  # the caller gives up while it rings
         call.wait_disconnected()
         time.sleep(0.5)
-        call = a.call("102")
-        b.wait_incoming(timeout=10).answer(486)
-        call.wait_disconnected(timeout=15)
+        busy_call(a, b, "102")
     finally:
         a.remove()
         b.remove()
@@ -153,9 +158,7 @@ def test_reports_count_the_calls(stack, phones):
     tenant, api, (a, b) = office(stack, phones)
     try:
         answered_call(a, b, "102")
-        call = a.call("102")
-        b.wait_incoming(timeout=10).answer(486)
-        call.wait_disconnected(timeout=15)
+        busy_call(a, b, "102")
     finally:
         a.remove()
         b.remove()
@@ -209,8 +212,6 @@ def test_hostile_query_parameters_are_invalid_not_errors(stack, params):
 
 
 def test_random_query_values_never_make_a_server_error(stack):
-    import random
-
     tenant, api = stack.new_tenant("kobi")
     rng = random.Random(5)
     alphabet = "0123456789+-:TZ .,;|\n\r\t'\"%&=?/\\${}()çğışöü٣\x00\x7f"

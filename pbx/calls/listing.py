@@ -11,9 +11,8 @@ from pbx.db.models import Call, Recording
 
 
 def number_condition(number: NumberFilter):
-    if number.is_extension:
-        return or_(Call.extension == number.value, Call.caller == number.value, Call.callee == number.value)
-    return or_(Call.number == number.value, Call.caller == number.value, Call.callee == number.value)
+    own = Call.extension if number.is_extension else Call.number
+    return or_(own == number.value, Call.caller == number.value, Call.callee == number.value)
 
 
 def period_conditions(tenant_id: int, start: datetime | None, end: datetime | None) -> list:

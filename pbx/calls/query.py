@@ -67,7 +67,7 @@ def parse_number(raw: str | None) -> NumberFilter | None:
 def parse_limit(raw: str | None, default: int = 100, maximum: int = 500) -> int:
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:4]) <= maximum or len(raw) > 4:
+    if len(raw) > 4 or not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
         raise Invalid(f"limit must be 1..{maximum}")
     return int(raw)
 
@@ -85,9 +85,7 @@ def decode_cursor(raw: str | None) -> tuple[datetime, int] | None:
     except (ValueError, UnicodeDecodeError):
         text = ""
     match = _CURSOR.fullmatch(text)
-    if not match:
-        raise Invalid("cursor is not one this API gave out")
-    if int(match.group(2)) > 2**31 - 1:  # an INTEGER id; more would overflow PostgreSQL
+    if not match or int(match.group(2)) > 2**31 - 1:  # an INTEGER id; more would overflow PostgreSQL
         raise Invalid("cursor is not one this API gave out")
     moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=int(match.group(1)))
     return moment, int(match.group(2))

@@ -2,8 +2,8 @@
 
 Legs are inserted keyed by Asterisk's identity (uniqueid, sequence): a record seen
 twice (live and again from Asterisk's CSV copy) is stored once. Every call a new
-leg touches is folded again from all its legs, so the row is the same whatever
-order and however often the legs arrived.
+leg touches is folded again from all its legs and upserted by linkedid, so the row
+is the same whatever order and however often the legs arrived.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,22 +30,27 @@ async def store_legs(session: AsyncSession, legs: Iterable[Leg]) -> int:
     if not unique:
         return 0
     rows = [_leg_row(leg) for leg in unique.values()]
-    upsert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    statement = (_upsert(session)(CallLeg.__table__).on_conflict_do_nothing(index_elements=["uniqueid", "sequence"])
+                 .returning(CallLeg.linkedid))
+    touched: set[str] = set()
     for start in range(0, len(rows), _CHUNK):
-        statement = upsert(CallLeg).on_conflict_do_nothing(index_elements=["uniqueid", "sequence"])
-        await session.execute(statement, rows[start:start + _CHUNK])
-    linkedids = sorted({leg.linkedid for leg in unique.values()})
-    records = [fold(group) for group in (await _legs_of(session, linkedids)).values()]
+        # Only legs not stored before come back: a replay (the CSV copy after the live
+        # feed) touches no call and folds nothing again.
+        touched.update((await session.execute(statement, rows[start:start + _CHUNK])).scalars())
+    if not touched:
+        return 0
+    records = [fold(group) for group in (await _legs_of(session, sorted(touched))).values()]
     await _upsert_calls(session, await _with_tenants(session, records))
     return len(records)
 
 
 def _leg_row(leg: Leg) -> dict:
-    row = {name: getattr(leg, name) for name in _LEG_COLUMNS}
-    quality = leg.quality
-    row.update(jitter_ms=quality and quality.jitter_ms, loss_percent=quality and quality.loss_percent,
-               rtt_ms=quality and quality.rtt_ms)
-    return row
+    return {name: getattr(leg, name) for name in _LEG_COLUMNS} | _quality_columns(leg.quality)
+
+
+def _quality_columns(quality: Quality | None) -> dict:
+    return {"jitter_ms": quality and quality.jitter_ms, "loss_percent": quality and quality.loss_percent,
+            "rtt_ms": quality and quality.rtt_ms}
 
 
 async def _legs_of(session: AsyncSession, linkedids: list[str]) -> dict[str, list[Leg]]:
@@ -83,33 +88,25 @@ def _owned(record: CallRecord, owners: dict, existing: set) -> CallRecord:
 
 
 async def _upsert_calls(session: AsyncSession, records: list[CallRecord]) -> None:
-    """One INSERT for the new calls and one UPDATE (executemany) for the known ones."""
-    by_linkedid = {r.linkedid: r for r in records}
-    linkedids, ids = list(by_linkedid), {}
-    for start in range(0, len(linkedids), _CHUNK):
-        chunk = linkedids[start:start + _CHUNK]
-        ids.update((await session.execute(select(Call.linkedid, Call.id).where(Call.linkedid.in_(chunk)))).all())
-    new = [{"linkedid": key, **call_values(r)} for key, r in by_linkedid.items() if key not in ids]
-    known = [{"call_id": ids[key], **call_values(r)} for key, r in by_linkedid.items() if key in ids]
-    table = Call.__table__
-    if new:
-        await session.execute(insert(table), new)
-    if known:
-        await session.execute(update(table).where(table.c.id == bindparam("call_id")), known)
+    """One upsert keyed by linkedid: new calls inserted, known ones refreshed."""
+    rows = [{"linkedid": r.linkedid, **call_values(r)} for r in records]
+    statement = _upsert(session)(Call.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["linkedid"], set_={name: statement.excluded[name] for name in rows[0] if name != "linkedid"})
+    for start in range(0, len(rows), _CHUNK):
+        await session.execute(statement, rows[start:start + _CHUNK])
+
+
+def _upsert(session: AsyncSession):
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
 def call_values(record: CallRecord) -> dict:
-    quality = record.quality
+    wait_s = seconds_between(record.started_at, record.answered_at) if record.answered_at else None
     return {
         "tenant_id": record.tenant_id, "started_at": record.started_at, "answered_at": record.answered_at,
         "ended_at": record.ended_at, "direction": record.direction, "caller": record.caller,
         "callee": record.callee, "number": record.number, "extension": record.extension,
         "disposition": record.disposition, "duration_s": record.duration_s, "billsec": record.billsec,
-        "wait_s": _seconds(record.started_at, record.answered_at),
-        "recording_file_id": record.recording_file_id, "jitter_ms": quality and quality.jitter_ms,
-        "loss_percent": quality and quality.loss_percent, "rtt_ms": quality and quality.rtt_ms,
+        "wait_s": wait_s, "recording_file_id": record.recording_file_id, **_quality_columns(record.quality),
     }
-
-
-def _seconds(since, until) -> int | None:
-    return seconds_between(since, until) if until else None
