@@ -9,8 +9,7 @@ from pbx.api.present import TENANT_TZ, timestamp
 from pbx.api.routes import Route
 from pbx.calls import listing, query, reports
 from pbx.db.models import Call
-from pbx.domain.errors import FeatureNotInPlan
-from pbx.domain.plans import PLANS
+from pbx.domain.plans import PLANS, require_feature
 from pbx.services.tenants import visible_tenant
 
 BASE = "/tenants/{tenant_id}"
@@ -61,8 +60,7 @@ async def detailed_report(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
     async with request.app[DATABASE].read() as session:
         tenant = await visible_tenant(session, principal(request), tenant_id)
-        if not PLANS[tenant.plan].detailed_reports:
-            raise FeatureNotInPlan(f"detailed reports are not part of the {tenant.plan} plan")
+        require_feature(PLANS[tenant.plan], "detailed_reports")
         report = await reports.detailed(session, tenant_id, start, end, TENANT_TZ)
     report["missed_calls"] = [call_item(row, None) for row in report["missed_calls"]]
     return json_response({"from": timestamp(start), "to": timestamp(end), **report})

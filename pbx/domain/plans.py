@@ -39,6 +39,11 @@ def check_extension_quota(plan: Plan, extra_extensions: int, current_count: int)
         raise PlanLimit(f"the {plan.code} plan allows {limit} extensions; this tenant has {current_count}")
 
 
-def check_recording(plan: Plan) -> None:
-    if not plan.recording:
-        raise FeatureNotInPlan(f"call recording is not part of the {plan.code} plan")
+_FEATURES = {"recording": "call recording is", "schedules": "schedules are",
+             "nested_ivr": "menus that lead to other menus are", "detailed_reports": "detailed reports are"}
+
+
+def require_feature(plan: Plan, feature: str) -> None:
+    """FeatureNotInPlan (403) unless the plan has it; feature is a Plan attribute."""
+    if not getattr(plan, feature):
+        raise FeatureNotInPlan(f"{_FEATURES[feature]} not part of the {plan.code} plan")

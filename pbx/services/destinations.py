@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import Extension, Ivr, Number, Prompt, RingGroup, Schedule, Tenant
 from pbx.domain import destinations
-from pbx.domain.errors import FeatureNotInPlan, Invalid
-from pbx.domain.plans import PLANS
+from pbx.domain.errors import Invalid
+from pbx.domain.plans import PLANS, require_feature
 
 
 async def validate(session: AsyncSession, tenant: Tenant, data) -> dict:
@@ -17,8 +17,8 @@ async def validate(session: AsyncSession, tenant: Tenant, data) -> dict:
     except ValueError as exc:
         raise Invalid(f"destination: {exc}") from exc
     refs = destinations.references(dest)
-    if refs.schedules and not PLANS[tenant.plan].schedules:
-        raise FeatureNotInPlan(f"schedules are not part of the {tenant.plan} plan")
+    if refs.schedules:
+        require_feature(PLANS[tenant.plan], "schedules")
     await _check_exist(session, tenant.id, refs)
     return destinations.dump(dest)
 

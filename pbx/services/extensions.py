@@ -14,7 +14,7 @@ from pbx.asterisk.ami import Ami
 from pbx.db.models import Extension
 from pbx.db.unit import Unit
 from pbx.domain.errors import Conflict, NotFound
-from pbx.domain.plans import PLANS, check_extension_quota, check_recording
+from pbx.domain.plans import PLANS, check_extension_quota, require_feature
 from pbx.services import destinations
 from pbx.services.ring_groups import group_with_member
 from pbx.services.tenants import extension_count, lock_tenant, visible_tenant
@@ -67,7 +67,7 @@ class ExtensionService:
         if fields.get("record_calls") is None:
             fields = {**fields, "record_calls": tenant.record_calls and plan.recording}
         if fields["record_calls"]:
-            check_recording(plan)
+            require_feature(plan, "recording")
         await self._check_number_free(session, tenant_id, fields["number"])
         check_extension_quota(plan, tenant.extra_extensions, await extension_count(session, tenant_id))
         password = new_password()
@@ -81,7 +81,7 @@ class ExtensionService:
         session = unit.session
         tenant, extension = await self._scoped(session, principal, tenant_id, ext_id)
         if fields.get("record_calls"):
-            check_recording(PLANS[tenant.plan])
+            require_feature(PLANS[tenant.plan], "recording")
         if fields.get("number", extension.number) != extension.number:
             await self._check_number_free(session, tenant_id, fields["number"])
             await _check_unused(session, extension)

@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import Ivr, Prompt, Tenant
 from pbx.domain import destinations as dests
-from pbx.domain.errors import FeatureNotInPlan, Invalid
-from pbx.domain.plans import PLANS
+from pbx.domain.errors import Invalid
+from pbx.domain.plans import PLANS, require_feature
 from pbx.services import destinations
 from pbx.services.scoped import ScopedKind
 
@@ -28,8 +28,8 @@ async def _checked(session: AsyncSession, tenant: Tenant, fields: dict) -> dict:
 
 async def _option(session: AsyncSession, tenant: Tenant, data) -> dict:
     stored = await destinations.validate(session, tenant, data)
-    if dests.references(dests.parse(stored)).ivrs and not PLANS[tenant.plan].nested_ivr:
-        raise FeatureNotInPlan(f"menus that lead to other menus are not part of the {tenant.plan} plan")
+    if dests.references(dests.parse(stored)).ivrs:
+        require_feature(PLANS[tenant.plan], "nested_ivr")
     return stored
 
 

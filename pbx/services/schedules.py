@@ -4,14 +4,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import Schedule, Tenant
-from pbx.domain.errors import FeatureNotInPlan
-from pbx.domain.plans import PLANS
+from pbx.domain.plans import PLANS, require_feature
 from pbx.services.scoped import ScopedKind
 
 
 async def _in_plan(_session: AsyncSession, tenant: Tenant, fields: dict) -> dict:
-    if not PLANS[tenant.plan].schedules:
-        raise FeatureNotInPlan(f"schedules are not part of the {tenant.plan} plan")
+    require_feature(PLANS[tenant.plan], "schedules")
     return fields
 
 

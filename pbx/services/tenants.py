@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pbx.db.models import Extension, Tenant
 from pbx.db.unit import Unit
 from pbx.domain.errors import Forbidden, NotFound, PlanLimit
-from pbx.domain.plans import PLANS, check_recording, extension_limit
+from pbx.domain.plans import PLANS, extension_limit, require_feature
 from pbx.services.tokens import Principal
 
 
@@ -60,7 +60,7 @@ async def list_tenants(session: AsyncSession, principal: Principal) -> list[Tena
 async def create_tenant(unit: Unit, principal: Principal, fields: dict) -> Tenant:
     require_operator(principal)
     if fields.get("record_calls"):
-        check_recording(PLANS[fields["plan"]])
+        require_feature(PLANS[fields["plan"]], "recording")
     tenant = Tenant(**fields)
     unit.session.add(tenant)
     await unit.session.flush()
@@ -75,7 +75,7 @@ async def update_tenant(unit: Unit, principal: Principal, tenant_id: int, fields
     if "plan" in fields or "extra_extensions" in fields:
         await _check_quota(unit.session, tenant, plan, fields)
     if fields.get("record_calls"):
-        check_recording(plan)
+        require_feature(plan, "recording")
     if "plan" in fields and not plan.recording:
         # The plan no longer records: recording stops at once, on every extension and
         # as the tenant's default.

@@ -1,7 +1,7 @@
 import pytest
 
 from pbx.domain.errors import FeatureNotInPlan, PlanLimit
-from pbx.domain.plans import PLANS, check_extension_quota, check_recording, extension_limit
+from pbx.domain.plans import PLANS, check_extension_quota, extension_limit, require_feature
 
 
 @pytest.mark.parametrize("plan, extra, limit", [
@@ -22,8 +22,15 @@ def test_quota_allows_up_to_the_limit_and_no_further():
 
 def test_recording_and_retention_per_plan():
     with pytest.raises(FeatureNotInPlan):
-        check_recording(PLANS["girisimci"])
-    check_recording(PLANS["kobi"])
+        require_feature(PLANS["girisimci"], "recording")
+    require_feature(PLANS["kobi"], "recording")
     assert [PLANS[p].recording_retention_days for p in ("girisimci", "kobi", "enterprise")] == [None, 30, 365]
     assert [PLANS[p].nested_ivr for p in ("girisimci", "kobi", "enterprise")] == [False, False, True]
     assert [PLANS[p].schedules for p in ("girisimci", "kobi", "enterprise")] == [False, True, True]
+
+
+@pytest.mark.parametrize("feature", ["recording", "schedules", "nested_ivr", "detailed_reports"])
+def test_every_gated_feature_is_refused_on_girisimci_and_named(feature):
+    with pytest.raises(FeatureNotInPlan, match="not part of the girisimci plan"):
+        require_feature(PLANS["girisimci"], feature)
+    require_feature(PLANS["enterprise"], feature)
