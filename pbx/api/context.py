@@ -5,6 +5,7 @@ from aiohttp import web
 
 from pbx.asterisk.ami import Ami
 from pbx.config import Settings
+from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
 from pbx.recordings.service import RecordingService
 from pbx.services.extensions import ExtensionService
@@ -24,9 +25,6 @@ PRINCIPAL = "pbx.principal"  # per request
 
 def principal(request: web.Request) -> Principal:
     return request[PRINCIPAL]
-
-
-MAX_ID = 2**31 - 1  # ids are INTEGER columns; a larger one would overflow PostgreSQL's
 
 
 def path_id(request: web.Request, name: str) -> int:

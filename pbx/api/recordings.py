@@ -8,11 +8,12 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from pbx.api.context import DATABASE, MAX_ID, RECORDINGS, path_id, principal
+from pbx.api.context import DATABASE, RECORDINGS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.present import timestamp
 from pbx.api.routes import Route
 from pbx.calls.query import parse_limit, parse_time
+from pbx.db.base import MAX_ID
 from pbx.domain.errors import Invalid
 from pbx.recordings.service import ListQuery, parse_party
 

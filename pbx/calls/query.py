@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 
+from pbx.db.base import MAX_ID
 from pbx.domain.errors import Invalid
 from pbx.domain.numbers import to_e164
 
@@ -85,7 +86,7 @@ def decode_cursor(raw: str | None) -> tuple[datetime, int] | None:
     except (ValueError, UnicodeDecodeError):
         text = ""
     match = _CURSOR.fullmatch(text)
-    if not match or int(match.group(2)) > 2**31 - 1:  # an INTEGER id; more would overflow PostgreSQL
+    if not match or int(match.group(2)) > MAX_ID:
         raise Invalid("cursor is not one this API gave out")
     moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=int(match.group(1)))
     return moment, int(match.group(2))

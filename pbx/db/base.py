@@ -15,6 +15,10 @@ NAMING = {
 }
 
 
+# Ids are INTEGER columns: anything larger names nothing, and would overflow PostgreSQL.
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
