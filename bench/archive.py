@@ -12,7 +12,7 @@ import time
 import numpy as np
 import soundfile as sf
 
-from bench.recordings_common import fresh, machine_line, peak_rss_mib
+from bench.recordings_common import fresh, peak_rss_mib, report
 from pbx.domain.recording import new_spool_name
 from pbx.recordings.archive import Archiver
 
@@ -28,21 +28,16 @@ def spool_recordings(spool, tenant_id: int, count: int, seconds: float) -> int:
 
 
 async def main(count: int, seconds: float) -> None:
-    tmp, settings, engine, database, store, tenant_id = await fresh()
-    try:
+    async with fresh() as (settings, database, store, tenant_id):
         size = spool_recordings(settings.recording_spool_dir, tenant_id, count, seconds)
         archiver = Archiver(database, store, settings.recording_spool_dir)
         started = time.perf_counter()
         done = await archiver.sweep(set(), 0.0, time.time() + 60)
         elapsed = time.perf_counter() - started
         assert done == count, done
-        print(f"machine: {machine_line()}")
-        print(f"archived {count} recordings of {seconds:.0f} s ({size / 1e6:.2f} MB each) in {elapsed:.2f} s: "
-              f"{count / elapsed:.1f} recordings/s, {count * size / 1e6 / elapsed:.1f} MB/s "
-              f"(each read twice, written once, fsynced); peak RSS {peak_rss_mib():.0f} MiB")
-    finally:
-        await engine.dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
+        report(f"archived {count} recordings of {seconds:.0f} s ({size / 1e6:.2f} MB each) in {elapsed:.2f} s: "
+               f"{count / elapsed:.1f} recordings/s, {count * size / 1e6 / elapsed:.1f} MB/s "
+               f"(each read twice, written once, fsynced); peak RSS {peak_rss_mib():.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -9,14 +9,13 @@ import argparse
 import asyncio
 import os
 import secrets
-import shutil
 import time
 import tracemalloc
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, insert, select
 
-from bench.recordings_common import fresh, machine_line, peak_rss_mib
+from bench.recordings_common import fresh, peak_rss_mib, report
 from pbx.db.models import Recording, RecordingDestruction
 from pbx.recordings.retention import purge_expired
 
@@ -46,8 +45,7 @@ def _files(store, rows) -> None:
 
 
 async def main(count: int, trace: bool) -> None:
-    tmp, settings, engine, database, store, tenant_id = await fresh()
-    try:
+    async with fresh() as (_settings, database, store, tenant_id):
         await fill(database, store, tenant_id, count)
         os.sync()  # archived files are fsynced: unlinking them costs what it costs on disk
         rss_before = peak_rss_mib()
@@ -61,13 +59,9 @@ async def main(count: int, trace: bool) -> None:
             left = await session.scalar(select(func.count()).select_from(Recording))
             records = await session.scalar(select(func.count()).select_from(RecordingDestruction))
         assert destroyed == count == records and left == 0 and not any(store.root.rglob("*.enc"))
-        print(f"machine: {machine_line()}")
-        print(f"purged {count} expired recordings in {elapsed:.2f} s: {count / elapsed:,.0f} recordings/s; "
-              f"peak RSS {rss_before:.0f} MiB before the purge, {peak_rss_mib():.0f} MiB after"
-              + (f"; tracemalloc peak during the purge {traced:.1f} MiB" if trace else ""))
-    finally:
-        await engine.dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
+        report(f"purged {count} expired recordings in {elapsed:.2f} s: {count / elapsed:,.0f} recordings/s; "
+               f"peak RSS {rss_before:.0f} MiB before the purge, {peak_rss_mib():.0f} MiB after"
+               + (f"; tracemalloc peak during the purge {traced:.1f} MiB" if trace else ""))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ import asyncio
 import os
 import platform
 import resource
+import shutil
 import sqlite3
 import tempfile
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from pbx.config import settings_from_env
@@ -18,18 +20,24 @@ from pbx.db.unit import Database
 from pbx.recordings.flow import archive_store
 
 
-async def fresh(plan: str = "kobi", keep: bool = False):
+@asynccontextmanager
+async def fresh(plan: str = "kobi"):
+    """(settings, database, store, tenant_id) in a temporary folder, removed afterwards."""
     tmp = Path(tempfile.mkdtemp(prefix="pbx-bench-rec-"))
     settings = settings_from_env(env={}, data_dir=tmp / "var")
     await asyncio.to_thread(upgrade, settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)
-    database = Database(make_sessionmaker(engine), serialize_writes=True)
-    async with database.unit() as unit:
-        tenant = Tenant(name="Bench", plan=plan)
-        unit.session.add(tenant)
-        await unit.session.flush()
-        tenant_id = tenant.id
-    return tmp, settings, engine, database, archive_store(settings), tenant_id
+    try:
+        database = Database(make_sessionmaker(engine), serialize_writes=True)
+        async with database.unit() as unit:
+            tenant = Tenant(name="Bench", plan=plan)
+            unit.session.add(tenant)
+            await unit.session.flush()
+            tenant_id = tenant.id
+        yield settings, database, archive_store(settings), tenant_id
+    finally:
+        await engine.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def machine_line() -> str:
@@ -38,6 +46,11 @@ def machine_line() -> str:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return (f"{cpu}, {os.cpu_count()} cores, {mem / 1024 / 1024:.1f} GiB RAM, Python {platform.python_version()}, "
             f"SQLite {sqlite3.sqlite_version}, load average {load}")
+
+
+def report(line: str) -> None:
+    print(f"machine: {machine_line()}")
+    print(line)
 
 
 def peak_rss_mib() -> float:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -29,7 +30,7 @@ from pbx.recordings.service import RecordingService
 from pbx.services.tokens import Principal
 from tests.support.audio import dominant_frequency, write_tone_wav
 
-REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent
 
 
 class Env:
@@ -99,6 +100,10 @@ async def test_live_and_fresh_files_are_left_alone(env):
     fresh, fresh_path = env.spool_wav(tenant_id)
     assert await env.archiver.sweep({live.stem}, 60.0, time.time()) == 0
     assert live_path.exists() and fresh_path.exists() and await env.rows() == []
+    # Once both are quiet, only the live one is still kept (live alone, not freshness, protects it).
+    assert await env.archiver.sweep({live.stem}, 60.0, time.time() + 120) == 1
+    assert live_path.exists() and not fresh_path.exists()
+    assert [r.file_id for r in await env.rows()] == [fresh.file_id]
 
 
 @pytest.mark.parametrize("step", STEPS)

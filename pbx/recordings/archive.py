@@ -69,22 +69,20 @@ class Archiver:
         self.store = store
         self.spool = spool
         self._fault = fault or (lambda step: None)
-        self._lock = asyncio.Lock()  # the event path and the periodic sweep never overlap
 
     async def sweep(self, active: set[str] | None, quiet_s: float, now: float) -> int:
         """Archives every spool file no live channel records into and that has
         not changed for quiet_s seconds; returns how many were archived."""
-        async with self._lock:
-            done = 0
-            for spool_file in await asyncio.to_thread(spool_files, self.spool):
-                if spool_file.name.stem in (active or ()) or now - spool_file.mtime < quiet_s:
-                    continue
-                try:
-                    done += await self.archive(spool_file)
-                except Exception:
-                    log.exception("archiving %s failed; the spool file is kept for the next sweep",
-                                  spool_file.path.name)
-            return done
+        done = 0
+        for spool_file in await asyncio.to_thread(spool_files, self.spool):
+            if spool_file.name.stem in (active or ()) or now - spool_file.mtime < quiet_s:
+                continue
+            try:
+                done += await self.archive(spool_file)
+            except Exception:
+                log.exception("archiving %s failed; the spool file is kept for the next sweep",
+                              spool_file.path.name)
+        return done
 
     async def archive(self, spool_file: SpoolFile) -> int:
         path, name = spool_file.path, spool_file.name
@@ -139,11 +137,10 @@ class Archiver:
 
 
 def _fill(row: Recording, name: SpoolName, digest: Digest, tenant: Tenant) -> None:
-    deadline = retention_deadline(name.started_at, PLANS[tenant.plan])  # a recording plan: never None
     row.tenant_id = name.tenant_id
     row.started_at, row.caller, row.callee = name.started_at, name.caller, name.callee
     row.duration_s, row.size_bytes, row.sha256 = digest.duration_s, digest.size_bytes, digest.sha256
-    row.expires_at = deadline
+    row.expires_at = retention_deadline(name.started_at, PLANS[tenant.plan])  # a recording plan: never None
 
 
 def _still_regular(path: Path) -> bool:

@@ -8,7 +8,9 @@ import json
 import time
 from datetime import datetime, timezone
 
+from pbx.calls.query import parse_time
 from pbx.config import settings_from_env
+from pbx.domain.errors import Invalid
 
 
 def add_commands(commands) -> None:
@@ -26,27 +28,27 @@ def add_commands(commands) -> None:
 
 
 def _iso_time(raw: str) -> datetime:
-    value = datetime.fromisoformat(raw)
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError("give a zone, e.g. 2027-01-01T00:00:00+03:00")
-    return value.astimezone(timezone.utc)
+    try:
+        return parse_time(raw, "--now")
+    except Invalid as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def cmd_retention(args) -> int:
     now = args.now or datetime.now(timezone.utc)
-    count = asyncio.run(_with_database(lambda db, store: _purge(db, store, now)))
+    count = asyncio.run(_with_database(lambda db, store, _spool: _purge(db, store, now)))
     print(json.dumps({"destroyed": count, "as_of": now.isoformat()}))
     return 0
 
 
 def cmd_sweep(args) -> int:
-    count = asyncio.run(_with_database(lambda db, store: _sweep(db, store, args.quiet)))
+    count = asyncio.run(_with_database(lambda db, store, spool: _sweep(db, store, spool, args.quiet)))
     print(json.dumps({"archived": count}))
     return 0
 
 
 def cmd_verify(args) -> int:
-    result = asyncio.run(_with_database(lambda db, store: _verify(db, args.tenant)))
+    result = asyncio.run(_with_database(lambda db, store, _spool: _verify(db, args.tenant)))
     print(json.dumps(result))
     return 0 if result["ok"] else 1
 
@@ -57,11 +59,10 @@ async def _purge(database, store, now):
     return await purge_expired(database, store, now, actor="cli")
 
 
-async def _sweep(database, store, quiet):
+async def _sweep(database, store, spool, quiet):
     from pbx.recordings.archive import Archiver
 
-    settings = settings_from_env()
-    return await Archiver(database, store, settings.recording_spool_dir).sweep(None, quiet, time.time())
+    return await Archiver(database, store, spool).sweep(None, quiet, time.time())
 
 
 async def _verify(database, tenant_id):
@@ -82,6 +83,6 @@ async def _with_database(job):
     engine = make_engine(settings.effective_database_url)
     try:
         database = Database(make_sessionmaker(engine), serialize_writes=engine.dialect.name == "sqlite")
-        return await job(database, archive_store(settings))
+        return await job(database, archive_store(settings), settings.recording_spool_dir)
     finally:
         await engine.dispose()

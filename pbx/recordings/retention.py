@@ -119,11 +119,10 @@ async def shorten_for_plan(session: AsyncSession, tenant_id: int, plan: Plan, no
     while True:
         rows = (await session.execute(select(Recording.id, Recording.started_at, Recording.expires_at).where(
             Recording.tenant_id == tenant_id, Recording.id > after).order_by(Recording.id).limit(BATCH))).all()
-        changed = [{"rid": r.id, "expires": new} for r in rows
-                   if (new := expiry_after_plan_change(r.started_at, r.expires_at, plan, now)) != r.expires_at]
-        for change in changed:
-            await session.execute(update(Recording).where(Recording.id == change["rid"])
-                                  .values(expires_at=change["expires"]))
+        for r in rows:
+            new = expiry_after_plan_change(r.started_at, r.expires_at, plan, now)
+            if new != r.expires_at:
+                await session.execute(update(Recording).where(Recording.id == r.id).values(expires_at=new))
         if len(rows) < BATCH:
             return
         after = rows[-1].id

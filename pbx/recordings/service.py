@@ -2,24 +2,21 @@
 and destruction written to the access log in the same transaction."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pbx.calls.query import parse_number
 from pbx.db.models import Call, Recording
 from pbx.db.unit import Database, Unit
 from pbx.domain.errors import Invalid, NotFound
-from pbx.domain.numbers import to_e164
 from pbx.domain.plans import PLANS
 from pbx.recordings import access_log, retention
 from pbx.recordings.store import ArchiveStore
-from pbx.services.tenants import visible_tenant
+from pbx.services.tenants import scoped_get, visible_tenant
 from pbx.services.tokens import Principal
-
-_EXTENSION = re.compile(r"^[1-9][0-9]{1,5}$")
 
 
 @dataclass(frozen=True)
@@ -39,12 +36,11 @@ def actor(principal: Principal) -> str:
 def number_variants(raw: str) -> set[str]:
     """How a number may appear as a recording's caller or callee: an extension as
     it is; a public number in E.164, without '+', national with and without 0."""
-    text = raw.strip() if isinstance(raw, str) else ""
-    if _EXTENSION.match(text):
-        return {text}
-    e164 = to_e164(text)
-    digits = e164[1:]
-    variants = {e164, digits}
+    number = parse_number(raw.strip() if isinstance(raw, str) else "")
+    if number.is_extension:
+        return {number.value}
+    digits = number.value[1:]
+    variants = {number.value, digits}
     if digits.startswith("90"):
         variants |= {"0" + digits[2:], digits[2:]}
     return variants
@@ -74,12 +70,7 @@ class RecordingService:
         return [{"row": r, "call_id": calls.get(r.file_id)} for r in rows], (str(rows[-1].id) if more else None)
 
     async def get(self, session: AsyncSession, principal: Principal, tenant_id: int, rec_id: int) -> Recording:
-        await visible_tenant(session, principal, tenant_id)
-        row = await session.scalar(select(Recording).where(Recording.tenant_id == tenant_id,
-                                                           Recording.id == rec_id))
-        if row is None:
-            raise NotFound("no such recording")
-        return row
+        return await scoped_get(session, principal, Recording, tenant_id, rec_id, "recording")
 
     async def open_audio(self, unit: Unit, principal: Principal, tenant_id: int, rec_id: int):
         """Logs the read, then returns (size, plain chunk iterator) for streaming."""

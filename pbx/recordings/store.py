@@ -25,17 +25,21 @@ class Digest:
 
 
 class _Hashing:
-    """A reader that hashes and counts what passes through it."""
+    """Hashes and counts plain WAV bytes: fed directly (update) or as a reader
+    that passes them through (read)."""
 
-    def __init__(self, source: BinaryIO):
+    def __init__(self, source: BinaryIO | None = None):
         self.source, self.sha, self.size, self.header = source, hashlib.sha256(), 0, b""
 
-    def read(self, n: int) -> bytes:
-        data = self.source.read(n)
+    def update(self, data: bytes) -> None:
         if len(self.header) < HEADER_BYTES:
             self.header += data[:HEADER_BYTES - len(self.header)]
         self.sha.update(data)
         self.size += len(data)
+
+    def read(self, n: int) -> bytes:
+        data = self.source.read(n)
+        self.update(data)
         return data
 
     def digest(self) -> Digest:
@@ -67,13 +71,10 @@ class ArchiveStore:
 
     def digest(self, target: Path) -> Digest:
         """Decrypts the archived file and measures the plain WAV (verification)."""
-        sha, size, header = hashlib.sha256(), 0, b""
+        hashing = _Hashing()
         for chunk in self.plain_chunks(target):
-            if len(header) < HEADER_BYTES:
-                header += chunk[:HEADER_BYTES - len(header)]
-            sha.update(chunk)
-            size += len(chunk)
-        return Digest(size, sha.hexdigest(), duration_s(header, max(0, size - HEADER_BYTES)))
+            hashing.update(chunk)
+        return hashing.digest()
 
     def plain_chunks(self, target: Path) -> Iterator[bytes]:
         with open(target, "rb") as source:
