@@ -21,7 +21,6 @@ Prints figures; asserts nothing about time. See bench/README.md.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
 import os
@@ -39,6 +38,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
+    bench_parser,
+    bench_run,
     clock,
     cpu_seconds,
     machine,
@@ -48,7 +49,6 @@ from bench.common import (
     populate,
     print_machine,
     start_stack,
-    stop_everything,
     summary_ms,
     trunk_sip_id,
 )
@@ -376,21 +376,17 @@ def _fill(conn, tenants: int, per_tenant: int) -> None:
 
 # ---- main ------------------------------------------------------------------------------------
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--tenants", type=int, default=100)
     parser.add_argument("--extensions", type=int, default=20, help="per tenant (the kobi plan allows 20)")
     parser.add_argument("--decisions", type=int, default=2000, help="sessions per closed-loop level")
     parser.add_argument("--open-decisions", type=int, default=2000, help="sessions per open-loop rate (0: skip)")
     parser.add_argument("--profile", action="store_true", help="sample the control plane with py-spy")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, logs)")
     parser.add_argument("--snapshot-scale", type=int, nargs="*", default=[10000],
                         help="also time a snapshot rebuild at these numbers of extensions")
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="pbx-bench-agi-"))
-    ok = False
-    try:
-        print(f"load average before start: {os.getloadavg()}", flush=True)
+    with bench_run("pbx-bench-agi-", args.keep) as tmp:
         started = clock()
         stack = start_stack(tmp, PORTS)
         port = stack.settings.agi_port
@@ -443,13 +439,6 @@ def main() -> int:
         health = requests.get(stack.operator.base + "/health", timeout=5).json()
         info = machine(stack.asterisk)
         report(info, closed, opened, health)
-        ok = True
-    finally:
-        stop_everything()
-        if args.keep or not ok:
-            print(f"temp dir kept: {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -1,18 +1,21 @@
-"""Helpers shared by bench/agi_latency.py and bench/cps.py: a stack that is always stopped,
-a realistic tenant population made through the API, percentiles, CPU time, machine facts.
-
-(bench/registration.py keeps its own copies; importing it would load pjsua2.)
+"""Helpers shared by the benches (agi_latency.py, cps.py, registration.py): command line and temp
+dir, a stack that is always stopped, a realistic tenant population made through the API,
+percentiles, CPU time, machine facts.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import io
 import math
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
 import sys
+import tempfile
 import time
 import wave
 from dataclasses import dataclass, field
@@ -61,6 +64,32 @@ def stop_everything() -> None:
         except Exception as exc:  # noqa: BLE001 - keep stopping the rest
             print(f"warning: stopping {type(proc).__name__} failed: {exc!r}", file=sys.stderr)
     _started.clear()
+
+
+# ---- command line and temp dir --------------------------------------------------------------
+def bench_parser(doc: str) -> argparse.ArgumentParser:
+    """A parser described by the docstring's first line, with the --keep every bench has."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, logs)")
+    return parser
+
+
+@contextlib.contextmanager
+def bench_run(prefix: str, keep: bool):
+    """A temp dir for one run; on the way out everything tracked is stopped and the dir removed,
+    unless --keep was given or the run failed (then it is kept for its logs)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    ok = False
+    try:
+        print(f"load average before start: {os.getloadavg()}", flush=True)
+        yield tmp
+        ok = True
+    finally:
+        stop_everything()
+        if keep or not ok:
+            print(f"temp dir kept: {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---- statistics ------------------------------------------------------------------------------

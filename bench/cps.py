@@ -35,7 +35,6 @@ else is failed. Prints figures; asserts nothing about time. See bench/README.md.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
 import contextlib
@@ -45,7 +44,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -55,6 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.agi_latency import header_block
 from bench.common import (
     TrackedAsterisk,
+    bench_parser,
+    bench_run,
     clock,
     cpu_seconds,
     machine,
@@ -65,7 +65,6 @@ from bench.common import (
     process_tree,
     start_stack,
     steal_cpu,
-    stop_everything,
     summary_ms,
     trunk_sip_id,
 )
@@ -574,7 +573,7 @@ def report(info, args, results: list[VariantResult]) -> None:
 
 # ---- main ------------------------------------------------------------------------------------
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--concurrency", type=int, default=20, help="calls in flight")
     parser.add_argument("--seconds", type=float, default=30.0, help="measured time per variant")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured time before each variant")
@@ -583,16 +582,12 @@ def main() -> int:
                         help="unmeasured seconds of static calls first, to bring Asterisk to its steady size")
     parser.add_argument("--variants", default="static,fastagi,classic,classic-sh",
                         help="comma-separated, in order")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, logs)")
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     if unknown := set(variants) - set(DIDS):
         parser.error(f"unknown variants {unknown}")
 
-    tmp = Path(tempfile.mkdtemp(prefix="pbx-bench-cps-"))
-    ok = False
-    try:
-        print(f"load average before start: {os.getloadavg()}", flush=True)
+    with bench_run("pbx-bench-cps-", args.keep) as tmp:
         started = clock()
         PbxAsterisk.bench_dir = prepare_bench_dir(tmp / "bench")
         stack = start_stack(tmp, PORTS, asterisk_class=PbxAsterisk)
@@ -626,13 +621,6 @@ def main() -> int:
             stack.asterisk.command()[:-5] + ["/usr/bin/python3", "--version"], check=False, capture_output=True,
             text=True).stdout.strip()
         report(info, args, results)
-        ok = True
-    finally:
-        stop_everything()
-        if args.keep or not ok:
-            print(f"temp dir kept: {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -16,29 +16,35 @@ Prints figures; asserts nothing about time. See bench/README.md.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import math
 import os
-import platform
 import random
-import shutil
-import sqlite3
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
-from bench.common import cpu_seconds, pct, process_tree, start_stack, stop_everything, summary_ms
+from bench.common import (
+    bench_parser,
+    bench_run,
+    clock,
+    cpu_seconds,
+    machine,
+    own_cpu,
+    pct,
+    print_machine,
+    process_tree,
+    start_stack,
+    summary_ms,
+)
 from tests.support import _pj
 from tests.support.phone import Phones
 
 BENCH_PORTS = {"api_port": 38080, "sip_port": 35060, "ami_port": 35038, "agi_port": 34573,
                "rtp_start": 40000, "rtp_end": 40999}
-clock = time.perf_counter  # CLOCK_MONOTONIC, ns resolution; the same clock on every thread
 
 
 # ---- timestamps inside the pjsua2 engine (its owner thread) ---------------------------------
@@ -85,9 +91,8 @@ def tree_rss(pid: int) -> tuple[int, list[tuple[int, str, int]]]:
 
 
 def cpu_snapshot(stack) -> dict:
-    own = os.times()
     return {"control": cpu_seconds(stack.control.process.pid), "asterisk": cpu_seconds(stack.asterisk.process.pid),
-            "client": own.user + own.system}
+            "client": own_cpu()}
 
 
 def memory(stack) -> dict:
@@ -219,43 +224,20 @@ def liveness(stack, phones: Phones, samples: int, existing: list[dict]) -> tuple
     return fresh, old
 
 
-# ---- machine ---------------------------------------------------------------------------------
-def machine(stack) -> dict:
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        mem_kib = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
-    version = stack.asterisk.cli("core show version").strip() or "?"
-    return {
-        "cpu": cpu, "cores": os.cpu_count(), "ram": f"{mem_kib / 1024 / 1024:.1f} GiB",
-        "kernel": platform.release(), "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version, "asterisk": version,
-    }
-
-
 # ---- main ------------------------------------------------------------------------------------
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--extensions", type=int, default=10_000, help="extensions to fill before sampling")
     parser.add_argument("--tenants", type=int, default=10, help="tenants to spread them over")
     parser.add_argument("--sequential", type=int, default=2_000, help="how many of them to create one at a time")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight for the rest")
     parser.add_argument("--samples", type=int, default=200, help="POST->REGISTER samples")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, logs)")
     args = parser.parse_args()
     per_tenant = math.ceil(args.extensions / args.tenants)
     if per_tenant > 89_999:
         parser.error("at most 89,999 extensions per tenant (numbers 10000-99999)")
 
-    tmp = Path(tempfile.mkdtemp(prefix="pbx-bench-"))
-    phones = None
-    ok = False
-    try:
-        print(f"load average before start: {os.getloadavg()}", flush=True)
+    with bench_run("pbx-bench-", args.keep) as tmp:
         started = clock()
         stack = start_stack(tmp, BENCH_PORTS)
         print(f"stack up in {clock() - started:.1f} s (temp dir {tmp})", flush=True)
@@ -274,32 +256,21 @@ def main() -> int:
         mem_filled = memory(stack)
         print(f"2. {args.samples} POST -> REGISTER samples with {len(existing)} extensions present", flush=True)
         phones = Phones()
-        fresh, old = liveness(stack, phones, args.samples, existing)
-        phones.close()
-        phones = None
+        try:
+            fresh, old = liveness(stack, phones, args.samples, existing)
+        finally:
+            phones.close()
         time.sleep(1)  # let unREGISTERs settle
         mem_full = memory(stack)
-        info = machine(stack)
+        info = machine(stack.asterisk)
         report(info, args, fills, fresh, old, mem_empty, mem_filled, mem_full, len(existing) + args.samples)
-        ok = True
-    finally:
-        if phones is not None:
-            phones.close()
-        stop_everything()
-        if args.keep or not ok:
-            print(f"temp dir kept: {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
 def report(info, args, fills, fresh, old, mem_empty, mem_filled, mem_full, total) -> None:
     line = "-" * 100
     print("\n" + line)
-    print("Machine")
-    for key in ("cpu", "cores", "ram", "kernel", "python", "sqlite", "asterisk"):
-        print(f"  {key:<9} {info[key]}")
-    print(f"  load avg  {os.getloadavg()} (at the end)")
+    print_machine(info)
     print(line)
     print("1. Bulk creation through POST /tenants/{tid}/extensions (SQLite)")
     print(f"  {'mode':<22} {'created':>8} {'seconds':>8} {'ext/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  errors")

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from tests.support.audio import dominant_frequency, rms_dbfs
+from tests.support.phone import answer_and_hang_up
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone, pytest.mark.realtime]
 
@@ -142,12 +143,7 @@ def test_control_plane_down_calls_still_connect_and_the_rest_hear_an_apology(sta
     time.sleep(1)  # the fallback snapshot is published a moment after each change
     stack.control.stop()
     try:
-        call = phone_a.call("702")  # from Asterisk's snapshot, without the control plane
-        incoming = phone_b.wait_incoming(timeout=10)
-        incoming.answer()
-        call.wait_confirmed(timeout=10)
-        call.hangup()
-        incoming.wait_disconnected()
+        answer_and_hang_up(phone_a.call("702"), phone_b)  # from Asterisk's snapshot, without the control plane
 
         lost = phone_a.call("799")  # nothing to fall back on: answered with an apology, not dead air
         lost.wait_confirmed(timeout=10)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.phone import answer_and_hang_up
+
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone]
 
 
@@ -16,20 +18,10 @@ def office(stack, phones, international: bool):
     return tenant, phone, "+90850555" + str(4000 + tenant["id"])
 
 
-def answered_by_the_carrier(call, carrier):
-    """The carrier answers; both ends see the call up, then it ends cleanly."""
-    incoming = carrier.wait_incoming(timeout=10)
-    incoming.answer()
-    call.wait_confirmed(timeout=10)
-    call.hangup()
-    incoming.wait_disconnected()
-    return incoming
-
-
 def test_national_call_reaches_the_carrier_with_the_tenants_number(stack, phones, carrier):
     tenant, phone, did = office(stack, phones, international=False)
     try:
-        incoming = answered_by_the_carrier(phone.call("02125550011"), carrier)
+        incoming = answer_and_hang_up(phone.call("02125550011"), carrier)
         assert did in incoming.remote_uri  # From: the tenant's number, not the extension
     finally:
         phone.remove()
@@ -46,7 +38,7 @@ def test_international_is_refused_without_permission_and_connected_with_it(stack
         phone.remove()
     _, phone, _ = office(stack, phones, international=True)
     try:
-        answered_by_the_carrier(phone.call("00442079460958"), carrier)
+        answer_and_hang_up(phone.call("00442079460958"), carrier)
     finally:
         phone.remove()
 
@@ -54,6 +46,6 @@ def test_international_is_refused_without_permission_and_connected_with_it(stack
 def test_emergency_always_goes_out(stack, phones, carrier):
     _, phone, _ = office(stack, phones, international=False)
     try:
-        answered_by_the_carrier(phone.call("112"), carrier)
+        answer_and_hang_up(phone.call("112"), carrier)
     finally:
         phone.remove()

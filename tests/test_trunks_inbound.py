@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from tests.support.phone import answer_and_hang_up
+
 pytestmark = [pytest.mark.asterisk, pytest.mark.realtime]
 
 
@@ -41,20 +43,12 @@ def desk_behind(stack, phones, national: str, **extension_fields):
     return api, f"/tenants/{tenant['id']}/numbers/{number['id']}", desk
 
 
-def answered_at_the_desk(call, desk):
-    incoming = desk.wait_incoming(timeout=10)
-    incoming.answer()
-    call.wait_confirmed(timeout=10)
-    call.hangup()
-    incoming.wait_disconnected()
-
-
 @pytest.mark.phone
 @pytest.mark.parametrize("spelling", ["+908505550777", "908505550777", "08505550777"])
 def test_a_carrier_call_reaches_the_numbers_extension(stack, phones, carrier, spelling):
     api, number_path, desk = desk_behind(stack, phones, "0850 555 07 77")
     try:
-        answered_at_the_desk(carrier.call(f"sip:{spelling}@127.0.0.1:{stack.sip_port}"), desk)
+        answer_and_hang_up(carrier.call(f"sip:{spelling}@127.0.0.1:{stack.sip_port}"), desk)
     finally:
         desk.remove()
         api.ok("DELETE", number_path, status=204)  # the next spelling allocates it again
@@ -85,7 +79,7 @@ def test_with_the_control_plane_down_an_inbound_call_is_still_answered(stack, ph
     time.sleep(1)  # the snapshot follows each change within a moment
     stack.control.stop()
     try:
-        answered_at_the_desk(carrier.call(f"sip:08505550666@127.0.0.1:{stack.sip_port}"), desk)
+        answer_and_hang_up(carrier.call(f"sip:08505550666@127.0.0.1:{stack.sip_port}"), desk)
     finally:
         stack.control.start()
         stack.wait_ami()
@@ -98,15 +92,10 @@ def test_hostile_caller_names_from_the_network_are_carried_harmlessly(stack, pho
     extension as a name and nowhere else (the route, AGI and voicemail ignore it)."""
     trunk, _ = carrier_line
     hostile = 'Ali "Veli"; ${EXTEN},|Çağrı\\\\'
+    _, _, desk = desk_behind(stack, phones, "+908505550888", voicemail=True)
     spoofer = phones.add_phone("05321234567", "unused", register=False, bind_address="127.0.5.7",
                                port=stack.sip_port, display_name=hostile)
-    tenant, api = stack.new_tenant("kobi")
-    ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "Desk", "voicemail": True})
-    api.ok("POST", f"/tenants/{tenant['id']}/numbers",
-           {"number": "+908505550888", "destination": {"type": "extension", "extension": "101"}})
-    desk = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
     try:
-        assert desk.wait_registered() == 200
         call = spoofer.call(f"sip:+908505550888@127.0.0.1:{stack.sip_port}")
         incoming = desk.wait_incoming(timeout=10)
         assert "05321234567" in incoming.remote_uri

@@ -23,11 +23,27 @@ from . import _pj
 from ._pj import CallEnded, PhoneError
 from .audio import write_tone_wav
 
-__all__ = ["Phones", "Phone", "CallHandle", "CallEnded", "PhoneError"]
+__all__ = ["Phones", "Phone", "CallHandle", "CallEnded", "PhoneError", "answer_and_hang_up"]
 
 # INCOMING and CALLING are the same stage seen from either end.
 _STATE_RANK = {"NULL": 0, "CALLING": 1, "INCOMING": 1, "EARLY": 2, "CONNECTING": 3, "CONFIRMED": 4}
 _DISPLAY_NAME = re.compile(r'\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<token>[^<"]*?))\s*<')
+
+
+def _call_field(name: str) -> property:
+    """A read-only view of one field of the call's shared state."""
+    return property(lambda self: getattr(self._st, name))
+
+
+def answer_and_hang_up(call: CallHandle, callee: Phone) -> CallHandle:
+    """`callee` answers `call`; once the caller sees it up, the caller hangs up and the callee
+    sees it end. Returns the callee's leg."""
+    incoming = callee.wait_incoming(timeout=10)
+    incoming.answer()
+    call.wait_confirmed(timeout=10)
+    call.hangup()
+    incoming.wait_disconnected()
+    return incoming
 
 
 class Phones:
@@ -170,25 +186,11 @@ class CallHandle:
     def wait_disconnected(self, timeout: float = 10.0) -> None:
         self.wait_state("DISCONNECTED", timeout)
 
-    @property
-    def state(self) -> str:
-        return self._st.state
-
-    @property
-    def last_status_code(self) -> int:
-        return self._st.last_status_code
-
-    @property
-    def last_reason(self) -> str:
-        return self._st.last_reason
-
-    @property
-    def remote_uri(self) -> str:
-        return self._st.remote_uri
-
-    @property
-    def remote_contact(self) -> str:
-        return self._st.remote_contact
+    state = _call_field("state")
+    last_status_code = _call_field("last_status_code")
+    last_reason = _call_field("last_reason")
+    remote_uri = _call_field("remote_uri")
+    remote_contact = _call_field("remote_contact")
 
     @property
     def remote_display_name(self) -> str:
