@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Request], Awaitable[None]]
 MAX_HEADERS = 256
 HEADER_TIMEOUT_S = 2.0
+HEADER_LIMIT = 8192  # Asterisk sends ~600 bytes
 _SAFE_VALUE = re.compile(r'^[^"\\\r\n\x00]*$')
 # What MSet passes through untouched: no ',' (its separator), no '$' (EXEC substitutes
 # variables in its arguments), no quotes, backslashes, brackets or spaces (argument parsing).
@@ -25,15 +26,8 @@ class AgiError(Exception):
     pass
 
 
-async def read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
-    """The block up to the blank line, in one read: it must fit the stream's limit (8 KiB;
-    Asterisk sends ~600 bytes)."""
-    try:
-        block = await reader.readuntil(b"\n\n")
-    except asyncio.IncompleteReadError as exc:
-        raise ConnectionError("peer closed before the AGI headers ended") from exc
-    except asyncio.LimitOverrunError as exc:
-        raise AgiError("AGI headers too long") from exc
+def parse_headers(block: bytes) -> dict[str, str]:
+    """The `agi_*: value` lines of a header block (up to and including its blank line)."""
     lines = block.decode("utf-8", errors="replace").split("\n")
     if len(lines) > MAX_HEADERS:
         raise AgiError("too many AGI headers")
@@ -66,6 +60,83 @@ async def set_variables(request: Request, pairs: list[tuple[str, str]]) -> None:
         raise AgiError(f"MSet failed: {result}")
 
 
+class _Writer:
+    """What panoramisk's Request writes through: the transport (a command is a few hundred
+    bytes; nothing to wait for)."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, transport: asyncio.Transport):
+        self.write = transport.write
+
+    async def drain(self) -> None:
+        return None
+
+
+class _Session(asyncio.Protocol):
+    """One FastAGI connection. The header block is gathered here, in the protocol: Asterisk
+    writes it one line at a time (~25 writes), and waking a task for each cost more than the
+    decision itself. Only a complete block starts the handler, as a task with the per-call
+    deadline; its commands then go through panoramisk's Request on a StreamReader fed here."""
+
+    def __init__(self, server: FastAgiServer):
+        self.server = server
+        self.buffer = bytearray()
+        self.reader: asyncio.StreamReader | None = None
+        self.transport: asyncio.Transport | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.fed = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self.timer = asyncio.get_running_loop().call_later(HEADER_TIMEOUT_S, self._give_up, "AGI headers too slow")
+
+    def data_received(self, data: bytes) -> None:
+        if self.reader is not None:
+            self.fed += len(data)
+            if self.fed > HEADER_LIMIT:  # a handler reads a few short replies; nothing else comes
+                self.transport.close()
+            else:
+                self.reader.feed_data(data)
+            return
+        seen = len(self.buffer)
+        self.buffer += data
+        end = self.buffer.find(b"\n\n", max(0, seen - 1))
+        if end < 0:
+            if len(self.buffer) > HEADER_LIMIT:
+                self._give_up("AGI headers too long")
+            return
+        self.timer.cancel()
+        block, rest = bytes(self.buffer[:end + 2]), bytes(self.buffer[end + 2:])
+        self.buffer.clear()
+        try:
+            headers = parse_headers(block)
+        except AgiError as exc:
+            self._give_up(str(exc))
+            return
+        self.reader = asyncio.StreamReader(limit=HEADER_LIMIT)
+        if rest:
+            self.data_received(rest)
+        if not self.transport.is_closing():
+            self.server._start(self, headers)
+
+    def eof_received(self) -> bool:
+        if self.reader is not None:
+            self.reader.feed_eof()
+        return False  # the transport closes; a handler still running sees EOF
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer:
+            self.timer.cancel()
+        if self.reader is not None:
+            self.reader.feed_eof()
+
+    def _give_up(self, why: str) -> None:
+        if self.reader is None and not self.transport.is_closing():
+            log.warning("AGI request failed: %s", why)
+        self.transport.close()
+
+
 class FastAgiServer:
     def __init__(self, routes: dict[str, Handler], *, call_timeout: float):
         self.routes = routes
@@ -74,7 +145,8 @@ class FastAgiServer:
         self._tasks: set[asyncio.Task] = set()
 
     async def start(self, host: str, port: int) -> None:
-        self._server = await asyncio.start_server(self._accept, host, port, limit=8192, reuse_address=True)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Session(self), host, port, reuse_address=True)
 
     async def close(self) -> None:
         if self._server:
@@ -83,12 +155,21 @@ class FastAgiServer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
+    def _start(self, session: _Session, headers: dict[str, str]) -> None:
+        script = headers.get("agi_network_script", "")
+        handler = self.routes.get(script)
+        if handler is None:
+            session._give_up(f"no AGI route {script!r}")
+            return
+        request = Request(app=None, headers=headers, reader=session.reader, writer=_Writer(session.transport))
+        task = asyncio.get_running_loop().create_task(self._run(handler, request, session.transport))
         self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, handler: Handler, request: Request, transport: asyncio.Transport) -> None:
         try:
             async with asyncio.timeout(self.call_timeout):  # no extra task, unlike wait_for
-                await self._serve(reader, writer)
+                await handler(request)
         except TimeoutError:
             log.warning("AGI request exceeded %.1fs; the dialplan takes its failure path", self.call_timeout)
         except (ConnectionError, AgiError, ValueError, asyncio.IncompleteReadError) as exc:
@@ -96,14 +177,4 @@ class FastAgiServer:
         except Exception:
             log.exception("AGI handler error; the dialplan takes its failure path")
         finally:
-            self._tasks.discard(task)
-            writer.close()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        async with asyncio.timeout(HEADER_TIMEOUT_S):
-            headers = await read_headers(reader)
-        script = headers.get("agi_network_script", "")
-        handler = self.routes.get(script)
-        if handler is None:
-            raise AgiError(f"no AGI route {script!r}")
-        await handler(Request(app=None, headers=headers, reader=reader, writer=writer))
+            transport.close()
