@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from pbx.domain.schedules import from_stored, is_open
 from tests.support.audio import dominant_frequency
 from tests.test_ivr import prompt
 
@@ -14,10 +15,20 @@ pytestmark = [pytest.mark.asterisk]
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-def window(hours_from: float, hours_to: float) -> dict:
-    now = datetime.now(ZoneInfo("Europe/Istanbul"))
+def window(hours_from: float, hours_to: float, now: datetime | None = None) -> dict:
+    """Opening hours from now + hours_from to now + hours_to, every day (Istanbul time). Near
+    midnight this is an overnight rule (close before open), which the schedules allow."""
+    now = now or datetime.now(ZoneInfo("Europe/Istanbul"))
     return {"days": ALL_DAYS, "open": (now + timedelta(hours=hours_from)).strftime("%H:%M"),
             "close": (now + timedelta(hours=hours_to)).strftime("%H:%M")}
+
+
+@pytest.mark.parametrize("clock", ["12:00", "21:30", "22:00", "23:00", "23:59", "00:00", "00:30", "01:59"])
+def test_the_windows_of_this_test_hold_at_any_time_of_day(clock):
+    now = datetime.fromisoformat(f"2026-11-23T{clock}:30+03:00")
+    around, later = from_stored("Europe/Istanbul", [window(-2, 2, now)], []), \
+        from_stored("Europe/Istanbul", [window(2, 3, now)], [])
+    assert is_open(around, now) and is_open(around, now + timedelta(minutes=1)) and not is_open(later, now)
 
 
 def heard_frequency(stack, carrier, did: str, tmp_path) -> float:
