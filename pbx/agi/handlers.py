@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from panoramisk.fast_agi import Request
-
 from pbx.agi import channelvars
+from pbx.agi.server import Session
 from pbx.agi.server import set_variables
 from pbx.domain.recording import new_spool_name
 from pbx.routing import decisions
@@ -16,7 +15,7 @@ from pbx.services.routing_snapshot import RoutingSnapshots
 from pbx.services.voicemail import VoicemailService
 
 
-def _args(request: Request, count: int) -> list[str]:
+def _args(request: Session, count: int) -> list[str]:
     return [request.headers.get(f"agi_arg_{i}", "") for i in range(1, count + 1)]
 
 
@@ -25,14 +24,14 @@ class _Handler:
     snapshots: RoutingSnapshots
     voicemail: VoicemailService
 
-    async def _apply(self, request: Request, decision: Decision, callee: str) -> None:
+    async def _apply(self, request: Session, decision: Decision, callee: str) -> None:
         await apply(request, decision, self.voicemail, callee)
 
 
 class RouteHandler(_Handler):
     """Calls from an extension. Args: the calling endpoint."""
 
-    async def __call__(self, request: Request) -> None:
+    async def __call__(self, request: Session) -> None:
         dialled = request.headers.get("agi_extension", "")
         snap = await self.snapshots.get()
         decision = decisions.from_extension_call(snap, _args(request, 1)[0], dialled, _now())
@@ -42,7 +41,7 @@ class RouteHandler(_Handler):
 class InboundHandler(_Handler):
     """Calls from a trunk: the number in the request URI decides, whichever tenant holds it."""
 
-    async def __call__(self, request: Request) -> None:
+    async def __call__(self, request: Session) -> None:
         dialled = request.headers.get("agi_extension", "")
         snap = await self.snapshots.get()
         await self._apply(request, decisions.from_trunk(snap, _args(request, 1)[0], dialled, _now()), dialled)
@@ -52,7 +51,7 @@ class AfterHandler(_Handler):
     """An unanswered call goes on: "rg:<id>" to the ring group's next destination,
     "vm:<extension id>" to that extension's voicemail. Args: tenant, what next."""
 
-    async def __call__(self, request: Request) -> None:
+    async def __call__(self, request: Session) -> None:
         snap = await self.snapshots.get()
         decision = decisions.after_unanswered(snap, *_args(request, 2), _now())
         await self._apply(request, decision, request.headers.get("agi_dnid", ""))
@@ -61,7 +60,7 @@ class AfterHandler(_Handler):
 class IvrHandler(_Handler):
     """A key pressed (or none) in a menu: arguments tenant, IVR, attempt, key."""
 
-    async def __call__(self, request: Request) -> None:
+    async def __call__(self, request: Session) -> None:
         snap = await self.snapshots.get()
         decision = decisions.menu_key(snap, *_args(request, 4), _now())
         await self._apply(request, decision, request.headers.get("agi_dnid", ""))
@@ -71,7 +70,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def apply(request: Request, decision: Decision, voicemail: VoicemailService, callee: str = "") -> None:
+async def apply(request: Session, decision: Decision, voicemail: VoicemailService, callee: str = "") -> None:
     """callee: the number the caller dialled (the recording's name carries it)."""
     if decision.action == "voicemail":
         caller = request.headers.get("agi_callerid", "")

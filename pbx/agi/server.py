@@ -1,20 +1,22 @@
-"""FastAGI server on panoramisk's Request, with what its Application lacks:
-bounded header reading, a per-call deadline, and tasks that shutdown cancels."""
+"""FastAGI server: what panoramisk's Application does (headers, routes by script, commands
+with panoramisk's reply parsing), plus what it lacks: bounded input, a header deadline and a
+per-call deadline, tasks that shutdown cancels, and no task or stream per line received."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import re
 from collections.abc import Awaitable, Callable
 
-from panoramisk.fast_agi import Request
+from panoramisk.utils import parse_agi_result
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Request], Awaitable[None]]
+Handler = Callable[["Session"], Awaitable[None]]
 MAX_HEADERS = 256
 HEADER_TIMEOUT_S = 2.0
-HEADER_LIMIT = 8192  # Asterisk sends ~600 bytes
+SESSION_LIMIT = 16384  # Asterisk sends ~600 bytes of headers, then a short reply per command
 _SAFE_VALUE = re.compile(r'^[^"\\\r\n\x00]*$')
 # What MSet passes through untouched: no ',' (its separator), no '$' (EXEC substitutes
 # variables in its arguments), no quotes, backslashes, brackets or spaces (argument parsing).
@@ -39,7 +41,7 @@ def parse_headers(block: bytes) -> dict[str, str]:
     return headers
 
 
-async def set_variable(request: Request, name: str, value: str) -> None:
+async def set_variable(request: Session, name: str, value: str) -> None:
     if not _SAFE_VALUE.match(value):
         raise AgiError(f"unsafe value for {name}")
     result = await request.send_command(f'SET VARIABLE {name} "{value}"')
@@ -47,7 +49,7 @@ async def set_variable(request: Request, name: str, value: str) -> None:
         raise AgiError(f"SET VARIABLE {name} failed: {result}")
 
 
-async def set_variables(request: Request, pairs: list[tuple[str, str]]) -> None:
+async def set_variables(request: Session, pairs: list[tuple[str, str]]) -> None:
     """Sets the variables in order, in one round trip (EXEC MSet) when every value is
     plain, else one SET VARIABLE each. Either way the last pair is set last."""
     command = "EXEC MSet " + '"' + ",".join(f"{name}={value}" for name, value in pairs) + '"'
@@ -60,81 +62,99 @@ async def set_variables(request: Request, pairs: list[tuple[str, str]]) -> None:
         raise AgiError(f"MSet failed: {result}")
 
 
-class _Writer:
-    """What panoramisk's Request writes through: the transport (a command is a few hundred
-    bytes; nothing to wait for)."""
+class Session(asyncio.Protocol):
+    """One FastAGI connection, and the request its handler gets (`headers`, `send_command`).
 
-    __slots__ = ("write",)
-
-    def __init__(self, transport: asyncio.Transport):
-        self.write = transport.write
-
-    async def drain(self) -> None:
-        return None
-
-
-class _Session(asyncio.Protocol):
-    """One FastAGI connection. The header block is gathered here, in the protocol: Asterisk
-    writes it one line at a time (~25 writes), and waking a task for each cost more than the
-    decision itself. Only a complete block starts the handler, as a task with the per-call
-    deadline; its commands then go through panoramisk's Request on a StreamReader fed here."""
+    Everything is done in the protocol, with no stream or task per line: Asterisk writes the
+    header block one line at a time (~25 writes), and a task woken for each, then a
+    StreamReader and panoramisk's Request for the replies, cost more than the decision
+    itself. Only a complete block starts the handler, as a task with the per-call deadline.
+    Replies are parsed by panoramisk's parse_agi_result, as its Request does."""
 
     def __init__(self, server: FastAgiServer):
         self.server = server
-        self.buffer = bytearray()
-        self.reader: asyncio.StreamReader | None = None
+        self.headers: dict[str, str] | None = None
         self.transport: asyncio.Transport | None = None
-        self.timer: asyncio.TimerHandle | None = None
-        self.fed = 0
+        self._buffer = bytearray()
+        self._lines: collections.deque[str] = collections.deque()
+        self._waiter: asyncio.Future | None = None
+        self._closed = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._received = 0
 
+    # ---- what a handler uses
+    async def send_command(self, command: str) -> dict:
+        """Sends one AGI command; its reply parsed (panoramisk's dict: status_code, result...)."""
+        self.transport.write(command.encode() + b"\n")
+        result = parse_agi_result(await self._line())
+        while result.get("status_code") == 100:  # "100 Trying...": the reply follows
+            result = parse_agi_result(await self._line())
+        if result.get("error") == "AGIUsageError":  # the usage text ends on the next line
+            result["msg"] += await self._line()
+        return result
+
+    async def _line(self) -> str:
+        if not self._lines:
+            if self._closed:
+                raise ConnectionError("Asterisk closed the AGI session")
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        return self._lines.popleft()
+
+    # ---- the protocol
     def connection_made(self, transport: asyncio.Transport) -> None:
         self.transport = transport
-        self.timer = asyncio.get_running_loop().call_later(HEADER_TIMEOUT_S, self._give_up, "AGI headers too slow")
+        self._timer = asyncio.get_running_loop().call_later(HEADER_TIMEOUT_S, self._give_up, "AGI headers too slow")
 
     def data_received(self, data: bytes) -> None:
-        if self.reader is not None:
-            self.fed += len(data)
-            if self.fed > HEADER_LIMIT:  # a handler reads a few short replies; nothing else comes
-                self.transport.close()
-            else:
-                self.reader.feed_data(data)
+        self._received += len(data)
+        if self._received > SESSION_LIMIT:  # headers plus a few short replies; nothing else comes
+            self._give_up("AGI peer sent too much")
             return
-        seen = len(self.buffer)
-        self.buffer += data
-        end = self.buffer.find(b"\n\n", max(0, seen - 1))
-        if end < 0:
-            if len(self.buffer) > HEADER_LIMIT:
-                self._give_up("AGI headers too long")
-            return
-        self.timer.cancel()
-        block, rest = bytes(self.buffer[:end + 2]), bytes(self.buffer[end + 2:])
-        self.buffer.clear()
-        try:
-            headers = parse_headers(block)
-        except AgiError as exc:
-            self._give_up(str(exc))
-            return
-        self.reader = asyncio.StreamReader(limit=HEADER_LIMIT)
-        if rest:
-            self.data_received(rest)
-        if not self.transport.is_closing():
-            self.server._start(self, headers)
+        seen = len(self._buffer)
+        self._buffer += data
+        if self.headers is None:
+            end = self._buffer.find(b"\n\n", max(0, seen - 1))
+            if end < 0:
+                return
+            self._timer.cancel()
+            try:
+                self.headers = parse_headers(bytes(self._buffer[:end + 2]))
+            except AgiError as exc:
+                self._give_up(str(exc))
+                return
+            del self._buffer[:end + 2]
+            self.server._start(self)
+            seen = 0
+        self._take_lines(seen)
+
+    def _take_lines(self, seen: int) -> None:
+        while (end := self._buffer.find(b"\n", max(0, seen))) >= 0:
+            self._lines.append(self._buffer[:end].decode("utf-8", errors="replace"))
+            del self._buffer[:end + 1]
+            seen = 0
+        self._wake()
 
     def eof_received(self) -> bool:
-        if self.reader is not None:
-            self.reader.feed_eof()
-        return False  # the transport closes; a handler still running sees EOF
+        self._closed = True
+        self._wake()
+        return False  # the transport closes
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.timer:
-            self.timer.cancel()
-        if self.reader is not None:
-            self.reader.feed_eof()
+        if self._timer:
+            self._timer.cancel()
+        self._closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done() and (self._lines or self._closed):
+            self._waiter.set_result(None)
+            self._waiter = None
 
     def _give_up(self, why: str) -> None:
-        if self.reader is None and not self.transport.is_closing():
+        if not self.transport.is_closing():
             log.warning("AGI request failed: %s", why)
-        self.transport.close()
+            self.transport.close()
 
 
 class FastAgiServer:
@@ -146,7 +166,7 @@ class FastAgiServer:
 
     async def start(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Session(self), host, port, reuse_address=True)
+        self._server = await loop.create_server(lambda: Session(self), host, port, reuse_address=True)
 
     async def close(self) -> None:
         if self._server:
@@ -155,26 +175,25 @@ class FastAgiServer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _start(self, session: _Session, headers: dict[str, str]) -> None:
-        script = headers.get("agi_network_script", "")
+    def _start(self, session: Session) -> None:
+        script = session.headers.get("agi_network_script", "")
         handler = self.routes.get(script)
         if handler is None:
             session._give_up(f"no AGI route {script!r}")
             return
-        request = Request(app=None, headers=headers, reader=session.reader, writer=_Writer(session.transport))
-        task = asyncio.get_running_loop().create_task(self._run(handler, request, session.transport))
+        task = asyncio.get_running_loop().create_task(self._run(handler, session))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, handler: Handler, request: Request, transport: asyncio.Transport) -> None:
+    async def _run(self, handler: Handler, session: Session) -> None:
         try:
             async with asyncio.timeout(self.call_timeout):  # no extra task, unlike wait_for
-                await handler(request)
+                await handler(session)
         except TimeoutError:
             log.warning("AGI request exceeded %.1fs; the dialplan takes its failure path", self.call_timeout)
-        except (ConnectionError, AgiError, ValueError, asyncio.IncompleteReadError) as exc:
+        except (ConnectionError, AgiError, ValueError) as exc:
             log.warning("AGI request failed: %s", exc)
         except Exception:
             log.exception("AGI handler error; the dialplan takes its failure path")
         finally:
-            transport.close()
+            session.transport.close()
