@@ -44,7 +44,6 @@ from bench.common import (
     cpu_seconds,
     machine,
     machine_cpu,
-    own_cpu,
     pct,
     populate,
     print_machine,
@@ -201,11 +200,59 @@ async def open_loop(port: int, work: Workload, rate: float, total: int, seed: in
     return run
 
 
+# ---- the same closed loop from C (bench/agi_load.c) --------------------------------------------
+LOAD_SOURCE = Path(__file__).resolve().parent / "agi_load.c"
+
+
+def build_load_client(folder: Path) -> Path | None:
+    """Compiles bench/agi_load.c with the machine's gcc; None without one (the Python client
+    then drives every level)."""
+    if shutil.which("gcc") is None:
+        return None
+    binary = folder / "agi_load"
+    subprocess.run(["gcc", "-O2", "-Wall", "-o", str(binary), str(LOAD_SOURCE)], check=True)
+    return binary
+
+
+async def closed_loop_c(binary: Path, port: int, work: Workload, concurrency: int, total: int, seed: int,
+                        line_writes: bool = False) -> Run:
+    """`concurrency` sessions always in flight, driven by the C client: the header blocks (and
+    what each should decide) are made here, the sessions played there."""
+    run = Run(work.name, concurrency)
+    rng = random.Random(seed)
+    picks = [rng.choice(work.requests) for _ in range(total)]
+    blocks = b"\0".join(header_block(work.script, port, ext, arg1, n) for n, (ext, arg1, _) in enumerate(picks))
+    started = clock()
+    proc = await asyncio.create_subprocess_exec(
+        str(binary), str(port), str(concurrency), str(total), "1" if line_writes else "0",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate(blocks)
+    run.seconds = clock() - started
+    for line in out.decode().splitlines():
+        n, elapsed, *rest = line.split()
+        if elapsed == "error":
+            run.errors[f"errno {rest[0]}"] += 1
+            continue
+        action = None if rest[0] == "-" else rest[0]
+        run.latencies.append(int(elapsed) / 1e9)
+        run.actions[action] += 1
+        run.commands += int(rest[1])
+        if action not in work.expected[picks[int(n)][2]]:
+            run.wrong += 1
+    return run
+
+
+def client_cpu() -> float:
+    """This process and the C clients it has reaped."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def measure(control_pid: int, coro_factory) -> Run:
-    cpu0, own0, all0 = cpu_seconds(control_pid), own_cpu(), machine_cpu()
+    cpu0, own0, all0 = cpu_seconds(control_pid), client_cpu(), machine_cpu()
     run = asyncio.run(coro_factory())
     run.cpu_control = cpu_seconds(control_pid) - cpu0
-    run.cpu_client = own_cpu() - own0
+    run.cpu_client = client_cpu() - own0
     run.cpu_other = max(0.0, machine_cpu() - all0 - run.cpu_control - run.cpu_client)
     return run
 
@@ -255,7 +302,7 @@ LAYERS = (  # a sample goes to the first layer any of whose markers is in its st
     ("database access (SQLAlchemy async session + ORM, aiosqlite)", ("sqlalchemy/", "aiosqlite/", "greenlet")),
     ("routing (snapshot rebuilds, handlers, pure routing)",
      ("pbx/agi/handlers", "pbx/services/", "pbx/routing/", "pbx/domain/", "pydantic")),
-    ("FastAGI protocol (headers, variable round trips)", ("read_headers (", "apply (", "set_variable",
+    ("FastAGI protocol (headers, variable round trips)", ("parse_headers (", "data_received (", "apply (", "set_variable",
                                                              "panoramisk/")),
     ("event loop, sockets (accept, schedule, write, close)", ("",)),
 )
@@ -382,6 +429,10 @@ def main() -> int:
     parser.add_argument("--decisions", type=int, default=2000, help="sessions per closed-loop level")
     parser.add_argument("--open-decisions", type=int, default=2000, help="sessions per open-loop rate (0: skip)")
     parser.add_argument("--profile", action="store_true", help="sample the control plane with py-spy")
+    parser.add_argument("--client", choices=("c", "python"), default="c",
+                        help="closed-loop driver: bench/agi_load.c (built with gcc; the default) or asyncio")
+    parser.add_argument("--line-writes", action="store_true",
+                        help="the C client writes the header block one line per write(), as Asterisk does")
     parser.add_argument("--snapshot-scale", type=int, nargs="*", default=[10000],
                         help="also time a snapshot rebuild at these numbers of extensions")
     args = parser.parse_args()
@@ -403,22 +454,29 @@ def main() -> int:
               f"groups, {len(tenants)} IVRs in {clock() - started:.1f} s", flush=True)
         time.sleep(2)  # let the fallback snapshot publisher settle
         work = workloads(tenants, trunk_id)
+        binary = build_load_client(tmp) if args.client == "c" else None
+        print(f"closed-loop client: {'bench/agi_load.c' if binary else 'asyncio (this process)'}"
+              f"{', header lines written one at a time' if binary and args.line_writes else ''}", flush=True)
+
+        def closed(w, level, total, seed):
+            if binary is None:
+                return lambda: closed_loop(port, w, level, total, seed=seed)
+            return lambda: closed_loop_c(binary, port, w, level, total, seed, args.line_writes)
         # Warm-up: connection pool, statement caches, imports on first use.
         for w in work:
-            measure(control_pid, lambda w=w: closed_loop(port, w, 10, 300, seed=1))
+            measure(control_pid, closed(w, 10, 300, 1))
 
         print("1. Closed loop: N sessions always in flight", flush=True)
         header()
-        closed = []
+        runs = []
         for w in work:
             for level in LEVELS:
-                run = measure(control_pid, lambda w=w, level=level: closed_loop(port, w, level, args.decisions,
-                                                                               seed=level))
+                run = measure(control_pid, closed(w, level, args.decisions, level))
                 report_run(run)
-                closed.append(run)
+                runs.append(run)
         opened = []
         if args.open_decisions:
-            capacity = next(r.rate for r in closed if r.label == "inbound" and r.concurrency == 100)
+            capacity = next(r.rate for r in runs if r.label == "inbound" and r.concurrency == 100)
             print(f"2. Open loop: Poisson arrivals, inbound route (closed-loop rate at 100: {capacity:.0f}/s)",
                   flush=True)
             header()
@@ -438,7 +496,7 @@ def main() -> int:
             snapshot_scale(scale)
         health = requests.get(stack.operator.base + "/health", timeout=5).json()
         info = machine(stack.asterisk)
-        report(info, closed, opened, health)
+        report(info, runs, opened, health)
     return 0
 
 
