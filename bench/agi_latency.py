@@ -5,16 +5,21 @@
 Starts the real stack (Asterisk + the control plane as a subprocess, SQLite) on its own
 ports and temp dir, fills a realistic database through the API (100 tenants x 20
 extensions, a prompt, a ring group, an IVR, three numbers each), then plays Asterisk's part
-of FastAGI itself: connect, send the AGI header block, answer every command with
-`200 result=1`, until the server closes. Latency = connect -> close, as Asterisk would wait.
+of FastAGI itself: connect, send the AGI header block, answer every command as Asterisk
+does, until the server closes. Latency = connect -> close, as Asterisk would wait. The
+sessions are played by bench/agi_load.c (built with gcc here; a few microseconds of CPU per
+session, where the asyncio client of --client python costs more than the server it measures).
 Prints figures; asserts nothing about time. See bench/README.md.
 
 1. Closed loop: 1, 10, 100 sessions always in flight, --decisions sessions each, for the
    inbound route (a trunk calls one of the 300 numbers) and the internal route (an extension
    calls another extension of its tenant).
-2. Open loop: Poisson arrivals at 25/50/75 % of the closed-loop inbound rate at 100 in flight.
+2. Open loop: Poisson arrivals at 25/50/75 % of the closed-loop inbound rate at 100 in flight,
+   each session timed from when it was due.
 3. --profile: py-spy (if installed in the venv) samples the control plane during one more
    closed-loop inbound run at 100 in flight and prints where its time goes.
+3b. The floor: the same closed loop against bench/agi_floor.c, a FastAGI server in C that
+   does nothing but the protocol: what this machine's kernel allows any server.
 4. In this process: a routing snapshot rebuild against the same database (from nothing, and
    with every tenant unchanged), one inbound decision from it, and the same rebuild at
    --snapshot-scale extensions (10,000) in a database filled directly.
@@ -210,21 +215,22 @@ def build_load_client(folder: Path) -> Path | None:
     if shutil.which("gcc") is None:
         return None
     binary = folder / "agi_load"
-    subprocess.run(["gcc", "-O2", "-Wall", "-o", str(binary), str(LOAD_SOURCE)], check=True)
+    subprocess.run(["gcc", "-O2", "-Wall", "-o", str(binary), str(LOAD_SOURCE), "-lm"], check=True)
     return binary
 
 
-async def closed_loop_c(binary: Path, port: int, work: Workload, concurrency: int, total: int, seed: int,
-                        line_writes: bool = False) -> Run:
-    """`concurrency` sessions always in flight, driven by the C client: the header blocks (and
-    what each should decide) are made here, the sessions played there."""
-    run = Run(work.name, concurrency)
+async def c_loop(binary: Path, port: int, work: Workload, concurrency: int, total: int, seed: int,
+                 line_writes: bool = False, rate: float = 0.0) -> Run:
+    """Sessions played by the C client, the header blocks (and what each should decide) made
+    here: `concurrency` always in flight, or with `rate`, Poisson arrivals (at most
+    `concurrency` in flight), each timed from when it was due."""
+    run = Run(work.name, f"{rate:.0f}/s" if rate else concurrency)
     rng = random.Random(seed)
     picks = [rng.choice(work.requests) for _ in range(total)]
     blocks = b"\0".join(header_block(work.script, port, ext, arg1, n) for n, (ext, arg1, _) in enumerate(picks))
     started = clock()
     proc = await asyncio.create_subprocess_exec(
-        str(binary), str(port), str(concurrency), str(total), "1" if line_writes else "0",
+        str(binary), str(port), str(concurrency), str(total), "1" if line_writes else "0", str(rate),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate(blocks)
     run.seconds = clock() - started
@@ -240,6 +246,32 @@ async def closed_loop_c(binary: Path, port: int, work: Workload, concurrency: in
         if action not in work.expected[picks[int(n)][2]]:
             run.wrong += 1
     return run
+
+
+FLOOR_SOURCE = Path(__file__).resolve().parent / "agi_floor.c"
+FLOOR_PORT = PORTS["agi_port"] + 100
+
+
+def floor_runs(binary: Path, folder: Path, work: Workload, total: int, line_writes: bool) -> list[Run]:
+    """The same closed loop against bench/agi_floor.c, a FastAGI server that does nothing but
+    accept, read the headers, send one fixed MSet and close: what this machine allows any
+    server, before routing or Python. Its CPU is reported in the CP column."""
+    server = folder / "agi_floor"
+    subprocess.run(["gcc", "-O2", "-Wall", "-o", str(server), str(FLOOR_SOURCE)], check=True)
+    proc = subprocess.Popen([str(server), str(FLOOR_PORT)], stderr=subprocess.PIPE)
+    runs = []
+    try:
+        proc.stderr.readline()  # "ready"
+        floor_work = Workload("floor (C)", work.script, work.requests, collections.defaultdict(lambda: {"dial"}))
+        for level in LEVELS:
+            run = measure(proc.pid, lambda level=level: c_loop(binary, FLOOR_PORT, floor_work, level, total, level,
+                                                              line_writes))
+            report_run(run)
+            runs.append(run)
+    finally:
+        proc.kill()
+        proc.wait()
+    return runs
 
 
 def client_cpu() -> float:
@@ -461,7 +493,7 @@ def main() -> int:
         def closed(w, level, total, seed):
             if binary is None:
                 return lambda: closed_loop(port, w, level, total, seed=seed)
-            return lambda: closed_loop_c(binary, port, w, level, total, seed, args.line_writes)
+            return lambda: c_loop(binary, port, w, level, total, seed, args.line_writes)
         # Warm-up: connection pool, statement caches, imports on first use.
         for w in work:
             measure(control_pid, closed(w, 10, 300, 1))
@@ -482,25 +514,35 @@ def main() -> int:
             header()
             for share in (0.25, 0.5, 0.75):
                 rate = capacity * share
-                run = measure(control_pid, lambda rate=rate: open_loop(port, work[0], rate, args.open_decisions,
-                                                                      seed=int(rate)))
+                if binary is None:
+                    run = measure(control_pid, lambda rate=rate: open_loop(port, work[0], rate, args.open_decisions,
+                                                                          seed=int(rate)))
+                else:
+                    run = measure(control_pid, lambda rate=rate: c_loop(
+                        binary, port, work[0], 1000, args.open_decisions, int(rate), args.line_writes, rate))
                 report_run(run)
                 opened.append(run)
         if args.profile:
             print("3. Profile of the control plane, inbound, 100 in flight", flush=True)
             header()
             profile(control_pid, port, work[0], args.decisions * 2, tmp)
+        floor = []
+        if binary is not None:
+            print("3b. The floor: the same closed loop against a FastAGI server in C that does nothing "
+                  "(bench/agi_floor.c)", flush=True)
+            header()
+            floor = floor_runs(binary, tmp, work[0], max(args.decisions, 10000), args.line_writes)
         print("4. Snapshot rebuild and one decision, in this process", flush=True)
         snapshot_costs(stack.settings.effective_database_url, trunk_id, [did for t in tenants for did in t.dids])
         for scale in args.snapshot_scale:
             snapshot_scale(scale)
         health = requests.get(stack.operator.base + "/health", timeout=5).json()
         info = machine(stack.asterisk)
-        report(info, runs, opened, health)
+        report(info, runs, opened, health, floor)
     return 0
 
 
-def report(info, closed: list[Run], opened: list[Run], health) -> None:
+def report(info, closed: list[Run], opened: list[Run], health, floor: list[Run]) -> None:
     line = "-" * 100
     print("\n" + line)
     print_machine(info)
@@ -516,6 +558,11 @@ def report(info, closed: list[Run], opened: list[Run], health) -> None:
         header()
         for r in opened:
             report_run(r)
+    if floor:
+        print("The floor: a do-nothing FastAGI server in C, same client (its CPU in the CP column)")
+        header()
+        for r in floor:
+            report_run(r)
     for r in closed + opened:
         print(f"  {r.label} {r.concurrency}: actions {dict(r.actions)}, {r.commands / max(1, len(r.latencies)):.1f} "
               f"AGI commands per session")
@@ -523,6 +570,10 @@ def report(info, closed: list[Run], opened: list[Run], health) -> None:
     p99 = pct(target.latencies, 99) * 1000
     print(f"  target: p99 <= 5 ms at 100 concurrent sessions -> inbound p99 {p99:.1f} ms: "
           f"{'MET' if p99 <= 5 else 'MISSED'}")
+    if floor:
+        at_100 = next(r for r in floor if r.concurrency == 100)
+        print(f"  (the do-nothing C server at 100 in flight: {at_100.rate:,.0f}/s, p99 "
+              f"{pct(at_100.latencies, 99) * 1000:.1f} ms)")
     print(line)
 
 

@@ -3,7 +3,12 @@
  * control plane it measures, and both share this machine's 2 cores; this one costs a few
  * microseconds, so the control plane's own limit shows.
  *
- *   agi_load PORT CONCURRENCY TOTAL LINE_WRITES < blocks
+ *   agi_load PORT CONCURRENCY TOTAL LINE_WRITES [RATE] < blocks
+ *
+ * Closed loop: CONCURRENCY sessions always in flight. With RATE > 0, open loop instead:
+ * sessions start at Poisson arrivals of RATE per second, however many are in flight (at most
+ * CONCURRENCY), and each one's latency counts from when it was due, so a late start is
+ * measured, not hidden.
  *
  * stdin: header blocks (each ending in a blank line) separated by NUL bytes; session n sends
  * block n % count. LINE_WRITES 1 writes a block one line per write(), as Asterisk does.
@@ -15,6 +20,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -43,6 +49,9 @@ static struct sockaddr_in server;
 static int line_writes;
 static long next_n, total;
 static int epfd;
+static double rate;            /* open loop: arrivals per second; 0 = closed loop */
+static struct session **idle;  /* open loop: free session slots */
+static int idle_count;
 
 static long long now_ns(void) {
     struct timespec ts;
@@ -71,13 +80,23 @@ static void read_blocks(void) {
     }
 }
 
+static int start_at(struct session *s, long long due);
+
 static int start(struct session *s) {
+    if (rate > 0) {  /* open loop: the slot waits for the next arrival */
+        idle[idle_count++] = s;
+        return 0;
+    }
+    return start_at(s, now_ns());
+}
+
+static int start_at(struct session *s, long long due) {
     if (next_n >= total) return 0;
     s->n = next_n++;
     s->sent = s->commands = 0;
     s->have = 0;
     strcpy(s->action, "-");
-    s->started = now_ns();
+    s->started = due;
     s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int one = 1;
     setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -171,10 +190,11 @@ static int readable(struct session *s) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s PORT CONCURRENCY TOTAL LINE_WRITES < blocks\n", argv[0]);
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: %s PORT CONCURRENCY TOTAL LINE_WRITES [RATE] < blocks\n", argv[0]);
         return 2;
     }
+    rate = argc == 6 ? atof(argv[5]) : 0.0;
     int concurrency = atoi(argv[2]);
     total = atol(argv[3]);
     line_writes = atoi(argv[4]);
@@ -186,11 +206,25 @@ int main(int argc, char **argv) {
     epfd = epoll_create1(0);
     struct session *sessions = calloc((size_t)concurrency, sizeof *sessions);
     int active = 0;
+    idle = calloc((size_t)concurrency, sizeof *idle);
     for (int i = 0; i < concurrency; i++) active += start(&sessions[i]);
+    unsigned short seed[3] = {4573, 1, 2};
+    long long due = now_ns();
     struct epoll_event events[256];
-    while (active > 0) {
-        int ready = epoll_wait(epfd, events, 256, 10000);
-        if (ready <= 0) break;
+    while (active > 0 || (rate > 0 && next_n < total)) {
+        long long wait_ns = 10000000000LL;
+        if (rate > 0) {
+            long long now = now_ns();
+            while (next_n < total && due <= now && idle_count > 0) {
+                active += start_at(idle[--idle_count], due);
+                due += (long long)(-log(1.0 - erand48(seed)) / rate * 1e9);
+            }
+            if (next_n < total && idle_count > 0) wait_ns = due > now ? due - now : 0;
+        }
+        struct timespec timeout = {wait_ns / 1000000000LL, wait_ns % 1000000000LL};
+        int ready = epoll_pwait2(epfd, events, 256, &timeout, NULL);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0 || (ready == 0 && rate <= 0)) break;
         for (int i = 0; i < ready; i++) {
             struct session *s = events[i].data.ptr;
             if (!s->sent && (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
