@@ -94,7 +94,7 @@ class Session(asyncio.Protocol):
         return result
 
     async def _line(self) -> str:
-        if not self._lines:
+        while not self._lines:
             if self._closed:
                 raise ConnectionError("Asterisk closed the AGI session")
             self._waiter = asyncio.get_running_loop().create_future()

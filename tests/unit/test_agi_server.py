@@ -15,7 +15,8 @@ async def serve(routes, timeout=1.0):
     return server, port
 
 
-async def test_handler_sets_variables():
+@pytest.mark.parametrize("line_by_line", [False, True], ids=["one write", "a write per line, as Asterisk"])
+async def test_handler_sets_variables(line_by_line):
     seen = {}
 
     async def route(request):
@@ -24,46 +25,58 @@ async def test_handler_sets_variables():
 
     server, port = await serve({"route": route})
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(HEADERS)
+    for chunk in HEADERS.splitlines(keepends=True) if line_by_line else [HEADERS]:
+        writer.write(chunk)
+        await writer.drain()
+        await asyncio.sleep(0.005 if line_by_line else 0)
     command = await reader.readline()
     assert command == b'SET VARIABLE PBX_ACTION "dial"\n'
     writer.write(b"200 result=1\n")
     assert await reader.read() == b""  # the server closes when the handler is done
-    assert seen["agi_extension"] == "102"
+    assert seen["agi_extension"] == "102" and seen["agi_arg_1"] == "101-abc"
     await server.close()
 
 
-async def test_headers_written_a_line_at_a_time_as_asterisk_does():
-    seen = {}
+@pytest.mark.parametrize("replies, expected", [
+    ([b"100 result=0 Trying...\n", b"200 result=0\n"], {"status_code": 200, "result": ("0", "")}),
+    ([b"520-Invalid command syntax.  Proper usage follows:\n", b"Usage: EXEC\n"],
+     {"status_code": 520, "error": "AGIUsageError"}),
+    ([b"200 result=-1\n"], {"error": "AGIAppError"}),
+])
+async def test_replies_are_read_as_panoramisk_reads_them(replies, expected):
+    results = []
 
     async def route(request):
-        seen.update(request.headers)
-        await set_variable(request, "PBX_ACTION", "dial")
+        results.append(await request.send_command("EXEC Wait 1"))
 
     server, port = await serve({"route": route})
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    for line in HEADERS.splitlines(keepends=True):
-        writer.write(line)
+    writer.write(HEADERS)
+    assert await reader.readline() == b"EXEC Wait 1\n"
+    for reply in replies:  # apart, so the second may come while the first is being handled
+        writer.write(reply)
         await writer.drain()
-        await asyncio.sleep(0.005)
-    assert await reader.readline() == b'SET VARIABLE PBX_ACTION "dial"\n'
-    writer.write(b"200 result=1\n")
+        await asyncio.sleep(0.01)
     assert await reader.read() == b""
-    assert seen["agi_arg_1"] == "101-abc"
+    assert expected.items() <= results[0].items()
     await server.close()
 
 
-async def test_a_peer_that_floods_after_its_headers_is_cut_off():
+async def test_asterisk_closing_mid_command_ends_the_handler_with_a_connection_error(caplog):
     async def route(request):
-        await asyncio.sleep(30)
+        await request.send_command("EXEC Wait 1")
+        raise AssertionError("a reply was made up")
 
-    server, port = await serve({"route": route}, timeout=10)
+    server, port = await serve({"route": route})
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(HEADERS + b"200 result=1 " * 10000)
-    try:  # closed with bytes unread: the peer gets a reset
-        assert await asyncio.wait_for(reader.read(), 3) == b""
-    except ConnectionResetError:
-        pass
+    writer.write(HEADERS)
+    await reader.readline()
+    writer.close()
+    for _ in range(100):
+        if "closed the AGI session" in caplog.text:
+            break
+        await asyncio.sleep(0.01)
+    assert "closed the AGI session" in caplog.text and not server._tasks
     await server.close()
 
 
@@ -77,14 +90,19 @@ async def test_bad_peers_get_the_connection_closed(payload):
     await server.close()
 
 
-async def test_a_slow_handler_is_cut_off():
+@pytest.mark.parametrize("timeout, sent", [(0.3, HEADERS), (10, HEADERS + b"200 result=1 " * 10000)],
+                         ids=["past the call's deadline", "flooding after its headers"])
+async def test_a_stuck_handler_is_cut_off(timeout, sent):
     async def route(request):
         await asyncio.sleep(30)
 
-    server, port = await serve({"route": route}, timeout=0.3)
+    server, port = await serve({"route": route}, timeout=timeout)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(HEADERS)
-    assert await asyncio.wait_for(reader.read(), 3) == b""
+    writer.write(sent)
+    try:  # closed with bytes unread, the peer gets a reset
+        assert await asyncio.wait_for(reader.read(), 3) == b""
+    except ConnectionResetError:
+        pass
     await server.close()
 
 
