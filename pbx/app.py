@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -96,6 +97,11 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     plane = ControlPlane(settings)
     await plane.start()
+    # What is alive now (modules, mappers, the first routing snapshot: ~125,000 objects) lives
+    # as long as the process: moved out of the cyclic collector's reach, a full collection no
+    # longer stalls every call in flight for ~100 ms (bench/agi_latency.py saw it as p99).
+    gc.collect()
+    gc.freeze()
     print(f"ready: http://{settings.api_host}:{settings.api_port}/api/v1", flush=True)
     try:
         await stop.wait()
