@@ -578,13 +578,15 @@ def report(info, args, results: list[VariantResult]) -> None:
           f"{'hangs up at answer' if args.hold <= 0 else f'holds {args.hold:g} s after answer'}")
     print(line)
     print(f"  {'round':>5} {'variant':<10} {'attempted':>9} {'completed':>9} {'failed':>6} {'calls/s':>8} "
-          f"{'originate->answer p50':>21} {'p99':>8}")
+          f"{'originate->answer p50':>21} {'p99':>8} {'PBX Asterisk':>13} {'control plane':>14}")
     for r in results + merged(results):
         done = r.completed()
         setup = summary_ms([c.answered - c.started for c in done]) if done else {"p50": 0, "p99": 0}
         label = str(r.round) if r in results else "all"
+        n = max(1, len(done))
         print(f"  {label:>5} {r.name:<10} {len(r.calls):>9} {len(done):>9} {len(r.calls) - len(done):>6} "
-              f"{r.rate:>8.1f} {setup['p50']:>18.1f} ms {setup['p99']:>5.1f} ms")
+              f"{r.rate:>8.1f} {setup['p50']:>18.1f} ms {setup['p99']:>5.1f} ms "
+              f"{r.cpu['PBX Asterisk'] / n * 1000:>8.2f} ms/call {r.cpu['control plane'] / n * 1000:>6.2f} ms/call")
     totals = merged(results)
     print("  CPU per completed call (ms; 2 cores = 2,000 ms/s), all rounds:")
     keys = [k for k in (totals[0].cpu if totals else {}) if k not in ("machine", "steal")]
