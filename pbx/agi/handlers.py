@@ -6,8 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from pbx.agi import channelvars
-from pbx.agi.server import Session
-from pbx.agi.server import set_variables
+from pbx.agi.server import Session, set_variables
 from pbx.domain.recording import new_spool_name
 from pbx.routing import decisions
 from pbx.routing.internal import Decision
