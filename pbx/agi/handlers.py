@@ -10,6 +10,7 @@ from pbx.agi.server import Session, set_variables
 from pbx.domain.recording import new_spool_name
 from pbx.routing import decisions
 from pbx.routing.internal import Decision
+from pbx.routing.snapshot import Snapshot
 from pbx.services.routing_snapshot import RoutingSnapshots
 from pbx.services.voicemail import VoicemailService
 
@@ -23,46 +24,56 @@ class _Handler:
     snapshots: RoutingSnapshots
     voicemail: VoicemailService
 
-    async def _apply(self, request: Session, decision: Decision, callee: str) -> None:
+    def decide(self, request: Session, snap: Snapshot) -> tuple[Decision, str]:
+        """The decision from the call's facts and a snapshot, and the number the caller
+        dialled (a recording's name carries it). Pure."""
+        raise NotImplementedError
+
+    async def __call__(self, request: Session) -> None:
+        decision, callee = self.decide(request, await self.snapshots.get())
         await apply(request, decision, self.voicemail, callee)
+
+    def decide_now(self, request: Session) -> list[tuple[str, str]] | None:
+        """The variables to set, if they can be had without waiting: the snapshot is current
+        (no write since its build) and the decision needs nothing else (a voicemail needs a
+        database row first). None: the call goes the async way, __call__."""
+        if self.snapshots.stale:
+            return None
+        decision, callee = self.decide(request, self.snapshots.current)
+        if decision.action == "voicemail":
+            return None
+        return variables(decision, request.headers.get("agi_callerid", ""), callee)
 
 
 class RouteHandler(_Handler):
     """Calls from an extension. Args: the calling endpoint."""
 
-    async def __call__(self, request: Session) -> None:
+    def decide(self, request: Session, snap: Snapshot) -> tuple[Decision, str]:
         dialled = request.headers.get("agi_extension", "")
-        snap = await self.snapshots.get()
-        decision = decisions.from_extension_call(snap, _args(request, 1)[0], dialled, _now())
-        await self._apply(request, decision, dialled)
+        return decisions.from_extension_call(snap, _args(request, 1)[0], dialled, _now()), dialled
 
 
 class InboundHandler(_Handler):
     """Calls from a trunk: the number in the request URI decides, whichever tenant holds it."""
 
-    async def __call__(self, request: Session) -> None:
+    def decide(self, request: Session, snap: Snapshot) -> tuple[Decision, str]:
         dialled = request.headers.get("agi_extension", "")
-        snap = await self.snapshots.get()
-        await self._apply(request, decisions.from_trunk(snap, _args(request, 1)[0], dialled, _now()), dialled)
+        return decisions.from_trunk(snap, _args(request, 1)[0], dialled, _now()), dialled
 
 
 class AfterHandler(_Handler):
     """An unanswered call goes on: "rg:<id>" to the ring group's next destination,
     "vm:<extension id>" to that extension's voicemail. Args: tenant, what next."""
 
-    async def __call__(self, request: Session) -> None:
-        snap = await self.snapshots.get()
-        decision = decisions.after_unanswered(snap, *_args(request, 2), _now())
-        await self._apply(request, decision, request.headers.get("agi_dnid", ""))
+    def decide(self, request: Session, snap: Snapshot) -> tuple[Decision, str]:
+        return decisions.after_unanswered(snap, *_args(request, 2), _now()), request.headers.get("agi_dnid", "")
 
 
 class IvrHandler(_Handler):
     """A key pressed (or none) in a menu: arguments tenant, IVR, attempt, key."""
 
-    async def __call__(self, request: Session) -> None:
-        snap = await self.snapshots.get()
-        decision = decisions.menu_key(snap, *_args(request, 4), _now())
-        await self._apply(request, decision, request.headers.get("agi_dnid", ""))
+    def decide(self, request: Session, snap: Snapshot) -> tuple[Decision, str]:
+        return decisions.menu_key(snap, *_args(request, 4), _now()), request.headers.get("agi_dnid", "")
 
 
 def _now() -> datetime:

@@ -49,17 +49,29 @@ async def set_variable(request: Session, name: str, value: str) -> None:
         raise AgiError(f"SET VARIABLE {name} failed: {result}")
 
 
+def mset_command(pairs: list[tuple[str, str]]) -> str | None:
+    """One EXEC MSet that sets the variables in order, or None when a value is not plain
+    enough for it (or it would be too long): then one SET VARIABLE each."""
+    command = "EXEC MSet " + '"' + ",".join(f"{name}={value}" for name, value in pairs) + '"'
+    if len(command) > MSET_MAX or not all(_MSET_VALUE.match(value) for _, value in pairs):
+        return None
+    return command
+
+
+def check_mset(result: dict) -> None:
+    if result.get("status_code", 200) != 200 or "error" in result or result.get("result", ("0",))[0] != "0":
+        raise AgiError(f"MSet failed: {result}")
+
+
 async def set_variables(request: Session, pairs: list[tuple[str, str]]) -> None:
     """Sets the variables in order, in one round trip (EXEC MSet) when every value is
     plain, else one SET VARIABLE each. Either way the last pair is set last."""
-    command = "EXEC MSet " + '"' + ",".join(f"{name}={value}" for name, value in pairs) + '"'
-    if len(command) > MSET_MAX or not all(_MSET_VALUE.match(value) for _, value in pairs):
+    command = mset_command(pairs)
+    if command is None:
         for name, value in pairs:
             await set_variable(request, name, value)
         return
-    result = await request.send_command(command)
-    if result.get("status_code", 200) != 200 or "error" in result or result.get("result", ("0",))[0] != "0":
-        raise AgiError(f"MSet failed: {result}")
+    check_mset(await request.send_command(command))
 
 
 class Session(asyncio.Protocol):
@@ -81,6 +93,7 @@ class Session(asyncio.Protocol):
         self._closed = False
         self._timer: asyncio.TimerHandle | None = None
         self._received = 0
+        self._mset = False  # answered without a task (answer_with): only its reply is awaited
 
     # ---- what a handler uses
     async def send_command(self, command: str) -> dict:
@@ -100,6 +113,26 @@ class Session(asyncio.Protocol):
             self._waiter = asyncio.get_running_loop().create_future()
             await self._waiter
         return self._lines.popleft()
+
+    def answer_with(self, command: str, deadline_s: float) -> None:
+        """Ends the session without a task: sends one EXEC MSet, and closes once Asterisk has
+        replied to it (or at the deadline). For a decision that was ready at once."""
+        self._mset = True
+        self._timer = asyncio.get_running_loop().call_later(deadline_s, self._give_up, "AGI request exceeded its deadline")
+        self.transport.write(command.encode() + b"\n")
+
+    def _mset_replied(self) -> None:
+        while self._lines:
+            result = parse_agi_result(self._lines.popleft())
+            if result.get("status_code") == 100:  # "100 Trying...": the reply follows
+                continue
+            try:
+                check_mset(result)
+            except AgiError as exc:
+                log.warning("AGI request failed: %s", exc)
+            self._timer.cancel()
+            self.transport.close()
+            return
 
     # ---- the protocol
     def connection_made(self, transport: asyncio.Transport) -> None:
@@ -133,7 +166,10 @@ class Session(asyncio.Protocol):
             self._lines.append(self._buffer[:end].decode("utf-8", errors="replace"))
             del self._buffer[:end + 1]
             seen = 0
-        self._wake()
+        if self._mset:
+            self._mset_replied()
+        else:
+            self._wake()
 
     def eof_received(self) -> bool:
         self._closed = True
@@ -180,6 +216,21 @@ class FastAgiServer:
         handler = self.routes.get(script)
         if handler is None:
             session._give_up(f"no AGI route {script!r}")
+            return
+        # Most calls are decided at once, from a current snapshot: then one MSet is written
+        # from here and the reply closes the session, with no task or coroutine at all.
+        decide_now = getattr(handler, "decide_now", None)
+        try:
+            pairs = decide_now(session) if decide_now is not None else None
+        except (AgiError, ValueError) as exc:
+            session._give_up(str(exc))
+            return
+        except Exception:
+            log.exception("AGI handler error; the dialplan takes its failure path")
+            session.transport.close()
+            return
+        if pairs is not None and (command := mset_command(pairs)) is not None:
+            session.answer_with(command, self.call_timeout)
             return
         task = asyncio.get_running_loop().create_task(self._run(handler, session))
         self._tasks.add(task)

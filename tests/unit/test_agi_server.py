@@ -114,3 +114,59 @@ async def test_unsafe_values_are_never_sent(value):
 
     with pytest.raises(AgiError):
         await set_variable(Request(), "PBX_DIAL", value)
+
+
+class ReadyHandler:
+    """A handler whose decision is ready at once (decide_now), or not (None: __call__ runs)."""
+
+    def __init__(self, pairs):
+        self.pairs, self.called = pairs, False
+
+    def decide_now(self, request):
+        return self.pairs
+
+    async def __call__(self, request):
+        self.called = True
+        await set_variable(request, "PBX_ACTION", "slow")
+
+
+@pytest.mark.parametrize("replies, warned", [([b"200 result=0\n"], False),
+                                            ([b"100 result=0 Trying...\n", b"200 result=0\n"], False),
+                                            ([b"200 result=-1\n"], True)])
+async def test_a_decision_ready_at_once_is_one_mset_and_no_task(replies, warned, caplog):
+    handler = ReadyHandler([("PBX_TENANT", "7"), ("PBX_ACTION", "dial")])
+    server, port = await serve({"route": handler})
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(HEADERS)
+    assert await reader.readline() == b'EXEC MSet "PBX_TENANT=7,PBX_ACTION=dial"\n'
+    assert not server._tasks and not handler.called
+    for reply in replies:
+        writer.write(reply)
+        await writer.drain()
+        await asyncio.sleep(0.01)
+    assert await asyncio.wait_for(reader.read(), 3) == b""
+    assert ("MSet failed" in caplog.text) == warned
+    await server.close()
+
+
+@pytest.mark.parametrize("pairs", [None, [("PBX_NOTICE", "a b,c"), ("PBX_ACTION", "dial")]],
+                         ids=["not ready", "not plain enough for MSet"])
+async def test_otherwise_the_handler_runs_as_a_task(pairs):
+    handler = ReadyHandler(pairs)
+    server, port = await serve({"route": handler})
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(HEADERS)
+    assert await reader.readline() == b'SET VARIABLE PBX_ACTION "slow"\n'
+    writer.write(b"200 result=1\n")
+    assert await asyncio.wait_for(reader.read(), 3) == b"" and handler.called
+    await server.close()
+
+
+async def test_a_ready_decision_left_unanswered_is_cut_off_at_the_deadline(caplog):
+    server, port = await serve({"route": ReadyHandler([("PBX_ACTION", "dial")])}, timeout=0.3)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(HEADERS)
+    await reader.readline()
+    assert await asyncio.wait_for(reader.read(), 3) == b""
+    assert "deadline" in caplog.text
+    await server.close()
