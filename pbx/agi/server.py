@@ -222,12 +222,8 @@ class FastAgiServer:
         decide_now = getattr(handler, "decide_now", None)
         try:
             pairs = decide_now(session) if decide_now is not None else None
-        except (AgiError, ValueError) as exc:
-            session._give_up(str(exc))
-            return
-        except Exception:
-            log.exception("AGI handler error; the dialplan takes its failure path")
-            session.transport.close()
+        except Exception as exc:
+            self._failed(session, exc)
             return
         if pairs is not None and (command := mset_command(pairs)) is not None:
             session.answer_with(command, self.call_timeout)
@@ -240,11 +236,18 @@ class FastAgiServer:
         try:
             async with asyncio.timeout(self.call_timeout):  # no extra task, unlike wait_for
                 await handler(session)
-        except TimeoutError:
-            log.warning("AGI request exceeded %.1fs; the dialplan takes its failure path", self.call_timeout)
-        except (ConnectionError, AgiError, ValueError) as exc:
-            log.warning("AGI request failed: %s", exc)
-        except Exception:
-            log.exception("AGI handler error; the dialplan takes its failure path")
+        except Exception as exc:
+            self._failed(session, exc)
         finally:
             session.transport.close()
+
+    def _failed(self, session: Session, exc: Exception) -> None:
+        """A handler failed, either way it ran: the session ends, and the dialplan takes its
+        failure path. What a call or a peer can cause is a warning; anything else a bug."""
+        if isinstance(exc, TimeoutError):
+            log.warning("AGI request exceeded %.1fs; the dialplan takes its failure path", self.call_timeout)
+        elif isinstance(exc, (ConnectionError, AgiError, ValueError)):
+            log.warning("AGI request failed: %s", exc)
+        else:
+            log.error("AGI handler error; the dialplan takes its failure path", exc_info=exc)
+        session.transport.close()

@@ -170,3 +170,17 @@ async def test_a_ready_decision_left_unanswered_is_cut_off_at_the_deadline(caplo
     assert await asyncio.wait_for(reader.read(), 3) == b""
     assert "deadline" in caplog.text
     await server.close()
+
+
+@pytest.mark.parametrize("error, logged", [(ValueError("bad agi_arg_1"), "AGI request failed: bad agi_arg_1"),
+                                           (KeyError("bug"), "AGI handler error")])
+async def test_a_decision_that_raises_ends_the_session_and_is_logged(error, logged, caplog):
+    class Broken(ReadyHandler):
+        def decide_now(self, request):
+            raise error
+
+    server, port = await serve({"route": Broken(None)})
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(HEADERS)
+    assert await asyncio.wait_for(reader.read(), 3) == b"" and logged in caplog.text
+    await server.close()
