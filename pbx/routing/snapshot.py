@@ -73,11 +73,12 @@ def parse_or_none(text: str | None) -> object | None:
     """A stored destination (JSON text) that no longer parses routes to the failure path, alone."""
     try:
         return _destination(json.loads(text)) if text is not None else None
-    except ValueError:
+    except ValueError:  # not JSON
         return None
 
 
 def _destination(data) -> object | None:
+    """The same for one already decoded from JSON (a menu's options)."""
     try:
         return destinations.parse(data) if data is not None else None
     except ValueError:
@@ -114,19 +115,20 @@ def _tenant(row, extensions, numbers, prompts, ivrs, hours, groups) -> TenantRou
     tenant_id, plan = row[0], PLANS[row[1]]
     parties = {e[2]: Party(tenant_id, e[2], e[3], e[0], bool(e[4]), bool(e[5])) for e in extensions}
     paths = {p[0]: p[2] for p in prompts}
+    group_next = {g[0]: parse_or_none(g[5]) for g in groups}
     resolved = Resolved(
         extensions={n: p.sip_id for n, p in parties.items()},
         prompts=paths,
         menus={m[0]: _menu(m, paths) for m in ivrs},
         schedules={s[0]: schedules.from_stored(s[2], json.loads(s[3]), json.loads(s[4])) for s in hours},
-        groups={g[0]: _group(g, parties) for g in groups},
+        groups={g[0]: _group(g, parties, group_next[g[0]] is not None) for g in groups},
         voicemail={n: p.extension_id for n, p in parties.items() if p.voicemail},
         plan=plan,
         recorded=frozenset(n for n, p in parties.items() if p.record),
     )
     public = {n[1]: PublicNumber(tenant_id, parse_or_none(n[2])) for n in numbers}
     return TenantRouting(tenant_id, plan, bool(row[2]), numbers[0][1] if numbers else None, bool(row[3]), parties,
-                         public, resolved, {g[0]: parse_or_none(g[5]) for g in groups})
+                         public, resolved, group_next)
 
 
 def _menu(row, paths: dict[int, str]) -> ivr.Menu:
@@ -139,7 +141,7 @@ def _menu(row, paths: dict[int, str]) -> ivr.Menu:
     )
 
 
-def _group(row, parties: dict[str, Party]) -> Group:
+def _group(row, parties: dict[str, Party], has_next: bool) -> Group:
     members = [parties[n] for n in json.loads(row[2]) if n in parties]
-    return Group(row[0], tuple(m.sip_id for m in members), row[3] == "sequential", row[4],
-                 parse_or_none(row[5]) is not None, tuple(m.record for m in members))
+    return Group(row[0], tuple(m.sip_id for m in members), row[3] == "sequential", row[4], has_next,
+                 tuple(m.record for m in members))
