@@ -30,7 +30,8 @@ First --prewarm seconds of unmeasured calls bring the PBX Asterisk to its steady
 AGI fork()s all of it). Then each variant: a short warm-up, then --seconds with --concurrency
 calls always in flight. A
 call is completed when the carrier saw it answered and hung up, and the PBX's Hangup event
-for it (matched by a per-call caller number) shows it ended in pbx-apply/announce; anything
+for it (matched by a per-call caller number; seen by the bench's own AMI user, appended
+to the PBX's manager.conf) shows it ended in pbx-apply/announce; anything
 else is failed. Prints figures; asserts nothing about time. See bench/README.md.
 """
 from __future__ import annotations
@@ -184,6 +185,19 @@ read = call,system
 write = originate,call,system
 eventfilter = Event: OriginateResponse
 eventfilter = Event: Hangup
+"""
+
+
+PBX_WATCHER = "bench-watch"
+PBX_WATCHER_CONF = """
+; appended by bench/cps.py: the bench's own AMI user on the PBX, for its Hangup events.
+[{user}]
+secret = {secret}
+deny = 0.0.0.0/0.0.0.0
+permit = 127.0.0.1/255.255.255.255
+read = call
+write =
+eventfilter(action(include),name(Hangup)) =
 """
 
 
@@ -506,8 +520,7 @@ async def run_all(stack, carrier, args, variants: list[str]) -> list[VariantResu
     carrier_ami.on_response = calls.carrier_response
     await carrier_ami.connect(CARRIER["ami_port"], "bench", carrier.settings.ami_secret)
     pbx_ami = Ami(calls.pbx_event)
-    await pbx_ami.connect(stack.settings.ami_port, stack.settings.ami_user, stack.settings.ami_secret,
-                          filters=("Event: Hangup",))
+    await pbx_ami.connect(stack.settings.ami_port, PBX_WATCHER, carrier.settings.ami_secret)
     results = []
     try:
         if args.prewarm > 0:
@@ -558,12 +571,9 @@ def merged(results: list[VariantResult]) -> list[VariantResult]:
     """Each variant's rounds as one: calls, seconds and CPU summed."""
     out: dict[str, VariantResult] = {}
     for r in results:
-        if r.name not in out:
-            out[r.name] = VariantResult(r.name, [], 0.0, dict.fromkeys(r.cpu, 0.0), 0)
-        total = out[r.name]
+        total = out.setdefault(r.name, VariantResult(r.name, [], 0.0, dict.fromkeys(r.cpu, 0.0)))
         total.calls += r.calls
         total.seconds += r.seconds
-        total.round += 1
         for k, v in r.cpu.items():
             total.cpu[k] += v
     return list(out.values())
@@ -579,15 +589,14 @@ def report(info, args, results: list[VariantResult]) -> None:
     print(line)
     print(f"  {'round':>5} {'variant':<10} {'attempted':>9} {'completed':>9} {'failed':>6} {'calls/s':>8} "
           f"{'originate->answer p50':>21} {'p99':>8} {'PBX Asterisk':>13} {'control plane':>14}")
-    for r in results + merged(results):
+    totals = merged(results)
+    for label, r in [(str(r.round), r) for r in results] + [("all", t) for t in totals]:
         done = r.completed()
         setup = summary_ms([c.answered - c.started for c in done]) if done else {"p50": 0, "p99": 0}
-        label = str(r.round) if r in results else "all"
         n = max(1, len(done))
         print(f"  {label:>5} {r.name:<10} {len(r.calls):>9} {len(done):>9} {len(r.calls) - len(done):>6} "
               f"{r.rate:>8.1f} {setup['p50']:>18.1f} ms {setup['p99']:>5.1f} ms "
               f"{r.cpu['PBX Asterisk'] / n * 1000:>8.2f} ms/call {r.cpu['control plane'] / n * 1000:>6.2f} ms/call")
-    totals = merged(results)
     print("  CPU per completed call (ms; 2 cores = 2,000 ms/s), all rounds:")
     keys = [k for k in (totals[0].cpu if totals else {}) if k not in ("machine", "steal")]
     print(f"  {'variant':<10} " + " ".join(f"{k:>16}" for k in keys) + f" {'all of these':>13} "
@@ -664,6 +673,10 @@ def main() -> int:
         with open(stack.asterisk.instance / "etc" / "extensions.conf", "a") as conf:
             conf.write(bench_dialplan(decision))
         print(stack.asterisk.cli("dialplan reload").strip(), flush=True)
+        # The product's AMI user receives Cdr events only; the bench watches Hangups as its own user.
+        with open(stack.asterisk.instance / "etc" / "manager.conf", "a") as conf:
+            conf.write(PBX_WATCHER_CONF.format(user=PBX_WATCHER, secret=carrier.settings.ami_secret))
+        stack.asterisk.cli("manager reload")
         shown = stack.asterisk.cli("dialplan show bench-classic")
         if "route.py" not in shown:
             raise RuntimeError(f"the bench dialplan did not load: {shown}")

@@ -29,6 +29,7 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("pbx_rtcp", "PbxRtcp"),
 )
 KEYS: tuple[str, ...] = tuple(key for _, key in FIELDS)
+RECORDING_KEY = dict(FIELDS)["pbx_recording"]  # set on the CDR of a recorded call
 CSV_NAME = "pbx-cdr.csv"  # in Asterisk's log dir, under cdr-custom/
 
 

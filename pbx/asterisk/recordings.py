@@ -1,18 +1,18 @@
 """What Asterisk says about call recordings: which spool stems live channels are
 still recording into (Status with the channel variable), and when one may have
-finished (MixMonitorStop / Hangup events)."""
+finished (the call's CDR, which names its recording)."""
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
+from pbx.asterisk import cdrfields
 from pbx.asterisk.ami import Ami
 from pbx.domain.errors import AsteriskUnavailable
 
 log = logging.getLogger(__name__)
 
 RECORDING_VAR = "PBX_RECORDING"  # set by dialplans/pbx.conf when MixMonitor starts
-FINISH_EVENTS = ("MixMonitorStop", "Hangup")
 
 
 async def active_recordings(ami: Ami) -> set[str] | None:
@@ -39,9 +39,12 @@ def _values(raw) -> list[str]:
 
 
 def on_recording_finished(ami: Ami, callback: Callable[[], None]) -> None:
-    """Calls callback (no arguments) whenever a recording may just have been closed."""
-    def handler(_manager, _message) -> None:
-        callback()
+    """Calls callback (no arguments) whenever a recorded call has ended: its `Cdr` event,
+    which comes once the call is over, names the recording. (Asterisk raises
+    MixMonitorStop only after StopMixMonitor, which the dialplan never uses, and a Hangup
+    event for every channel of every call would wake the sweep for unrecorded calls too.)"""
+    def handler(_manager, message) -> None:
+        if message.get(cdrfields.RECORDING_KEY):
+            callback()
 
-    for event in FINISH_EVENTS:
-        ami.manager.register_event(event, handler)
+    ami.on_event("Cdr", handler)

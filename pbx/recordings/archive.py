@@ -70,11 +70,16 @@ class Archiver:
         self.spool = spool
         self._fault = fault or (lambda step: None)
 
-    async def sweep(self, active: set[str] | None, quiet_s: float, now: float) -> int:
-        """Archives every spool file no live channel records into and that has
-        not changed for quiet_s seconds; returns how many were archived."""
+    async def listing(self) -> list[SpoolFile]:
+        return await asyncio.to_thread(spool_files, self.spool)
+
+    async def sweep(self, active: set[str] | None, quiet_s: float, now: float,
+                    files: list[SpoolFile] | None = None) -> int:
+        """Archives every spool file (of `files`, else of the spool now) no live channel
+        records into and that has not changed for quiet_s seconds; returns how many were
+        archived."""
         done = 0
-        for spool_file in await asyncio.to_thread(spool_files, self.spool):
+        for spool_file in files if files is not None else await self.listing():
             if spool_file.name.stem in (active or ()) or now - spool_file.mtime < quiet_s:
                 continue
             try:

@@ -6,7 +6,7 @@ has it as its PBX_RECORDING (AMI Status) and it has not changed for SETTLE_S
 seconds (MixMonitor's writer thread closes the file just after the channel is
 gone). Without AMI, Asterisk may be gone or alive: a file untouched for QUIET_S
 is finished either way (a live MixMonitor writes every 20 ms while bridged).
-Sweeps run at start-up, SETTLE_S after any MixMonitorStop or Hangup event, and
+Sweeps run at start-up, SETTLE_S after the `Cdr` event of a recorded call, and
 every interval regardless (events can be lost while AMI reconnects)."""
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class ArchiveSweeper:
         self._tasks = OwnedTasks()
 
     def poke(self) -> None:
-        """From AMI events: something may have finished."""
+        """A recorded call's CDR came: its recording may have finished."""
         self._wake.set()
 
     def start(self) -> None:
@@ -47,9 +47,12 @@ class ArchiveSweeper:
         await self._tasks.cancel()
 
     async def sweep_once(self) -> int:
+        files, now = await self.archiver.listing(), time.time()
+        if not any(now - f.mtime >= SETTLE_S for f in files):
+            return 0  # nothing that could be finished: no need to ask Asterisk what is live
         active = await self.active()
         quiet = SETTLE_S if active is not None else QUIET_S
-        return await self.archiver.sweep(active, quiet, time.time())
+        return await self.archiver.sweep(active, quiet, now, files)
 
     async def _run(self) -> None:
         while True:

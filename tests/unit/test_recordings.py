@@ -156,3 +156,20 @@ def test_erasure_numbers():
     for hostile in ("", "1", "abc", "101; DROP TABLE recordings", "../../etc", "+90\n532", "١٠١"):
         with pytest.raises(Invalid):
             number_variants(hostile)
+
+
+def test_only_a_recorded_calls_cdr_wakes_the_archive_sweep():
+    from pbx.asterisk.recordings import on_recording_finished
+
+    handlers = {}
+
+    class Events:
+        def on_event(self, name, callback):
+            handlers[name] = callback
+
+    pokes = []
+    on_recording_finished(Events(), lambda: pokes.append(1))
+    handlers["Cdr"](None, {"PbxRecording": "0123456789abcdef0123456789abcdef"})
+    handlers["Cdr"](None, {"PbxRecording": ""})
+    handlers["Cdr"](None, {})
+    assert pokes == [1] and set(handlers) == {"Cdr"}
