@@ -131,9 +131,13 @@ async def test_spool_file_whose_row_matches_is_only_removed(env):
     copy = env.tmp / "copy.wav"
     shutil.copy(path, copy)
     await env.archiver.sweep(None, 0.0, time.time() + 10)
+    [row] = await env.rows()
+    archived = env.store.path(tenant_id, row.started_at, row.file_id).read_bytes()
     shutil.copy(copy, path)  # as if the removal had not happened before a crash
     await env.archiver.sweep(None, 0.0, time.time() + 10)
     assert len(await env.rows()) == 1 and not path.exists()
+    # Only removed: archived again, it would be encrypted with a new random nonce.
+    assert env.store.path(tenant_id, row.started_at, row.file_id).read_bytes() == archived
 
 
 async def test_retention_destroys_file_and_row_and_keeps_a_record(env):

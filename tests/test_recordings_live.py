@@ -120,6 +120,11 @@ def test_girisimci_call_leaves_no_recording(stack, phones):
     time.sleep(3)
     assert recordings(api, tenant["id"]) == []
     assert not list(stack.settings.recording_spool_dir.glob(f"t{tenant['id']}_*"))
+    # Asterisk never started a recording: had it, the archive would have destroyed the file
+    # by now (the plan has none), but the call record would name it and a destruction be kept.
+    calls = wait_for(lambda: stack.sql("SELECT recording_file_id FROM calls WHERE tenant_id = :t", t=tenant["id"]))
+    assert calls == [(None,)]
+    assert stack.sql("SELECT count(*) FROM recording_destructions WHERE tenant_id = :t", t=tenant["id"]) == [(0,)]
 
 
 def test_read_and_delete_are_logged_and_the_chain_verifies(stack, kobi_call):
