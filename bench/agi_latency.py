@@ -234,6 +234,8 @@ async def c_loop(binary: Path, port: int, work: Workload, concurrency: int, tota
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate(blocks)
     run.seconds = clock() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{binary.name} exited with {proc.returncode}")
     for line in out.decode().splitlines():
         n, elapsed, *rest = line.split()
         if elapsed == "error":
@@ -245,6 +247,8 @@ async def c_loop(binary: Path, port: int, work: Workload, concurrency: int, tota
         run.commands += int(rest[1])
         if action not in work.expected[picks[int(n)][2]]:
             run.wrong += 1
+    if missing := total - len(run.latencies) - sum(run.errors.values()):
+        run.errors["no result"] += missing
     return run
 
 
@@ -419,7 +423,7 @@ def snapshot_scale(extensions: int, per_tenant: int = 20) -> None:
             _fill(conn, extensions // per_tenant, per_tenant)
         engine.dispose()
         print(f"  at {extensions} extensions ({extensions // per_tenant} tenants):", end="")
-        snapshot_costs(url, "trunk-0", ["+908500000000"], n=1000)
+        snapshot_costs(url, "trunk-0", [f"+9085{t:06d}{k:02d}" for t in (1, 2) for k in range(3)], n=1000)  # as _fill
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

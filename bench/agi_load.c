@@ -23,6 +23,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,7 @@ static int finish(struct session *s, int error) {
     long long elapsed = now_ns() - s->started;
     epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd, NULL);
     close(s->fd);
+    s->fd = -1;
     if (error)
         printf("%ld error %d\n", s->n, error);
     else
@@ -195,6 +197,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     rate = argc == 6 ? atof(argv[5]) : 0.0;
+    signal(SIGPIPE, SIG_IGN);  /* a reset peer is an error for its session, not the end of the run */
     int concurrency = atoi(argv[2]);
     total = atol(argv[3]);
     line_writes = atoi(argv[4]);
@@ -205,6 +208,7 @@ int main(int argc, char **argv) {
     server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     epfd = epoll_create1(0);
     struct session *sessions = calloc((size_t)concurrency, sizeof *sessions);
+    for (int i = 0; i < concurrency; i++) sessions[i].fd = -1;
     int active = 0;
     idle = calloc((size_t)concurrency, sizeof *idle);
     for (int i = 0; i < concurrency; i++) active += start(&sessions[i]);
@@ -224,7 +228,12 @@ int main(int argc, char **argv) {
         struct timespec timeout = {wait_ns / 1000000000LL, wait_ns % 1000000000LL};
         int ready = epoll_pwait2(epfd, events, 256, &timeout, NULL);
         if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0 || (ready == 0 && rate <= 0)) break;
+        if (ready < 0 || (ready == 0 && rate <= 0)) {  /* nothing for 10 s: report what is stuck */
+            next_n = total;  /* so that finish() starts nothing new */
+            for (int i = 0; i < concurrency; i++)
+                if (sessions[i].fd >= 0) finish(&sessions[i], ETIMEDOUT);
+            break;
+        }
         for (int i = 0; i < ready; i++) {
             struct session *s = events[i].data.ptr;
             if (!s->sent && (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
