@@ -54,7 +54,7 @@ def fold(legs: Iterable[Leg]) -> CallRecord:
         started_at=started, answered_at=answered, ended_at=ended, direction=direction,
         caller=_caller(direction, first.caller), callee=callee, number=number, extension=extension,
         disposition=disposition, duration_s=_seconds(started, ended),
-        billsec=_seconds(answered, ended) if answered else 0,
+        billsec=_seconds(answered, ended),
         recording_file_id=_first(leg.recording for leg in ordered),
         quality=_first(leg.quality for leg in reversed(ordered)),
     )
@@ -69,7 +69,7 @@ def _direction(route: str | None, action: str | None) -> str:
 def _disposition(legs: list[Leg]) -> str:
     seen = {_BY_CHANNEL.get(leg.disposition, "no_answer") for leg in legs}
     seen |= {"failed-tag" if leg.outcome == "failed" else leg.outcome for leg in legs if leg.outcome}
-    best = next(name for name in _RANK if name in seen or name == "no_answer")
+    best = next(name for name in _RANK if name in seen)  # seen has a leg's at least
     return "failed" if best == "failed-tag" else best
 
 

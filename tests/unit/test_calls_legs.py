@@ -71,7 +71,3 @@ def test_the_csv_copy_parses_like_the_ami_event_and_skips_broken_lines():
     data = (good + "\n" + '"a","b"\n' + good.replace('"3"', '"4"') + "\n" + '"unterminated\n').encode()
     assert [leg.sequence for leg in parse_lines(data)] == [3, 4]
 
-
-def test_both_sources_are_generated_from_one_field_list():
-    assert cdrfields.manager_mappings().count("=>") == len(cdrfields.KEYS)
-    assert cdrfields.custom_mapping().count("CSV_QUOTE") == len(cdrfields.KEYS)
