@@ -19,9 +19,12 @@ from pbx.db.engine import make_engine
 from pbx.db.migrate import upgrade
 
 # PBX_TEST_PORT_OFFSET lets two suites run side by side on one machine.
+# Offsets are multiples of 100; each suite's RTP window moves by ten times that, so the
+# 1,000-port windows of side-by-side suites never overlap each other or the other ports.
 _OFFSET = int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
 TEST_PORTS = {name: port + _OFFSET for name, port in dict(
-    api_port=28080, sip_port=25060, ami_port=25038, agi_port=24573, rtp_start=30000, rtp_end=30999).items()}
+    api_port=28080, sip_port=25060, ami_port=25038, agi_port=24573).items()}
+TEST_PORTS.update(rtp_start=30000 + 10 * _OFFSET, rtp_end=30999 + 10 * _OFFSET)
 
 
 def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None) -> Settings:
