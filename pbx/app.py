@@ -20,6 +20,7 @@ from pbx.calls.recorder import CallRecorder
 from pbx.config import Settings
 from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
+from pbx.events import EventBus
 from pbx.recordings.flow import RecordingsFlow
 from pbx.services import destinations
 from pbx.services.extensions import ExtensionService
@@ -37,6 +38,7 @@ class ControlPlane:
         self.engine = make_engine(settings.effective_database_url)
         self.database = Database(make_sessionmaker(self.engine),
                                  serialize_writes=self.engine.dialect.name == "sqlite")
+        self.events = EventBus()  # listeners (outbox, stream, webhooks) are registered here
         self.ami = Ami(settings)
         self.extensions = ExtensionService(self.ami, settings.sip_realm)
         self.voicemail = VoicemailService(settings.asterisk_instance_dir, self.database)
