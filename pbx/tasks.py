@@ -1,9 +1,16 @@
 """Background tasks with an owner: whoever starts them cancels and awaits them at
-shutdown, so none outlives the composition root (style: aio-libs)."""
+shutdown, so none outlives the composition root (style: aio-libs).
+
+`WakeableLoop` is the one shape of the control plane's background loops (fallback
+publisher, archive sweeper, call-record reconciler): wait for a poke or an
+interval, let a burst of pokes settle, run once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+
+log = logging.getLogger(__name__)
 
 
 class OwnedTasks:
@@ -20,3 +27,70 @@ class OwnedTasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+
+class Clock:
+    """The two waits of a loop; tests pass one they drive step by step."""
+
+    async def wait(self, event: asyncio.Event, timeout_s: float) -> bool:
+        """True when the event was set, False when the timeout passed first."""
+        try:
+            await asyncio.wait_for(event.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+class WakeableLoop:
+    """Runs `work` when poked, and every `interval_s` without a poke.
+
+    After a poke it waits `debounce_s` before running, so a burst of pokes is one
+    run; a poke that comes while the work runs is one more run after it (the flag
+    is cleared just before the work starts). A failing run is logged; with
+    `retry_s` it is tried again that much later, else at the next poke or interval.
+    `run_at_start`: the first run is at once, before any wait.
+    """
+
+    def __init__(self, name: str, work: Callable[[], Awaitable[object]], *, interval_s: float,
+                 debounce_s: float = 0.0, retry_s: float | None = None, run_at_start: bool = False,
+                 clock: Clock | None = None):
+        self.name = name
+        self.work = work
+        self.interval_s = interval_s
+        self.debounce_s = debounce_s
+        self.retry_s = retry_s
+        self.clock = clock or Clock()
+        self.run_at_start = run_at_start
+        self._poked = asyncio.Event()
+        self._tasks = OwnedTasks()
+
+    def poke(self) -> None:
+        self._poked.set()
+
+    def start(self) -> None:
+        self._tasks.spawn(self._run(), self.name)
+
+    async def stop(self) -> None:
+        await self._tasks.cancel()
+
+    async def _run(self) -> None:
+        if self.run_at_start:
+            await self._run_once()  # at once: nothing to let settle yet
+        while True:
+            if await self.clock.wait(self._poked, self.interval_s) and self.debounce_s:
+                await self.clock.sleep(self.debounce_s)
+            self._poked.clear()
+            await self._run_once()
+
+    async def _run_once(self) -> None:
+        try:
+            await self.work()
+        except Exception:
+            log.exception("%s failed; %s", self.name,
+                          f"retrying in {self.retry_s} s" if self.retry_s is not None else "trying again later")
+            if self.retry_s is not None:
+                await self.clock.sleep(self.retry_s)
+                self.poke()

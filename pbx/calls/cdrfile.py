@@ -7,9 +7,11 @@ shorter than the offset (rotated or truncated) is read from the start.
 """
 from __future__ import annotations
 
+import asyncio
 import csv
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from pbx.asterisk.cdrfields import KEYS
@@ -23,6 +25,15 @@ log = logging.getLogger(__name__)
 CHUNK_BYTES = 1 << 20
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """Complete lines read from `start` (0 after a rotation) up to `end`, parsed."""
+    inode: int
+    start: int
+    end: int
+    legs: list[Leg]
+
+
 def parse_lines(data: bytes) -> list[Leg]:
     """Complete CSV lines -> legs; malformed lines are skipped."""
     text = data.decode("utf-8", "replace")
@@ -33,38 +44,60 @@ def parse_lines(data: bytes) -> list[Leg]:
     return legs
 
 
-def read_chunk(path: Path, inode: int, offset: int) -> tuple[int, int, bytes]:
-    """(inode, start offset, complete lines from there); empty when nothing new."""
+def read_chunk(path: Path, inode: int, offset: int, chunk_bytes: int = CHUNK_BYTES) -> Chunk:
+    """The complete lines after offset, at most a chunk of them; blocking (run in a thread)."""
     try:
         with open(path, "rb") as file:
             stat = os.fstat(file.fileno())
             if stat.st_ino != inode or stat.st_size < offset:
                 inode, offset = stat.st_ino, 0
             file.seek(offset)
-            data = file.read(CHUNK_BYTES)
+            data = file.read(chunk_bytes)
+            complete = data.rfind(b"\n") + 1
+            if not complete and len(data) == chunk_bytes:
+                return Chunk(inode, offset, _past_overlong_line(file, offset, chunk_bytes), [])
     except FileNotFoundError:
-        return inode, offset, b""
-    return inode, offset, data[:data.rfind(b"\n") + 1]
+        return Chunk(inode, offset, offset, [])
+    return Chunk(inode, offset, offset + complete, parse_lines(data[:complete]))
+
+
+def _past_overlong_line(file, start: int, chunk_bytes: int) -> int:
+    """A line longer than a chunk is no CDR (cdr_custom writes a few hundred bytes per
+    call): it is skipped whole, else reading would stop at it for good. Until its end
+    is written, nothing is read past its start."""
+    position = start + chunk_bytes
+    while data := file.read(chunk_bytes):
+        if (newline := data.find(b"\n")) >= 0:
+            log.warning("skipped a %d-byte line of Asterisk's CDR file at offset %d",
+                        position + newline - start, start)
+            return position + newline + 1
+        position += len(data)
+    return start
 
 
 class CdrFile:
-    def __init__(self, path: Path, database: Database):
+    def __init__(self, path: Path, database: Database, *, chunk_bytes: int = CHUNK_BYTES):
         self.path = path
         self.database = database
+        self.chunk_bytes = chunk_bytes
 
     async def reconcile(self) -> int:
-        """Reads everything new; returns how many legs were read."""
+        """Reads everything new; returns how many legs were read. The file is read and
+        parsed in a thread, outside the write lock: only storing holds it."""
         total = 0
         while True:
+            async with self.database.read() as session:
+                state = await session.get(CdrFileState, self.path.name)
+                position = (state.inode, state.offset) if state else (-1, 0)
+            chunk = await asyncio.to_thread(read_chunk, self.path, *position, self.chunk_bytes)
+            if chunk.end == chunk.start:
+                return total
             async with self.database.unit(notify=False) as unit:
                 state = await unit.session.get(CdrFileState, self.path.name)
-                inode, offset, data = read_chunk(self.path, state.inode if state else -1,
-                                                 state.offset if state else 0)
-                if not data:
-                    return total
-                legs = parse_lines(data)
-                await store_legs(unit.session, legs)
+                if position != ((state.inode, state.offset) if state else (-1, 0)):
+                    continue  # another reconcile moved on meanwhile: read again from there
+                await store_legs(unit.session, chunk.legs)
                 state = state or CdrFileState(name=self.path.name)
-                state.inode, state.offset = inode, offset + len(data)
+                state.inode, state.offset = chunk.inode, chunk.end
                 unit.session.add(state)
-            total += len(legs)
+            total += len(chunk.legs)

@@ -13,7 +13,7 @@ from pbx.calls.cdrfile import CdrFile
 from pbx.calls.legs import Leg, parse_leg
 from pbx.calls.store import store_legs
 from pbx.db.unit import Database
-from pbx.tasks import OwnedTasks
+from pbx.tasks import Clock, OwnedTasks, WakeableLoop
 
 log = logging.getLogger(__name__)
 
@@ -21,17 +21,17 @@ log = logging.getLogger(__name__)
 class CallRecorder:
     def __init__(self, database: Database, cdr_file: CdrFile, *, batch_max: int = 1000,
                  queue_max: int = 100_000, retry_s: float = 1.0, reconcile_every_s: float = 600.0,
-                 linger_s: float = 0.25):
+                 linger_s: float = 0.25, clock: Clock | None = None):
         self.database = database
         # A batch waits this long for company: a transaction per call cost the control
         # plane ~2 ms of CPU per call at 180 calls/s; records are a moment later instead.
         self.linger_s = linger_s
         self.cdr_file = cdr_file
         self.batch_max = batch_max
-        self.retry_s = retry_s
-        self.reconcile_every_s = reconcile_every_s
         self.queue: asyncio.Queue[Leg] = asyncio.Queue(queue_max)
-        self._reconcile_wanted = asyncio.Event()
+        # Also now and then without a reason, so the file position stays recent.
+        self._reconciler = WakeableLoop("cdr-reconcile", self.reconcile_once, interval_s=reconcile_every_s,
+                                        retry_s=retry_s, run_at_start=True, clock=clock)
         self._tasks = OwnedTasks()
 
     def on_cdr(self, _manager, message) -> None:
@@ -45,14 +45,14 @@ class CallRecorder:
             self.reconcile_soon()  # dropped here, read back from Asterisk's file
 
     def reconcile_soon(self) -> None:
-        self._reconcile_wanted.set()
+        self._reconciler.poke()
 
     def start(self) -> None:
-        self.reconcile_soon()
         self._tasks.spawn(self._drain(), "cdr-drain")
-        self._tasks.spawn(self._reconciler(), "cdr-reconcile")
+        self._reconciler.start()
 
     async def stop(self) -> None:
+        await self._reconciler.stop()
         await self._tasks.cancel()
         if not self.queue.empty():
             await self._write(self._take(self.queue.qsize()))
@@ -78,18 +78,6 @@ class CallRecorder:
             log.exception("storing %d call record legs failed; will reconcile", len(batch))
             self.reconcile_soon()
 
-    async def _reconciler(self) -> None:
-        while True:
-            # Also now and then without a reason, so the file position stays recent.
-            try:
-                await asyncio.wait_for(self._reconcile_wanted.wait(), self.reconcile_every_s)
-            except TimeoutError:
-                pass
-            self._reconcile_wanted.clear()
-            try:
-                read = await self.cdr_file.reconcile()
-                log.info("call records reconciled from Asterisk's CDR file: %d legs read", read)
-            except Exception:
-                log.exception("reconciling call records failed; retrying")
-                await asyncio.sleep(self.retry_s)
-                self.reconcile_soon()
+    async def reconcile_once(self) -> None:
+        read = await self.cdr_file.reconcile()
+        log.info("call records reconciled from Asterisk's CDR file: %d legs read", read)

@@ -10,7 +10,6 @@ Sweeps run at start-up, SETTLE_S after the `Cdr` event of a recorded call, and
 every interval regardless (events can be lost while AMI reconnects)."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -20,7 +19,7 @@ from pbx.db.unit import Database
 from pbx.recordings.archive import Archiver
 from pbx.recordings.retention import purge_expired
 from pbx.recordings.store import ArchiveStore
-from pbx.tasks import OwnedTasks
+from pbx.tasks import Clock, WakeableLoop
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +28,23 @@ QUIET_S = 120.0
 
 
 class ArchiveSweeper:
-    def __init__(self, archiver: Archiver, active: Callable[[], Awaitable[set[str] | None]], interval_s: float):
+    def __init__(self, archiver: Archiver, active: Callable[[], Awaitable[set[str] | None]], interval_s: float,
+                 *, clock: Clock | None = None):
         self.archiver = archiver
         self.active = active
-        self.interval_s = interval_s
-        self._wake = asyncio.Event()
-        self._tasks = OwnedTasks()
+        # After a poke, SETTLE_S and a little: the file is then old enough to be finished.
+        self._loop = WakeableLoop("recording-archive", self.sweep_once, interval_s=interval_s,
+                                  debounce_s=SETTLE_S + 0.5, run_at_start=True, clock=clock)
 
     def poke(self) -> None:
         """A recorded call's CDR came: its recording may have finished."""
-        self._wake.set()
+        self._loop.poke()
 
     def start(self) -> None:
-        self._tasks.spawn(self._run(), "recording-archive")
+        self._loop.start()  # its first sweep is the start-up sweep
 
     async def stop(self) -> None:
-        await self._tasks.cancel()
+        await self._loop.stop()
 
     async def sweep_once(self) -> int:
         files, now = await self.archiver.listing(), time.time()
@@ -54,39 +54,21 @@ class ArchiveSweeper:
         quiet = SETTLE_S if active is not None else QUIET_S
         return await self.archiver.sweep(active, quiet, now, files)
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep_once()
-            except Exception:
-                log.exception("recording sweep failed; retrying on the next one")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.interval_s)
-                await asyncio.sleep(SETTLE_S + 0.5)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-
 
 class RetentionJob:
     def __init__(self, database: Database, store: ArchiveStore, interval_s: float):
         self.database = database
         self.store = store
-        self.interval_s = interval_s
-        self._tasks = OwnedTasks()
+        self._loop = WakeableLoop("recording-retention", self.purge_once, interval_s=interval_s,
+                                  run_at_start=True)
 
     def start(self) -> None:
-        self._tasks.spawn(self._run(), "recording-retention")
+        self._loop.start()
 
     async def stop(self) -> None:
-        await self._tasks.cancel()
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                count = await purge_expired(self.database, self.store, datetime.now(timezone.utc))
-                if count:
-                    log.info("retention: destroyed %d expired recordings", count)
-            except Exception:
-                log.exception("retention run failed; retrying on the next one")
-            await asyncio.sleep(self.interval_s)
+    async def purge_once(self) -> None:
+        count = await purge_expired(self.database, self.store, datetime.now(timezone.utc))
+        if count:
+            log.info("retention: destroyed %d expired recordings", count)

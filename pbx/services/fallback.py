@@ -2,57 +2,42 @@
 AMI (re)connects, and every minute (schedules change with the clock)."""
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import datetime, timezone
 
 from pbx.asterisk.ami import Ami
 from pbx.domain.errors import AsteriskUnavailable
 from pbx.routing import fallback
 from pbx.services.routing_snapshot import RoutingSnapshots
-from pbx.tasks import OwnedTasks
-
-log = logging.getLogger(__name__)
+from pbx.tasks import Clock, WakeableLoop
 
 
 class FallbackPublisher:
     """Publishes from the routing snapshot (current as of the last commit): no queries of its own."""
 
     def __init__(self, snapshots: RoutingSnapshots, ami: Ami, *, refresh_s: float = 60.0,
-                 debounce_s: float = 0.3):
+                 debounce_s: float = 0.3, clock: Clock | None = None):
         self.snapshots = snapshots
         self.ami = ami
-        self.refresh_s = refresh_s
-        self.debounce_s = debounce_s
-        self._changed = asyncio.Event()
-        self._tasks = OwnedTasks()
+        # One publish for a burst of changes.
+        self._loop = WakeableLoop("fallback-publisher", self.publish_once, interval_s=refresh_s,
+                                  debounce_s=debounce_s, clock=clock)
         # What astdb holds, as far as this process knows: later publishes send only the
         # difference (thousands of extensions are thousands of AMI actions). None: unknown.
         self._published: dict[str, str] | None = None
 
     def changed(self) -> None:
-        self._changed.set()
+        self._loop.poke()
 
     def resync(self) -> None:
         """AMI (re)connected: Asterisk may have restarted or been changed meanwhile."""
         self._published = None
-        self._changed.set()
+        self._loop.poke()
 
     def start(self) -> None:
-        self._tasks.spawn(self._run(), "fallback-publisher")
+        self._loop.start()
 
     async def stop(self) -> None:
-        await self._tasks.cancel()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._changed.wait(), self.refresh_s)
-            except TimeoutError:
-                pass
-            await asyncio.sleep(self.debounce_s)  # one publish for a burst of changes
-            self._changed.clear()
-            await self.publish_once()
+        await self._loop.stop()
 
     async def publish_once(self) -> None:
         if not self.ami.connected:
@@ -63,6 +48,4 @@ class FallbackPublisher:
             await self.ami.replace_family(fallback.FAMILY, entries, known)
             self._published = entries
         except AsteriskUnavailable:
-            self._changed.set()
-        except Exception:
-            log.exception("publishing the fallback snapshot failed")
+            self._loop.poke()  # it went away mid-publish: again once it is back (or now, if it is)

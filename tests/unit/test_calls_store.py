@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 
 from sqlalchemy import func, select
 
 from pbx.asterisk import cdrfields
+from pbx.calls import cdrfile
 from pbx.calls.cdrfile import CdrFile
 from pbx.calls.legs import parse_leg
 from pbx.calls.store import store_legs
@@ -98,3 +100,53 @@ def test_the_csv_copy_is_read_once_and_again_after_rotation(tmp_path):
     read, (legs, calls) = run(tmp_path, scenario)
     assert read == [2, 1, 0, 2]  # the half line waits until it is whole; a malformed line is skipped
     assert (legs, calls) == (4, 3)
+
+
+def test_a_line_longer_than_a_chunk_is_skipped_and_reading_goes_on(tmp_path):
+    path = tmp_path / cdrfields.CSV_NAME
+    line = csv_line()
+    chunk = 4 * len(line)
+
+    async def scenario(database):
+        cdr_file = CdrFile(path, database, chunk_bytes=chunk)
+        path.write_text(csv_line(PbxUniqueid="1.1", PbxLinkedid="1.1") + "x" * (3 * chunk))
+        read = [await cdr_file.reconcile()]  # the long line has no end yet: wait for it
+        with open(path, "a") as file:
+            file.write("x\n" + csv_line(PbxUniqueid="2.1", PbxLinkedid="2.1"))
+        read.append(await cdr_file.reconcile())
+        with open(path, "a") as file:
+            file.write(csv_line(PbxUniqueid="3.1", PbxLinkedid="3.1"))
+        read.append(await cdr_file.reconcile())
+        return read, await counts(database)
+
+    read, (legs, calls) = run(tmp_path, scenario)
+    assert read == [1, 1, 1]
+    assert (legs, calls) == (3, 3)
+
+
+def test_the_csv_copy_is_parsed_off_the_event_loop_and_outside_the_write_lock(tmp_path, monkeypatch):
+    """While a reconcile parses, another writer commits: neither the loop nor SQLite's
+    single-writer lock is held by the parse."""
+    path = tmp_path / cdrfields.CSV_NAME
+    parsing, written = threading.Event(), threading.Event()
+    released_by_the_write = []
+    real_parse = cdrfile.parse_lines
+
+    def slow_parse(data: bytes):
+        parsing.set()
+        released_by_the_write.append(written.wait(30))
+        return real_parse(data)
+
+    monkeypatch.setattr(cdrfile, "parse_lines", slow_parse)
+
+    async def scenario(database):
+        path.write_text(csv_line())
+        reconcile = asyncio.create_task(CdrFile(path, database).reconcile())
+        assert await asyncio.to_thread(parsing.wait, 30)
+        async with database.unit(notify=False) as unit:
+            unit.session.add(Tenant(id=9, name="V", plan="kobi"))
+        written.set()
+        return await reconcile
+
+    assert run(tmp_path, scenario) == 1
+    assert released_by_the_write[0] is True  # the write went through while the parse waited
