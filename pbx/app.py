@@ -13,6 +13,7 @@ from pbx.agi.server import FastAgiServer
 from pbx.api.app import build_web_app
 from pbx.asterisk import cdrfields
 from pbx.asterisk.ami import Ami
+from pbx.asterisk.recordings import recording_finished_handler
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
 from pbx.calls.cdrfile import CdrFile
@@ -27,6 +28,7 @@ from pbx.services.extensions import ExtensionService
 from pbx.services.fallback import FallbackPublisher
 from pbx.services.prompts import PromptService
 from pbx.services.routing_snapshot import RoutingSnapshots
+from pbx.services.tenants import TenantService
 from pbx.services.voicemail import VoicemailService
 
 log = logging.getLogger(__name__)
@@ -40,8 +42,8 @@ class ControlPlane:
                                  serialize_writes=self.engine.dialect.name == "sqlite")
         self.events = EventBus()  # listeners (outbox, stream, webhooks) are registered here
         self.ami = Ami(settings)
-        self.extensions = ExtensionService(self.ami, settings.sip_realm)
         self.voicemail = VoicemailService(settings.asterisk_instance_dir, self.database)
+        self.extensions = ExtensionService(self.ami, settings.sip_realm, self.voicemail)
         # Calls are routed from this in-memory copy; every commit marks it stale first.
         self.snapshots = RoutingSnapshots(self.database)
         self.database.commit_listeners.append(self.snapshots.changed)
@@ -59,11 +61,15 @@ class ControlPlane:
         self.database.commit_listeners.append(self.fallback.changed)
         self.ami.login_callbacks.append(self.fallback.resync)
         self.recordings = RecordingsFlow(settings, self.database, self.ami)
+        self.ami.on_event("Cdr", recording_finished_handler(self.recordings.sweeper.poke))
+        # After Asterisk (re)starts, what it was recording when it went away is finished.
+        self.ami.login_callbacks.append(self.recordings.sweeper.poke)
         self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))
         self.ami.on_event("Cdr", self.calls.on_cdr)
         self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
+        self.tenants = TenantService(self.extensions, self.voicemail, self.recordings.service, self.prompts.store)
         self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts,
-                                 self.voicemail, self.recordings.service)
+                                 self.voicemail, self.recordings.service, self.tenants)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:

@@ -36,7 +36,7 @@ def all_routes() -> list[Route]:
 
 
 def build_web_app(settings, database, ami, extension_service, prompt_service,
-                  voicemail_service, recording_service) -> web.Application:
+                  voicemail_service, recording_service, tenant_service) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[context.SETTINGS] = settings
     app[context.DATABASE] = database
@@ -45,6 +45,7 @@ def build_web_app(settings, database, ami, extension_service, prompt_service,
     app[context.PROMPTS] = prompt_service
     app[context.VOICEMAIL] = voicemail_service
     app[context.RECORDINGS] = recording_service
+    app[context.TENANTS] = tenant_service
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

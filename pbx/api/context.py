@@ -10,6 +10,7 @@ from pbx.db.unit import Database
 from pbx.recordings.service import RecordingService
 from pbx.services.extensions import ExtensionService
 from pbx.services.prompts import PromptService
+from pbx.services.tenants import TenantService
 from pbx.services.tokens import Principal
 from pbx.services.voicemail import VoicemailService
 
@@ -20,6 +21,7 @@ EXTENSIONS = web.AppKey("extensions", ExtensionService)
 PROMPTS = web.AppKey("prompts", PromptService)
 VOICEMAIL = web.AppKey("voicemail", VoicemailService)
 RECORDINGS = web.AppKey("recordings", RecordingService)
+TENANTS = web.AppKey("tenants", TenantService)
 PRINCIPAL = "pbx.principal"  # per request
 
 

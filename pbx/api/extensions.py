@@ -3,7 +3,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from pbx.api import present
-from pbx.api.context import DATABASE, EXTENSIONS, SETTINGS, VOICEMAIL, path_id, principal
+from pbx.api.context import DATABASE, EXTENSIONS, SETTINGS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
 from pbx.api.schemas import ExtensionCreate, ExtensionPatch, changes
@@ -50,8 +50,6 @@ async def patch_extension(request: web.Request) -> web.Response:
 async def delete_extension(request: web.Request) -> web.Response:
     ids = _ids(request)
     async with request.app[DATABASE].unit() as unit:
-        # Queued first, while the messages are still there to list; dropped if the delete is refused.
-        await request.app[VOICEMAIL].forget_extension(unit, *ids)
         await request.app[EXTENSIONS].delete(unit, principal(request), *ids)
     return web.Response(status=204)
 

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from pbx.api import present
-from pbx.api.context import DATABASE, EXTENSIONS, PROMPTS, RECORDINGS, VOICEMAIL, path_id, principal
+from pbx.api.context import DATABASE, TENANTS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
 from pbx.api.schemas import TenantCreate, TenantPatch, changes
@@ -35,22 +33,15 @@ async def get_tenant(request: web.Request) -> web.Response:
 async def patch_tenant(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
     body = TenantPatch.model_validate(await json_body(request))
-    fields = changes(body)
-    recordings = request.app[RECORDINGS]
     async with request.app[DATABASE].unit() as unit:
-        row = await tenants.update_tenant(unit, principal(request), tenant_id, fields)
-        if "plan" in fields:
-            await recordings.plan_changed(unit, principal(request), row)
+        row = await request.app[TENANTS].update(unit, principal(request), tenant_id, changes(body))
     return json_response(present.tenant(row))
 
 
 async def delete_tenant(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
-    store, recordings, who = request.app[PROMPTS].store, request.app[RECORDINGS], principal(request)
-    also = (lambda unit, tid: recordings.tenant_deleted(unit, who, tid), request.app[VOICEMAIL].forget_tenant)
     async with request.app[DATABASE].unit() as unit:
-        await tenants.delete_tenant(unit, who, tenant_id, request.app[EXTENSIONS].remove, also)
-        unit.after_commit(lambda: asyncio.to_thread(store.remove_tenant, tenant_id))
+        await request.app[TENANTS].delete(unit, principal(request), tenant_id)
     return web.Response(status=204)
 
 

@@ -38,13 +38,14 @@ def _values(raw) -> list[str]:
             and len(item) > len(prefix)]
 
 
-def on_recording_finished(ami: Ami, callback: Callable[[], None]) -> None:
-    """Calls callback (no arguments) whenever a recorded call has ended: its `Cdr` event,
-    which comes once the call is over, names the recording. (Asterisk raises
-    MixMonitorStop only after StopMixMonitor, which the dialplan never uses, and a Hangup
-    event for every channel of every call would wake the sweep for unrecorded calls too.)"""
+def recording_finished_handler(callback: Callable[[], None]) -> Callable[[object, dict], None]:
+    """An AMI `Cdr` handler that calls callback (no arguments) whenever a recorded call has
+    ended: its `Cdr` event, which comes once the call is over, names the recording.
+    (Asterisk raises MixMonitorStop only after StopMixMonitor, which the dialplan never
+    uses, and a Hangup event for every channel of every call would wake the sweep for
+    unrecorded calls too.) The composition root registers it."""
     def handler(_manager, message) -> None:
         if message.get(cdrfields.RECORDING_KEY):
             callback()
 
-    ami.on_event("Cdr", handler)
+    return handler

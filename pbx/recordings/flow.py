@@ -1,11 +1,13 @@
 """The recordings flow as the composition root sees it: Asterisk events ->
-archive -> retention, built from the settings and owned (started, stopped) here."""
+archive -> retention, built from the settings and owned (started, stopped) here.
+What wakes the sweeper (a recorded call's `Cdr` event, an AMI login) is registered
+in pbx/app.py."""
 from __future__ import annotations
 
 import functools
 
 from pbx.asterisk.ami import Ami
-from pbx.asterisk.recordings import active_recordings, on_recording_finished
+from pbx.asterisk.recordings import active_recordings
 from pbx.config import Settings
 from pbx.db.unit import Database
 from pbx.recordings.archive import Archiver
@@ -29,9 +31,6 @@ class RecordingsFlow:
                                       settings.recording_sweep_s)
         self.retention = RetentionJob(database, self.store, settings.retention_interval_s)
         self.service = RecordingService(database, self.store)
-        on_recording_finished(ami, self.sweeper.poke)
-        # After Asterisk (re)starts, what it was recording when it went away is finished.
-        ami.login_callbacks.append(self.sweeper.poke)
 
     def start(self) -> None:
         self.sweeper.start()  # its first sweep is the start-up sweep

@@ -19,6 +19,7 @@ from pbx.services import destinations
 from pbx.services.ring_groups import group_with_member
 from pbx.services.tenants import extension_count, lock_tenant, visible_tenant
 from pbx.services.tokens import Principal
+from pbx.services.voicemail import VoicemailService
 
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 PASSWORD_LENGTH = 20
@@ -38,6 +39,7 @@ def new_sip_id(number: str) -> str:
 class ExtensionService:
     ami: Ami
     realm: str
+    voicemail: VoicemailService  # an extension's messages go with it
 
     async def list(self, session: AsyncSession, principal: Principal, tenant_id: int) -> list[Extension]:
         await visible_tenant(session, principal, tenant_id)
@@ -107,6 +109,8 @@ class ExtensionService:
     async def delete(self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int) -> None:
         extension = await self.get(unit.session, principal, tenant_id, ext_id)
         await _check_unused(unit.session, extension)
+        # While its messages are still there to list (their rows cascade with the extension).
+        await self.voicemail.forget_extension(unit, tenant_id, extension.id)
         await self.remove(unit, extension)
 
     async def remove(self, unit: Unit, extension: Extension) -> None:

@@ -1,5 +1,10 @@
-"""Tenants: every read is scoped to what the principal may see."""
+"""Tenants: every read is scoped to what the principal may see; a tenant's changes
+that reach other owners' data are decided by TenantService."""
 from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,6 +14,12 @@ from pbx.db.unit import Unit
 from pbx.domain.errors import Forbidden, NotFound, PlanLimit
 from pbx.domain.plans import PLANS, extension_limit, require_feature
 from pbx.services.tokens import Principal
+
+if TYPE_CHECKING:  # these services scope their reads with the helpers below
+    from pbx.audio.store import PromptStore
+    from pbx.recordings.service import RecordingService
+    from pbx.services.extensions import ExtensionService
+    from pbx.services.voicemail import VoicemailService
 
 
 def require_operator(principal: Principal) -> None:
@@ -99,13 +110,29 @@ async def extension_count(session: AsyncSession, tenant_id: int) -> int:
     return await session.scalar(select(func.count()).where(Extension.tenant_id == tenant_id))
 
 
-async def delete_tenant(unit: Unit, principal: Principal, tenant_id: int, remove_extension, also=()) -> None:
-    """`also`: other owners' clean-ups (unit, tenant id), run once the deletion is allowed
-    and before the tenant's rows cascade away (recordings leave destruction records)."""
-    tenant = await visible_tenant(unit.session, principal, tenant_id)
-    require_operator(principal)
-    for cleanup in also:
-        await cleanup(unit, tenant_id)
-    for extension in await unit.session.scalars(select(Extension).where(Extension.tenant_id == tenant_id)):
-        await remove_extension(unit, extension)
-    await unit.session.execute(delete(Tenant).where(Tenant.id == tenant.id))
+@dataclass
+class TenantService:
+    """What a plan change or a deletion does to what others own, in one place: a plan
+    change re-dates the recordings; a deletion takes the recordings (with destruction
+    records), the voicemail, every extension's SIP account and the prompts."""
+    extensions: ExtensionService
+    voicemail: VoicemailService
+    recordings: RecordingService
+    prompts: PromptStore
+
+    async def update(self, unit: Unit, principal: Principal, tenant_id: int, fields: dict) -> Tenant:
+        tenant = await update_tenant(unit, principal, tenant_id, fields)
+        if "plan" in fields:
+            await self.recordings.plan_changed(unit, principal, tenant)
+        return tenant
+
+    async def delete(self, unit: Unit, principal: Principal, tenant_id: int) -> None:
+        tenant = await visible_tenant(unit.session, principal, tenant_id)
+        require_operator(principal)
+        # Before the tenant's rows cascade away: destruction records name each recording.
+        await self.recordings.tenant_deleted(unit, principal, tenant_id)
+        await self.voicemail.forget_tenant(unit, tenant_id)
+        for extension in await unit.session.scalars(select(Extension).where(Extension.tenant_id == tenant_id)):
+            await self.extensions.remove(unit, extension)
+        await unit.session.execute(delete(Tenant).where(Tenant.id == tenant.id))
+        unit.after_commit(lambda: asyncio.to_thread(self.prompts.remove_tenant, tenant_id))

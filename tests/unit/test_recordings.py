@@ -159,17 +159,11 @@ def test_erasure_numbers():
 
 
 def test_only_a_recorded_calls_cdr_wakes_the_archive_sweep():
-    from pbx.asterisk.recordings import on_recording_finished
-
-    handlers = {}
-
-    class Events:
-        def on_event(self, name, callback):
-            handlers[name] = callback
+    from pbx.asterisk.recordings import recording_finished_handler
 
     pokes = []
-    on_recording_finished(Events(), lambda: pokes.append(1))
-    handlers["Cdr"](None, {"PbxRecording": "0123456789abcdef0123456789abcdef"})
-    handlers["Cdr"](None, {"PbxRecording": ""})
-    handlers["Cdr"](None, {})
-    assert pokes == [1] and set(handlers) == {"Cdr"}
+    handler = recording_finished_handler(lambda: pokes.append(1))
+    handler(None, {"PbxRecording": "0123456789abcdef0123456789abcdef"})
+    handler(None, {"PbxRecording": ""})
+    handler(None, {})
+    assert pokes == [1]
