@@ -70,6 +70,11 @@ class WakeableLoop:
     def poke(self) -> None:
         self._poked.set()
 
+    @property
+    def poked(self) -> bool:
+        """A run is due (for tests and logs)."""
+        return self._poked.is_set()
+
     def start(self) -> None:
         self._tasks.spawn(self._run(), self.name)
 

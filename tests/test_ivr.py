@@ -81,8 +81,11 @@ def test_invalid_keys_lead_to_the_timeout_destination(stack, carrier, tmp_path):
     time.sleep(1.0)
     call.send_dtmf("9")  # invalid: "that option is invalid", then the menu again
     time.sleep(3.5)
-    call.send_dtmf("7")  # invalid again: out of attempts
-    call.wait_disconnected(timeout=20)  # via the fallback announcement, which hangs up
+    call.send_dtmf("7")  # invalid again: out of attempts, so the timeout destination
+    # What is heard is the fallback announcement (600 Hz), not the failure apology or the menu.
+    heard = record(call, tmp_path / "fallback.wav", 1.2)
+    assert abs(dominant_frequency(heard, skip_seconds=0.3) - 600.0) < 20
+    call.wait_disconnected(timeout=20)  # the announcement hangs up after it
 
 
 @pytest.mark.phone

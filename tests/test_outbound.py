@@ -1,6 +1,9 @@
 """Outbound calls through the default trunk; international only with permission."""
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote
+
 import pytest
 
 from tests.support.phone import answer_and_hang_up
@@ -18,11 +21,19 @@ def office(stack, phones, international: bool):
     return tenant, phone, "+90850555" + str(4000 + tenant["id"])
 
 
+def number_at_carrier(incoming) -> str:
+    """The number the carrier was asked to connect: the user part of its leg's To."""
+    match = re.search(r"sip:([^@;>]+)@", incoming.local_info["local_uri"])
+    assert match, incoming.local_info
+    return unquote(match.group(1))
+
+
 def test_national_call_reaches_the_carrier_with_the_tenants_number(stack, phones, carrier):
     tenant, phone, did = office(stack, phones, international=False)
     try:
         incoming = answer_and_hang_up(phone.call("02125550011"), carrier)
         assert did in incoming.remote_uri  # From: the tenant's number, not the extension
+        assert number_at_carrier(incoming) == "+902125550011"
     finally:
         phone.remove()
 
@@ -38,7 +49,7 @@ def test_international_is_refused_without_permission_and_connected_with_it(stack
         phone.remove()
     _, phone, _ = office(stack, phones, international=True)
     try:
-        answer_and_hang_up(phone.call("00442079460958"), carrier)
+        assert number_at_carrier(answer_and_hang_up(phone.call("00442079460958"), carrier)) == "+442079460958"
     finally:
         phone.remove()
 
@@ -46,6 +57,7 @@ def test_international_is_refused_without_permission_and_connected_with_it(stack
 def test_emergency_always_goes_out(stack, phones, carrier):
     _, phone, _ = office(stack, phones, international=False)
     try:
-        answer_and_hang_up(phone.call("112"), carrier)
+        # As dialled: an emergency short number is not made E.164 (the carrier routes it).
+        assert number_at_carrier(answer_and_hang_up(phone.call("112"), carrier)) == "112"
     finally:
         phone.remove()

@@ -56,9 +56,12 @@ def test_a_carrier_call_reaches_the_numbers_extension(stack, phones, carrier, sp
 
 @pytest.mark.phone
 def test_unknown_numbers_and_hostile_uris_from_a_carrier_end_cleanly(stack, carrier):
+    """Each is an unknown number (ss-noservice, unanswered, Hangup(1): 404), not the
+    failure path, which would answer the call (200) to apologise."""
     for user in ("+908505550000", "1%2c2", "1;evil=1", "123abc", "9" * 40):
         call = carrier.call(f"sip:{user}@127.0.0.1:{stack.sip_port}")
         call.wait_disconnected(timeout=15)
+        assert call.last_status_code == 404, (user, call.last_status_code, call.last_reason)
 
 
 @pytest.mark.phone

@@ -43,9 +43,13 @@ def _own_number(snap: Snapshot, tenant_id: int, dialled: str) -> PublicNumber | 
 
 
 def from_trunk(snap: Snapshot, trunk_id: str, dialled: str, now: datetime) -> Decision:
-    """A carrier calls a public number: whichever tenant holds it decides."""
-    if not _SIP_ID.match(trunk_id) or not _DIALLED.match(dialled):
+    """A carrier calls a public number: whichever tenant holds it decides. What cannot
+    be a number (too long, not digits) is an unknown number, as in the dialplan's own
+    guard: a carrier gets 404, not an answered apology."""
+    if not _SIP_ID.match(trunk_id):
         return FAILURE
+    if not _DIALLED.match(dialled):
+        return UNKNOWN
     try:
         e164 = to_e164(dialled)
     except Invalid:

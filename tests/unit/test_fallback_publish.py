@@ -1,16 +1,38 @@
-"""The fallback snapshot in astdb is sent whole only when Asterisk's copy is unknown;
-otherwise only what changed (a tenant's edit is not thousands of AMI actions)."""
+"""The fallback publisher (pbx/services/fallback.py) keeps astdb's `pbx-fallback` family
+equal to the routing snapshot: sent whole when Asterisk's copy is unknown (first
+publish, AMI re-login, a publish cut off midway), otherwise only what changed (a
+tenant's edit is not thousands of AMI actions)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
 from pbx.asterisk.ami import Ami
+from pbx.domain.errors import AsteriskUnavailable
+from pbx.routing import fallback
+from pbx.routing.snapshot import build
+from pbx.services.fallback import FallbackPublisher
+from tests.unit.routing_rows import rows
 
 
-class RecordingAmi(Ami):
+class AstdbAmi(Ami):
+    """Asterisk's database as seen over AMI: actions change `tree`; `sent` lists them."""
+
     def __init__(self, tree: dict[str, str]):
         self.tree, self.sent = dict(tree), []
+        self.up = True
+        self.fail_after: int | None = None  # AMI goes away after this many actions
+
+    @property
+    def connected(self) -> bool:
+        return self.up
 
     async def action(self, message: dict):
+        if self.fail_after is not None and len(self.sent) >= self.fail_after:
+            raise AsteriskUnavailable("gone")
         self.sent.append((message["Action"], message.get("Key")))
+        prefix = f"/{message.get('Family')}/"
         if message["Action"] == "DBGetTree":
-            return [{"Event": "DBGetTreeResponse", "Key": f"/f/{k}", "Val": v} for k, v in self.tree.items()]
+            return [{"Event": "DBGetTreeResponse", "Key": prefix + k, "Val": v} for k, v in self.tree.items()]
         if message["Action"] == "DBPut":
             self.tree[message["Key"]] = message["Val"]
         if message["Action"] == "DBDel":
@@ -18,16 +40,77 @@ class RecordingAmi(Ami):
         return []
 
 
-async def test_unknown_state_sends_everything_and_removes_strays():
-    ami = RecordingAmi({"a": "1", "stray": "x"})
-    await ami.replace_family("f", {"a": "1", "b": "2"})
-    assert ami.tree == {"a": "1", "b": "2"}
-    assert ("DBPut", "a") in ami.sent and ("DBGetTree", None) in ami.sent
+class Snapshots:
+    def __init__(self, snap):
+        self.snap = snap
+
+    async def get(self):
+        return self.snap
 
 
-async def test_known_state_sends_only_the_difference():
-    before = {"a": "1", "b": "2", "gone": "3"}
-    ami = RecordingAmi(before)
-    await ami.replace_family("f", {"a": "1", "b": "changed", "new": "4"}, known=before)
-    assert ami.tree == {"a": "1", "b": "changed", "new": "4"}
-    assert sorted(ami.sent) == [("DBDel", "gone"), ("DBPut", "b"), ("DBPut", "new")]
+SNAP = build(rows())
+WANTED = fallback.entries(SNAP, datetime.now(timezone.utc))
+
+
+def publisher(tree: dict[str, str], snap=SNAP) -> tuple[FallbackPublisher, AstdbAmi, Snapshots]:
+    ami, snapshots = AstdbAmi(tree), Snapshots(snap)
+    return FallbackPublisher(snapshots, ami), ami, snapshots
+
+
+def one_extension_fewer():
+    data = rows()
+    data.extensions = [e for e in data.extensions if e[3] != "103-t1"]
+    return build(data)
+
+
+async def test_the_first_publish_makes_astdb_the_snapshot_removing_strays():
+    pub, ami, _ = publisher({"ep/old-phone": "9", "did/905550000000": "hangup"})
+    await pub.publish_once()
+    assert ami.tree == WANTED
+    assert ("DBGetTree", None) in ami.sent and ("DBDel", "ep/old-phone") in ami.sent
+
+
+async def test_after_a_change_only_the_difference_is_sent():
+    pub, ami, snapshots = publisher({})
+    await pub.publish_once()
+    ami.sent.clear()
+    snapshots.snap = one_extension_fewer()
+    await pub.publish_once()
+    assert ami.tree == fallback.entries(snapshots.snap, datetime.now(timezone.utc))
+    assert ("DBGetTree", None) not in ami.sent  # what astdb holds is known
+    assert {key for action, key in ami.sent if action == "DBDel"} >= {"ep/103-t1", "ext/1/103"}
+    assert len(ami.sent) < len(WANTED) // 2
+
+
+async def test_a_relogin_sends_everything_again():
+    pub, ami, _ = publisher({})
+    await pub.publish_once()
+    ami.tree = {"ep/left-by-someone": "1"}  # Asterisk restarted, or astdb was edited meanwhile
+    ami.sent.clear()
+    pub.resync()
+    await pub.publish_once()
+    assert ami.tree == WANTED and ("DBGetTree", None) in ami.sent
+
+
+async def test_a_publish_cut_off_midway_leaves_the_state_unknown_and_asks_again():
+    pub, ami, _ = publisher({"stray": "x"})
+    ami.fail_after = 3
+    await pub.publish_once()
+    assert pub._loop.poked  # tried again, not only at the next minute
+    ami.fail_after = None
+    ami.sent.clear()
+    await pub.publish_once()
+    assert ami.tree == WANTED and ("DBGetTree", None) in ami.sent
+
+
+async def test_without_ami_nothing_is_sent_and_the_next_login_publishes():
+    pub, ami, _ = publisher({})
+    ami.up = False
+    await pub.publish_once()
+    assert ami.sent == [] and ami.tree == {}
+    ami.up = True
+    pub.resync()
+    assert pub._loop.poked
+    await pub.publish_once()
+    assert ami.tree == WANTED
+

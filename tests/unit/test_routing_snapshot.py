@@ -60,7 +60,8 @@ def test_voicemail_after_an_unanswered_extension():
 
 @pytest.mark.parametrize("trunk, dialled, action", [
     ("trunk-a", "+908505550000", "dial"), ("trunk-a", "08505550000", "dial"), ("trunk-x", "+908505550000", "failure"),
-    ("trunk-a", "+908505559999", "unknown"), ("trunk-a", "12", "unknown"), ("trunk-a", "+90;1", "failure"),
+    ("trunk-a", "+908505559999", "unknown"), ("trunk-a", "12", "unknown"), ("trunk-a", "+90;1", "unknown"),
+    ("trunk-a", "9" * 40, "unknown"),
     ("trunk-a", "+908505550002", "hunt"), ("trunk-a", "+908505550003", "ivr"),
     ("trunk-a", "+908505550004", "announce"), ("trunk-a", "+908505550005", "voicemail"),
     ("trunk-a", "+908505550099", "failure"),
