@@ -23,11 +23,12 @@ def _checked(identifier: str) -> str:
 
 
 class Ami:
-    def __init__(self, settings: Settings, *, action_timeout: float = 5.0):
+    def __init__(self, settings: Settings, *, action_timeout: float = 5.0, manager: Manager | None = None):
+        """`manager`: another panoramisk Manager, e.g. its testing one replaying a capture."""
         self.action_timeout = action_timeout
         self._ready = asyncio.Event()
         self.login_callbacks: list = []  # called on every (re)login
-        self.manager = Manager(
+        self.manager = manager or Manager(
             host=settings.ami_host,
             port=settings.ami_port,
             username=settings.ami_user,
@@ -35,10 +36,9 @@ class Ami:
             ping_delay=5,
             ping_interval=5,
             reconnect_timeout=1,
-            on_login=self._on_login,
-            on_disconnect=self._on_disconnect,
             log=log,
         )
+        self.manager.on_login, self.manager.on_disconnect = self._on_login, self._on_disconnect
 
     def _on_login(self, _manager) -> None:
         log.info("AMI logged in")

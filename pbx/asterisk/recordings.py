@@ -13,6 +13,7 @@ from pbx.domain.errors import AsteriskUnavailable
 log = logging.getLogger(__name__)
 
 RECORDING_VAR = "PBX_RECORDING"  # set by dialplans/pbx.conf when MixMonitor starts
+UNSET = "(null)"  # how Status shows a variable the channel does not have (the callee's leg)
 
 
 async def active_recordings(ami: Ami) -> set[str] | None:
@@ -34,8 +35,8 @@ async def active_recordings(ami: Ami) -> set[str] | None:
 def _values(raw) -> list[str]:
     items = raw if isinstance(raw, list) else [raw] if raw else []
     prefix = RECORDING_VAR + "="
-    return [item[len(prefix):] for item in items if isinstance(item, str) and item.startswith(prefix)
-            and len(item) > len(prefix)]
+    values = [item[len(prefix):] for item in items if isinstance(item, str) and item.startswith(prefix)]
+    return [value for value in values if value and value != UNSET]
 
 
 def recording_finished_handler(callback: Callable[[], None]) -> Callable[[object, dict], None]:
