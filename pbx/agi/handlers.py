@@ -1,5 +1,7 @@
 """AGI handlers: the call's facts and the routing snapshot go to a pure decision
-(pbx/routing/decisions.py), which is applied to the channel. No SQL on this path."""
+(pbx/routing/decisions.py), which is applied to the channel. The decision reads no
+database; the one write on this path is voicemail's message row
+(VoicemailService.start_message), made before the caller is sent to record."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
