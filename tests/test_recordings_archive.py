@@ -196,6 +196,7 @@ async def test_recording_of_a_tenant_now_without_recording_is_destroyed_not_arch
 
 
 async def test_listing_pages_with_a_cursor_and_filters_by_any_form_of_a_number(env):
+    from pbx.calls.query import decode_cursor
     from pbx.recordings.service import ListQuery, parse_party
 
     tenant_id = await env.tenant()
@@ -205,9 +206,9 @@ async def test_listing_pages_with_a_cursor_and_filters_by_any_form_of_a_number(e
     service, me = RecordingService(env.database, env.store), Principal(tenant_id, 1)
     async with env.database.read() as session:
         first, after = await service.list(session, me, tenant_id, ListQuery(limit=2))
-        second, end = await service.list(session, me, tenant_id, ListQuery(limit=2, after_id=int(after)))
+        second, end = await service.list(session, me, tenant_id, ListQuery(limit=2, after=decode_cursor(after)))
         by_number = await service.list(session, me, tenant_id, ListQuery(parties=parse_party("+90 532 111 2233")))
         by_ext = await service.list(session, me, tenant_id, ListQuery(parties=parse_party("103")))
-    ids = [i["row"].id for i in first + second]
-    assert len(ids) == 3 == len(set(ids)) and ids == sorted(ids, reverse=True) and end is None
+    keys = [(i["row"].started_at, i["row"].id) for i in first + second]
+    assert len(keys) == 3 == len(set(keys)) and keys == sorted(keys, reverse=True) and end is None
     assert [i["row"].caller for i in by_number[0]] == ["05321112233"] and len(by_ext[0]) == 3

@@ -14,42 +14,14 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.support.audio import dominant_frequency, rms_dbfs
+from tests.support.calls import answered_call, registered_extensions, wait_for
 from tests.support.stack import settings_env
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone, pytest.mark.realtime]
 
 
-def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.5)
-
-
 def recordings(api, tenant_id: int, query: str = "") -> list[dict]:
     return api.ok("GET", f"/tenants/{tenant_id}/recordings{query}")["items"]
-
-
-def two_phones(stack, phones, api, tenant_id: int, **fields):
-    exts = [api.ok("POST", f"/tenants/{tenant_id}/extensions", {"number": n, "name": f"Ext {n}", **fields})
-            for n in ("101", "102")]
-    pair = [phones.add_phone(e["sip"]["username"], e["sip"]["password"], port=stack.sip_port) for e in exts]
-    for phone in pair:
-        assert phone.wait_registered() == 200
-    return pair
-
-
-def talk(caller, callee, freq: float = 1000.0, seconds: float = 3.0) -> None:
-    call = caller.call("102")
-    incoming = callee.wait_incoming(timeout=10)
-    incoming.answer()
-    call.wait_confirmed(timeout=10)
-    call.play_tone(freq)
-    time.sleep(seconds)
-    call.hangup()
-    incoming.wait_disconnected(timeout=10)
 
 
 async def live_stems(stack) -> set[str]:
@@ -75,9 +47,9 @@ def kobi_call(stack, phones):
     """A KOBİ tenant recording by default, one recorded call between two phones."""
     tenant, api = stack.new_tenant("kobi", record_calls=True)
     assert tenant["record_calls"] is True and tenant["recording_notice"] is True
-    caller, callee = two_phones(stack, phones, api, tenant["id"])
+    caller, callee = registered_extensions(stack, phones, api, tenant["id"])
     try:
-        talk(caller, callee)
+        answered_call(caller, callee, seconds=3.0, caller_tone=1000.0)
     finally:
         caller.remove()
         callee.remove()
@@ -111,9 +83,9 @@ def test_girisimci_call_leaves_no_recording(stack, phones):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "feature_not_in_plan"
     assert stack.operator.post("/tenants", json={"name": "G", "plan": "girisimci", "record_calls": True}) \
         .status_code == 403
-    caller, callee = two_phones(stack, phones, api, tenant["id"])
+    caller, callee = registered_extensions(stack, phones, api, tenant["id"])
     try:
-        talk(caller, callee, seconds=1.5)
+        answered_call(caller, callee, seconds=1.5, caller_tone=1000.0)
     finally:
         caller.remove()
         callee.remove()
@@ -178,7 +150,8 @@ def test_hostile_input_is_refused_and_hostile_spool_files_are_ignored(stack):
     tenant, api = stack.new_tenant("kobi")
     base = f"/tenants/{tenant['id']}/recordings"
     for query in ("?from=yesterday", "?to=2026-11-23", "?from=2026-13-45T00:00:00Z", "?extension=abc",
-                  "?extension=1%0a2", "?cursor=-1", "?limit=0", "?limit=100000", "?from=2026-11-23T10:00:00"):
+                  "?extension=1%0a2", "?cursor=-1", "?cursor=12", "?limit=0", "?limit=100000", "?from=2026-11-23T10:00:00",
+                  "?from=2026-11-24T00:00:00Z&to=2026-11-23T00:00:00Z"):  # reversed: 422, not an empty page
         response = api.get(base + query)
         assert response.status_code == 422, (query, response.text)
     for path in ("/abc/audio", "/0/audio", "/99999999999/audio", "/-1", "/1e3/access-log", "/%2e%2e/audio"):
@@ -261,7 +234,7 @@ def test_inbound_caller_hears_the_notice_then_the_call_is_recorded(stack, phones
 
 def test_asterisk_killed_mid_call_loses_no_recording(stack, phones, tmp_path):
     tenant, api = stack.new_tenant("enterprise", record_calls=True)
-    caller, callee = two_phones(stack, phones, api, tenant["id"])
+    caller, callee = registered_extensions(stack, phones, api, tenant["id"])
     try:
         call = caller.call("102")
         incoming = callee.wait_incoming(timeout=10)

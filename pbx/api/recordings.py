@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Annotated
 
 from aiohttp import web
@@ -12,14 +11,11 @@ from pbx.api.context import DATABASE, RECORDINGS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.present import timestamp
 from pbx.api.routes import Route
-from pbx.calls.query import parse_limit, parse_time
-from pbx.db.base import MAX_ID
-from pbx.domain.errors import Invalid
+from pbx.calls.query import decode_cursor, parse_limit, parse_range
 from pbx.recordings.service import ListQuery, parse_party
 
 BASE = "/tenants/{tenant_id}/recordings"
 ONE = BASE + "/{recording_id}"
-_CURSOR = re.compile(r"^[0-9]{1,10}$")
 
 
 class EraseBody(BaseModel):
@@ -28,11 +24,9 @@ class EraseBody(BaseModel):
 
 
 def list_query(params) -> ListQuery:
-    cursor = params.get("cursor")
-    if cursor is not None and not (_CURSOR.match(cursor) and int(cursor) <= MAX_ID):
-        raise Invalid("cursor: use the 'next' value of the previous page")
-    return ListQuery(parse_time(params.get("from"), "from"), parse_time(params.get("to"), "to"),
-                     parse_party(params.get("extension")), int(cursor) if cursor else None,
+    """The call list's parsing (pbx/calls/query.py): the same errors for the same mistakes."""
+    start, end = parse_range(params.get("from"), params.get("to"))
+    return ListQuery(start, end, parse_party(params.get("extension")), decode_cursor(params.get("cursor")),
                      parse_limit(params.get("limit")))
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pbx.calls.query import parse_number
+from pbx.calls.query import encode_cursor, parse_number
 from pbx.db.models import Call, Recording
 from pbx.db.unit import Database, Unit
 from pbx.domain.errors import Invalid, NotFound
@@ -24,7 +24,7 @@ class ListQuery:
     start: datetime | None = None
     end: datetime | None = None
     parties: frozenset[str] = frozenset()  # caller or callee is one of these (number_variants)
-    after_id: int | None = None  # the cursor: the last id of the previous page
+    after: tuple[datetime, int] | None = None  # the cursor: (started_at, id) of the previous page's last
     limit: int = 100
 
 
@@ -53,21 +53,25 @@ class RecordingService:
 
     async def list(self, session: AsyncSession, principal: Principal, tenant_id: int,
                    query: ListQuery) -> tuple[list[dict], str | None]:
+        """Newest first, as the call list: each with the id of the call record that names
+        its file id (dialplans/pbx.conf sets CDR(pbx_recording) to it), if there is one yet."""
         await visible_tenant(session, principal, tenant_id)
-        stmt = select(Recording).where(Recording.tenant_id == tenant_id)
+        names_it = (Call.tenant_id == Recording.tenant_id) & (Call.recording_file_id == Recording.file_id)
+        stmt = select(Recording, Call.id).outerjoin(Call, names_it).where(Recording.tenant_id == tenant_id)
         if query.start is not None:
             stmt = stmt.where(Recording.started_at >= query.start)
         if query.end is not None:
             stmt = stmt.where(Recording.started_at < query.end)
         if query.parties:
             stmt = stmt.where(or_(Recording.caller.in_(query.parties), Recording.callee.in_(query.parties)))
-        if query.after_id is not None:
-            stmt = stmt.where(Recording.id < query.after_id)
-        rows = list(await session.scalars(stmt.order_by(Recording.id.desc()).limit(query.limit + 1)))
-        more = len(rows) > query.limit
-        rows = rows[:query.limit]
-        calls = await _call_ids(session, tenant_id, [r.file_id for r in rows])
-        return [{"row": r, "call_id": calls.get(r.file_id)} for r in rows], (str(rows[-1].id) if more else None)
+        if query.after is not None:
+            at, last_id = query.after
+            stmt = stmt.where(or_(Recording.started_at < at, and_(Recording.started_at == at, Recording.id < last_id)))
+        stmt = stmt.order_by(Recording.started_at.desc(), Recording.id.desc()).limit(query.limit + 1)
+        rows = (await session.execute(stmt)).all()
+        page = [{"row": row, "call_id": call_id} for row, call_id in rows[:query.limit]]
+        last = page[-1]["row"] if len(rows) > query.limit else None
+        return page, (encode_cursor(last.started_at, last.id) if last else None)
 
     async def get(self, session: AsyncSession, principal: Principal, tenant_id: int, rec_id: int) -> Recording:
         return await scoped_get(session, principal, Recording, tenant_id, rec_id, "recording")
@@ -123,16 +127,6 @@ class RecordingService:
     async def verify(self, session: AsyncSession, principal: Principal, tenant_id: int) -> dict:
         await visible_tenant(session, principal, tenant_id)
         return await access_log.verify(session, tenant_id)
-
-
-async def _call_ids(session: AsyncSession, tenant_id: int, file_ids: list[str]) -> dict[str, int]:
-    """call_id of each recording: the call record that names its file_id
-    (dialplans/pbx.conf sets CDR(pbx_recording) to it)."""
-    if not file_ids:
-        return {}
-    rows = await session.execute(select(Call.id, Call.recording_file_id).where(
-        Call.tenant_id == tenant_id, Call.recording_file_id.in_(file_ids)))
-    return {file_id: call_id for call_id, file_id in rows}
 
 
 def parse_party(raw: str | None) -> frozenset[str]:
