@@ -1,21 +1,11 @@
 """Asterisk restarts under the control plane: AMI reconnects by itself."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
+from tests.support.calls import wait_for
+
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone]
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise TimeoutError("condition not met")
 
 
 def test_ami_reconnects_after_asterisk_restart(stack, phones):

@@ -7,18 +7,14 @@ import time
 
 import pytest
 
+from tests.support.calls import answered_call, registered_extensions
+
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone, pytest.mark.realtime]
 
 
 def office(stack, phones, plan="kobi", numbers=("101", "102"), **tenant_fields):
     tenant, api = stack.new_tenant(plan, **tenant_fields)
-    registered = []
-    for number in numbers:
-        ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": number, "name": f"Ext {number}"})
-        phone = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
-        registered.append(phone)
-        assert phone.wait_registered() == 200
-    return tenant, api, registered
+    return tenant, api, registered_extensions(stack, phones, api, tenant["id"], numbers)
 
 
 def calls_of(api, tenant, count: int, timeout: float = 15.0, **params) -> list[dict]:
@@ -33,19 +29,6 @@ def calls_of(api, tenant, count: int, timeout: float = 15.0, **params) -> list[d
         time.sleep(0.2)
     time.sleep(0.5)
     return api.ok("GET", f"/tenants/{tenant['id']}/calls", params or None)["items"]
-
-
-def answered_call(caller, callee_phone, target: str, seconds: float = 0.0):
-    call = caller.call(target)
-    incoming = callee_phone.wait_incoming(timeout=10)
-    incoming.answer()
-    call.wait_confirmed(timeout=10)
-    if seconds:
-        call.play_tone(800.0)
-        incoming.play_tone(1200.0)
-        time.sleep(seconds)
-    call.hangup()
-    incoming.wait_disconnected()
 
 
 def busy_call(caller, callee_phone, target: str):
@@ -64,7 +47,7 @@ def assert_sane_times(item: dict) -> None:
 def test_answered_internal_call_has_one_record_with_quality(stack, phones):
     tenant, api, (a, b) = office(stack, phones)
     try:
-        answered_call(a, b, "102", seconds=3.0)
+        answered_call(a, b, "102", seconds=3.0, callee_tone=1200.0)
     finally:
         a.remove()
         b.remove()

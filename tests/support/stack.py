@@ -98,7 +98,7 @@ class ControlPlaneProcess:
             try:
                 if requests.get(base + "/health", timeout=1).ok:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy starting
                 time.sleep(0.1)
         raise TimeoutError("the control plane did not come up")
 
