@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from pbx.domain.destinations import ExtensionRef
+
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]")
 
 
@@ -19,7 +21,7 @@ def _printable(value: str) -> str:
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_printable)]
-ExtensionNumber = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{1,5}$")]
+ExtensionNumber = ExtensionRef  # the same rule wherever an extension is named
 PlanCode = Literal["girisimci", "kobi", "enterprise"]
 
 

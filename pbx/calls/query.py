@@ -12,10 +12,9 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 from pbx.db.base import MAX_ID
 from pbx.domain.errors import Invalid
-from pbx.domain.numbers import to_e164
+from pbx.domain.numbers import EXTENSION_NUMBER, to_e164
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
-_EXTENSION = re.compile(r"^[1-9][0-9]{1,5}$")
 _CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,10})$")
 
 
@@ -60,7 +59,7 @@ def parse_number(raw: str | None) -> NumberFilter | None:
         return None
     if len(raw) > 40:
         raise Invalid("number is too long")
-    if _EXTENSION.fullmatch(raw):
+    if EXTENSION_NUMBER.fullmatch(raw):
         return NumberFilter(raw, True)
     return NumberFilter(to_e164(raw), False)
 

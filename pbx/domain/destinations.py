@@ -10,7 +10,9 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
-ExtensionRef = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{1,5}$")]
+from pbx.domain.numbers import EXTENSION_NUMBER
+
+ExtensionRef = Annotated[str, StringConstraints(pattern=EXTENSION_NUMBER.pattern)]
 ObjectId = Annotated[int, Field(ge=1, le=2**53)]
 
 

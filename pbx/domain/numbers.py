@@ -6,6 +6,10 @@ import re
 from pbx.domain.errors import Invalid
 
 _SEPARATORS = re.compile(r"[ \-().]")
+# One definition each, for the API, destinations, routing and the call filters: an
+# extension number (2 to 6 digits; a leading 0 dials out) and what a caller may dial.
+EXTENSION_NUMBER = re.compile(r"^[1-9][0-9]{1,5}$")
+DIALLED = re.compile(r"^[0-9*#+]{1,32}$")
 
 
 def to_e164(raw: str, country_code: str = "90") -> str:

@@ -6,14 +6,13 @@ import re
 from datetime import datetime
 
 from pbx.domain.errors import Invalid
-from pbx.domain.numbers import to_e164
+from pbx.domain.numbers import DIALLED, to_e164
 from pbx.routing import ivr, outbound
 from pbx.routing.destinations import from_extension, route_destination
 from pbx.routing.inbound import route_inbound
 from pbx.routing.internal import FAILURE, UNKNOWN, Decision, route_internal
 from pbx.routing.snapshot import PublicNumber, Snapshot
 
-_DIALLED = re.compile(r"^[0-9*#+]{1,32}$")
 _SIP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 _KEY = re.compile(r"^[0-9*#]?$")
 
@@ -22,7 +21,7 @@ def from_extension_call(snap: Snapshot, caller_id: str, dialled: str, now: datet
     """An extension dials: another extension, its tenant's own public number, or out."""
     caller = snap.endpoints.get(caller_id) if _SIP_ID.match(caller_id) else None
     tenant = snap.tenants.get(caller.tenant_id) if caller else None
-    if caller is None or tenant is None or not _DIALLED.match(dialled):
+    if caller is None or tenant is None or not DIALLED.match(dialled):
         return route_internal(caller if tenant else None, None)
     callee = tenant.extensions.get(dialled)
     if callee is None and (number := _own_number(snap, caller.tenant_id, dialled)):
@@ -48,7 +47,7 @@ def from_trunk(snap: Snapshot, trunk_id: str, dialled: str, now: datetime) -> De
     guard: a carrier gets 404, not an answered apology."""
     if not _SIP_ID.match(trunk_id):
         return FAILURE
-    if not _DIALLED.match(dialled):
+    if not DIALLED.match(dialled):
         return UNKNOWN
     try:
         e164 = to_e164(dialled)
