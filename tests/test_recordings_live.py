@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.support.audio import dominant_frequency, rms_dbfs
-from tests.support.calls import answered_call, registered_extensions, wait_for
+from tests.support.calls import call_between_new_phones, registered_extensions, wait_for
 from tests.support.stack import settings_env
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone, pytest.mark.realtime]
@@ -47,12 +47,7 @@ def kobi_call(stack, phones):
     """A KOBİ tenant recording by default, one recorded call between two phones."""
     tenant, api = stack.new_tenant("kobi", record_calls=True)
     assert tenant["record_calls"] is True and tenant["recording_notice"] is True
-    caller, callee = registered_extensions(stack, phones, api, tenant["id"])
-    try:
-        answered_call(caller, callee, seconds=3.0, caller_tone=1000.0)
-    finally:
-        caller.remove()
-        callee.remove()
+    call_between_new_phones(stack, phones, api, tenant["id"], seconds=3.0)
     [item] = wait_for(lambda: recordings(api, tenant["id"]))
     return tenant, api, item
 
@@ -83,12 +78,7 @@ def test_girisimci_call_leaves_no_recording(stack, phones):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "feature_not_in_plan"
     assert stack.operator.post("/tenants", json={"name": "G", "plan": "girisimci", "record_calls": True}) \
         .status_code == 403
-    caller, callee = registered_extensions(stack, phones, api, tenant["id"])
-    try:
-        answered_call(caller, callee, seconds=1.5, caller_tone=1000.0)
-    finally:
-        caller.remove()
-        callee.remove()
+    call_between_new_phones(stack, phones, api, tenant["id"], seconds=1.5)
     time.sleep(3)
     assert recordings(api, tenant["id"]) == []
     assert not list(stack.settings.recording_spool_dir.glob(f"t{tenant['id']}_*"))

@@ -45,3 +45,15 @@ def answered_call(caller: Phone, callee: Phone, target: str = "102", *, seconds:
         time.sleep(seconds)
     call.hangup()
     incoming.wait_disconnected(timeout=10)
+
+
+def call_between_new_phones(stack, phones: Phones, api, tenant_id: int, *, seconds: float,
+                            caller_tone: float = 1000.0) -> None:
+    """Extensions 101 and 102 of the tenant, each with a phone; 101 calls 102, which
+    answers; the caller's tone plays for `seconds`; then the phones go."""
+    caller, callee = registered_extensions(stack, phones, api, tenant_id)
+    try:
+        answered_call(caller, callee, seconds=seconds, caller_tone=caller_tone)
+    finally:
+        caller.remove()
+        callee.remove()
