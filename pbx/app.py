@@ -23,7 +23,7 @@ from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
 from pbx.events import EventBus
 from pbx.recordings.flow import RecordingsFlow
-from pbx.services import destinations
+from pbx.services import destination_checks
 from pbx.services.extensions import ExtensionService
 from pbx.services.fallback import FallbackPublisher
 from pbx.services.prompts import PromptService
@@ -55,7 +55,7 @@ class ControlPlane:
         )
         self.prompts = PromptService(
             PromptStore(settings.audio_dir), Limits(settings.prompt_max_bytes, settings.prompt_max_seconds),
-            users=[destinations.prompt_user],
+            users=[destination_checks.prompt_user],
         )
         self.fallback = FallbackPublisher(self.snapshots, self.ami)
         self.database.commit_listeners.append(self.fallback.changed)

@@ -11,7 +11,7 @@ from pbx.agi import channelvars
 from pbx.agi.server import Session, set_variables
 from pbx.domain.recording import new_spool_name
 from pbx.routing import decisions
-from pbx.routing.internal import Decision
+from pbx.routing.decision import Decision
 from pbx.routing.snapshot import Snapshot
 from pbx.services.routing_snapshot import RoutingSnapshots
 from pbx.services.voicemail import VoicemailService

@@ -8,10 +8,11 @@ from datetime import datetime
 from pbx.domain.errors import Invalid
 from pbx.domain.numbers import DIALLED, to_e164
 from pbx.routing import ivr, outbound
-from pbx.routing.destinations import from_extension, route_destination
+from pbx.routing.decision import FAILURE, UNKNOWN, Decision
 from pbx.routing.inbound import route_inbound
-from pbx.routing.internal import FAILURE, UNKNOWN, Decision, route_internal
+from pbx.routing.internal import route_internal
 from pbx.routing.snapshot import PublicNumber, Snapshot
+from pbx.routing.to_destination import from_extension, route_destination
 
 _SIP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 _KEY = re.compile(r"^[0-9*#]?$")

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pbx.routing.destinations import route_destination
-from pbx.routing.internal import Decision
+from pbx.routing.decision import Decision
 from pbx.routing.snapshot import Snapshot
+from pbx.routing.to_destination import route_destination
 
 FAMILY = "pbx-fallback"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pbx.domain.recording import NOTICE_SOUND, wants_notice
-from pbx.routing.destinations import Resolved, route_destination
-from pbx.routing.internal import Decision
+from pbx.routing.decision import Decision
+from pbx.routing.to_destination import Resolved, route_destination
 
 # Decisions that take the call nowhere: nothing to be told about recording.
 _NOWHERE = frozenset({"failure", "unknown", "hangup"})

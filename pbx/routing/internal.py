@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from pbx.domain.plans import Plan
 from pbx.domain.recording import should_record
+from pbx.routing.decision import FAILURE, Decision
 
 DEFAULT_RING_SECONDS = 30
 
@@ -21,29 +22,6 @@ class Party:
 
 def after_unanswered(callee: Party) -> str:
     return f"vm:{callee.extension_id}" if callee.voicemail else ""
-
-
-@dataclass(frozen=True)
-class Decision:
-    action: str  # an extension of [pbx-apply]: dial, hunt, outbound, refused, announce, ivr, voicemail,
-    # hangup, unknown, failure
-    dial: str = ""
-    ring_seconds: int = 0
-    tenant_id: int | None = None
-    playback: str = ""  # a prompt path as Asterisk sees it
-    ivr_id: int | None = None
-    attempt: int = 0
-    timeout_s: int = 0
-    notice: str = ""  # an Asterisk sound played first (e.g. "option-is-invalid")
-    after: str = ""  # what an unanswered call does next: "rg:<ring group id>" or "vm:<extension id>"
-    voicemail_ext: int | None = None  # "voicemail": the extension whose box records
-    caller_id: str = ""  # outbound: the number the far end sees
-    record: bool = False  # Asterisk records the call into the spool (pbx/domain/recording.py)
-    recording_notice: str = ""  # inbound: a sound the caller hears before anything else
-
-
-UNKNOWN = Decision("unknown")
-FAILURE = Decision("failure")
 
 
 def route_internal(caller: Party | None, callee: Party | None, plan: Plan | None = None) -> Decision:

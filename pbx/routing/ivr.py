@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pbx.routing.internal import Decision
+from pbx.routing.decision import Decision
 
 INVALID_KEY_SOUND = "option-is-invalid"
 GOODBYE_SOUND = "vm-goodbye"

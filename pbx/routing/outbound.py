@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pbx.domain.plans import Plan
 from pbx.domain.recording import should_record
-from pbx.routing.internal import Decision
+from pbx.routing.decision import Decision
 
 EMERGENCY = frozenset({"112", "110", "155", "156", "177"})  # 112 is Turkey's single emergency number
 REFUSED_SOUND = "cannot-complete-as-dialed"

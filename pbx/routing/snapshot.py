@@ -14,8 +14,8 @@ from datetime import datetime
 from pbx.domain import destinations, schedules
 from pbx.domain.plans import PLANS, Plan
 from pbx.routing import ivr
-from pbx.routing.destinations import Group, Resolved
 from pbx.routing.internal import Party
+from pbx.routing.to_destination import Group, Resolved
 
 
 @dataclass(frozen=True)

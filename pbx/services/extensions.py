@@ -15,7 +15,7 @@ from pbx.db.models import Extension
 from pbx.db.unit import Unit
 from pbx.domain.errors import Conflict, NotFound
 from pbx.domain.plans import PLANS, check_extension_quota, require_feature
-from pbx.services import destinations
+from pbx.services import destination_checks
 from pbx.services.ring_groups import group_with_member
 from pbx.services.tenants import extension_count, lock_tenant, visible_tenant
 from pbx.services.tokens import Principal
@@ -144,7 +144,7 @@ class ExtensionService:
 
 
 async def _check_unused(session: AsyncSession, extension: Extension) -> None:
-    used_by = await destinations.user_of(session, extension.tenant_id, "extensions", extension.number) or \
+    used_by = await destination_checks.user_of(session, extension.tenant_id, "extensions", extension.number) or \
         await group_with_member(session, extension.tenant_id, extension.number)
     if used_by:
         raise Conflict(f"extension {extension.number} is still used by {used_by}")
@@ -152,5 +152,5 @@ async def _check_unused(session: AsyncSession, extension: Extension) -> None:
 
 async def _check_box_unused(session: AsyncSession, extension: Extension) -> None:
     """A voicemail destination must keep a box to record into."""
-    if used_by := await destinations.user_of(session, extension.tenant_id, "voicemail", extension.number):
+    if used_by := await destination_checks.user_of(session, extension.tenant_id, "voicemail", extension.number):
         raise Conflict(f"the voicemail of {extension.number} is still used by {used_by}")

@@ -8,7 +8,7 @@ from pbx.db.models import Ivr, Prompt, Tenant
 from pbx.domain import destinations as dests
 from pbx.domain.errors import Invalid
 from pbx.domain.plans import PLANS, require_feature
-from pbx.services import destinations
+from pbx.services import destination_checks
 from pbx.services.scoped import ScopedKind
 
 
@@ -27,7 +27,7 @@ async def _checked(session: AsyncSession, tenant: Tenant, fields: dict) -> dict:
 
 
 async def _option(session: AsyncSession, tenant: Tenant, data) -> dict:
-    stored = await destinations.validate(session, tenant, data)
+    stored = await destination_checks.validate(session, tenant, data)
     if dests.references(dests.parse(stored)).ivrs:
         require_feature(PLANS[tenant.plan], "nested_ivr")
     return stored

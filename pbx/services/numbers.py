@@ -9,7 +9,7 @@ from pbx.db.models import Number
 from pbx.db.unit import Unit
 from pbx.domain.errors import Conflict
 from pbx.domain.numbers import to_e164
-from pbx.services import destinations
+from pbx.services import destination_checks
 from pbx.services.tenants import scoped_get, scoped_list, visible_tenant
 from pbx.services.tokens import Principal
 
@@ -25,7 +25,7 @@ async def get_number(session: AsyncSession, principal: Principal, tenant_id: int
 async def create_number(unit: Unit, principal: Principal, tenant_id: int, fields: dict) -> Number:
     tenant = await visible_tenant(unit.session, principal, tenant_id)
     e164 = to_e164(fields["number"])
-    stored = await destinations.validate(unit.session, tenant, fields["destination"])
+    stored = await destination_checks.validate(unit.session, tenant, fields["destination"])
     if await unit.session.scalar(select(Number.id).where(Number.number == e164)):
         raise Conflict(f"{e164} is already allocated")
     row = Number(tenant_id=tenant_id, number=e164, destination=stored)
@@ -40,7 +40,7 @@ async def create_number(unit: Unit, principal: Principal, tenant_id: int, fields
 async def update_number(unit: Unit, principal: Principal, tenant_id: int, number_id: int, fields: dict) -> Number:
     row = await get_number(unit.session, principal, tenant_id, number_id)
     tenant = await visible_tenant(unit.session, principal, tenant_id)
-    row.destination = await destinations.validate(unit.session, tenant, fields["destination"])
+    row.destination = await destination_checks.validate(unit.session, tenant, fields["destination"])
     return row
 
 

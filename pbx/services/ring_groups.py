@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import Extension, RingGroup, Tenant
 from pbx.domain.errors import Invalid
-from pbx.services import destinations
+from pbx.services import destination_checks
 from pbx.services.scoped import ScopedKind
 
 
@@ -28,7 +28,7 @@ async def _checked(session: AsyncSession, tenant: Tenant, fields: dict) -> dict:
         if missing := set(members) - found:
             raise Invalid(f"no such extensions: {', '.join(sorted(missing))}")
     if fields.get("next_destination") is not None:
-        checked["next_destination"] = await destinations.validate(session, tenant, fields["next_destination"])
+        checked["next_destination"] = await destination_checks.validate(session, tenant, fields["next_destination"])
     return checked
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pbx.db.models import Tenant
 from pbx.db.unit import Unit
 from pbx.domain.errors import Conflict
-from pbx.services import destinations
+from pbx.services import destination_checks
 from pbx.services.tenants import scoped_get, scoped_list, visible_tenant
 from pbx.services.tokens import Principal
 
@@ -51,6 +51,6 @@ class ScopedKind:
 
     async def delete(self, unit: Unit, principal: Principal, tenant_id: int, object_id: int) -> None:
         row = await self.get(unit.session, principal, tenant_id, object_id)
-        if used_by := await destinations.user_of(unit.session, tenant_id, self.used_as, object_id):
+        if used_by := await destination_checks.user_of(unit.session, tenant_id, self.used_as, object_id):
             raise Conflict(f"the {self.what} is still used by {used_by}")
         await unit.session.delete(row)

@@ -1,6 +1,6 @@
 from pbx.domain.destinations import parse
 from pbx.routing import ivr
-from pbx.routing.internal import Decision
+from pbx.routing.decision import Decision
 
 MENU = ivr.Menu(ivr_id=5, tenant_id=1, greeting="/srv/pbx/audio/1/g", timeout_seconds=4, max_attempts=3,
                 options={"2": parse({"type": "extension", "extension": "102"}), "#": parse({"type": "hangup"})},

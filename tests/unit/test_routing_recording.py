@@ -8,7 +8,8 @@ from pbx.agi.handlers import variables
 from pbx.domain.plans import PLANS
 from pbx.domain.recording import NOTICE_SOUND, parse_stem
 from pbx.routing import decisions
-from pbx.routing.internal import Decision, Party, route_internal
+from pbx.routing.decision import Decision
+from pbx.routing.internal import Party, route_internal
 from pbx.routing.outbound import Caller, route_outbound
 from pbx.routing.snapshot import build
 from tests.unit.routing_rows import rows

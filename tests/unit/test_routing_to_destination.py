@@ -1,7 +1,7 @@
 import pytest
 
 from pbx.domain.destinations import parse, references
-from pbx.routing.destinations import Resolved, route_destination
+from pbx.routing.to_destination import Resolved, route_destination
 
 RESOLVED = Resolved(extensions={"101": "101-aaaa"}, prompts={7: "/srv/pbx/audio/1/abc"})
 
@@ -54,7 +54,7 @@ def test_schedule_branches_on_the_time_of_the_call():
 
 
 def test_ring_groups():
-    from pbx.routing.destinations import Group
+    from pbx.routing.to_destination import Group
 
     together = Group(3, ("201-a", "202-b"), sequential=False, ring_seconds=20, has_next=False)
     one_by_one = Group(4, ("201-a", "202-b"), sequential=True, ring_seconds=5, has_next=True)

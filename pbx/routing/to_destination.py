@@ -17,7 +17,8 @@ from pbx.domain.plans import Plan
 from pbx.domain.recording import should_record
 from pbx.domain.schedules import Schedule, is_open
 from pbx.routing import ivr
-from pbx.routing.internal import DEFAULT_RING_SECONDS, FAILURE, Decision, Party
+from pbx.routing.decision import FAILURE, Decision
+from pbx.routing.internal import DEFAULT_RING_SECONDS, Party
 
 
 @dataclass(frozen=True)
