@@ -26,6 +26,15 @@ import aiohttp
 from tests.support import stack as stack_module
 
 clock = time.perf_counter
+# As the test stack's: benches of side-by-side worktrees (and their test suites) each on
+# their own ports; RTP windows move by ten times the offset.
+PORT_OFFSET = int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
+
+
+def offset_ports(ports: dict) -> dict:
+    """A bench's ports moved by PBX_TEST_PORT_OFFSET (addresses and other values kept)."""
+    return {name: value + (10 if name.startswith("rtp_") else 1) * PORT_OFFSET if isinstance(value, int) else value
+            for name, value in ports.items()}
 
 
 # ---- a stack that is always stopped ---------------------------------------------------------

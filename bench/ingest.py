@@ -89,8 +89,8 @@ async def run(data: list[bytes], database: Database | None) -> dict:
     return {"events": events, "calls": calls, "cpu_s": cpu, "wall_s": wall, "per_core": events / cpu}
 
 
-def migrated_database() -> str:
-    url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='bench-ingest-')) / 'pbx.sqlite3'}"
+def migrated_database(folder: Path) -> str:
+    url = f"sqlite+aiosqlite:///{folder / 'pbx.sqlite3'}"
     upgrade(url)  # runs its own event loop: before ours
     return url
 
@@ -119,8 +119,9 @@ def main() -> None:
     print(f"Fixture: {FIXTURE.name}, {len(stream):,} bytes, {sum(kinds.values())} events: "
           + ", ".join(f"{k} {v}" for k, v in kinds.most_common()))
     report("parse + filter + fold (no DB)", asyncio.run(run(copies(stream, args.copies), None)))
-    report("parse + filter + batched DB writes", asyncio.run(with_database(copies(stream, args.db_copies),
-                                                                             migrated_database())))
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as folder:  # removed afterwards, errors included
+        url = migrated_database(Path(folder))
+        report("parse + filter + batched DB writes", asyncio.run(with_database(copies(stream, args.db_copies), url)))
 
 
 if __name__ == "__main__":
