@@ -84,7 +84,7 @@ class ControlPlaneProcess:
     log_path: Path
     process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> None:
+    def start(self, timeout: float = 90) -> None:  # a loaded 2-core machine takes its time to import
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pbx", "up", "--no-asterisk"], env=settings_env(self.settings),
@@ -100,6 +100,7 @@ class ControlPlaneProcess:
                     return
             except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy starting
                 time.sleep(0.1)
+        self.stop()  # else it outlives the session that gave up on it
         raise TimeoutError("the control plane did not come up")
 
     def stop(self) -> None:
