@@ -128,7 +128,7 @@ class Workload:
     expected: dict[str, set[str]]  # destination kind -> PBX_ACTION values that are right for it
 
 
-def workloads(tenants, trunk_id: str) -> list[Workload]:
+def workloads(tenants, trunk_id: str, secret: str) -> list[Workload]:
     inbound = [(did, trunk_id, kind) for t in tenants for did, kind in t.dids.items()]
     internal = []
     for t in tenants:
@@ -136,7 +136,9 @@ def workloads(tenants, trunk_id: str) -> list[Workload]:
             callee = random.Random(e["id"]).choice([x for x in t.extensions if x is not e])
             internal.append((callee["number"], e["sip"]["username"], "extension"))
     expected = {"extension": {"dial"}, "ring_group": {"dial"}, "ivr": {"ivr"}}
-    return [Workload("inbound", "inbound", inbound, expected), Workload("internal", "route", internal, expected)]
+    # The script is what Asterisk sends: the shared secret, then the route (pbx/agi/server.py).
+    return [Workload("inbound", f"{secret}/inbound", inbound, expected),
+            Workload("internal", f"{secret}/route", internal, expected)]
 
 
 @dataclass
@@ -489,7 +491,7 @@ def main() -> int:
         print(f"populated {len(tenants)} tenants, {n_ext} extensions, {n_did} numbers, {len(tenants)} ring "
               f"groups, {len(tenants)} IVRs in {clock() - started:.1f} s", flush=True)
         time.sleep(2)  # let the fallback snapshot publisher settle
-        work = workloads(tenants, trunk_id)
+        work = workloads(tenants, trunk_id, stack.settings.agi_secret)
         binary = build_load_client(tmp) if args.client == "c" else None
         print(f"closed-loop client: {'bench/agi_load.c' if binary else 'asyncio (this process)'}"
               f"{', header lines written one at a time' if binary and args.line_writes else ''}", flush=True)

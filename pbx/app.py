@@ -22,6 +22,9 @@ from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
 from pbx.events import EventBus
 from pbx.recordings.flow import RecordingsFlow
+from pbx.security.bans import BanPolicy, SipBans
+from pbx.security.failures import SECURITY_EVENTS
+from pbx.security.nftables import NftBans
 from pbx.services import destinations
 from pbx.services.extensions import ExtensionService
 from pbx.services.fallback import FallbackPublisher
@@ -49,7 +52,7 @@ class ControlPlane:
             {"route": RouteHandler(self.snapshots, self.voicemail),
              "inbound": InboundHandler(self.snapshots, self.voicemail),
              "ivr": IvrHandler(self.snapshots, self.voicemail), "after": AfterHandler(self.snapshots, self.voicemail)},
-            call_timeout=settings.agi_timeout_s,
+            call_timeout=settings.agi_timeout_s, secret=settings.agi_secret,
         )
         self.prompts = PromptService(
             PromptStore(settings.audio_dir), Limits(settings.prompt_max_bytes, settings.prompt_max_seconds),
@@ -62,8 +65,14 @@ class ControlPlane:
         self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))
         self.ami.on_event("Cdr", self.calls.on_cdr)
         self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
+        # SIP brute-force bans: Asterisk's security events -> a ban row -> nftables drops the source.
+        self.sip_bans = SipBans(
+            self.database, NftBans(settings.sip_port, [settings.sip_port], [settings.sip_tls_port] if settings.sip_tls else []),
+            BanPolicy(settings.sip_ban_failures, settings.sip_ban_window_s, settings.sip_ban_seconds), self.events)
+        for name in SECURITY_EVENTS:
+            self.ami.on_event(name, self.sip_bans.on_security_event)
         self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts,
-                                 self.voicemail, self.recordings.service)
+                                 self.voicemail, self.recordings.service, sip_bans=self.sip_bans)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -71,6 +80,7 @@ class ControlPlane:
         self.fallback.start()
         self.recordings.start()
         self.calls.start()
+        await self.sip_bans.start()  # before AMI: its events may ban at once
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self._runner = web.AppRunner(self.web, access_log=None)
@@ -87,6 +97,7 @@ class ControlPlane:
         await self.recordings.stop()
         await self.snapshots.stop()
         self.ami.close()
+        await self.sip_bans.stop()  # our nftables table goes with us
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.engine.dispose()
 

@@ -5,6 +5,7 @@ Paths here are as Asterisk sees them inside its root (see runner.MOUNTS).
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from string import Template
 
@@ -74,7 +75,9 @@ def extensions_conf(settings: Settings) -> str:
     return (
         "; Generated. The dialplan itself is the repo's dialplans/ folder.\n"
         "[globals]\n"
-        f"PBX_AGI=agi://{settings.agi_host}:{settings.agi_port}\n"
+        # The secret is the URL's first path segment: ${PBX_AGI}/route reaches route "route"
+        # only with it (pbx/agi/server.py route_name). This file is 0600, like the AMI secret's.
+        f"PBX_AGI=agi://{settings.agi_host}:{settings.agi_port}/{settings.agi_secret}\n"
         f"PBX_AUDIO={AUDIO}\n"
         "\n"
         f'#include "{DIALPLANS}/pbx.conf"\n'
@@ -104,7 +107,10 @@ def _wanted(name: str, values: dict[str, str]) -> bool:
 
 
 def _write(path: Path, text: str) -> Path:
+    """Owner-only whatever the umask: manager.conf and extensions.conf hold secrets."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
+    tmp.unlink(missing_ok=True)
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+        out.write(text)
     tmp.replace(path)
     return path

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from pbx.asterisk import configgen
 from pbx.asterisk.root import ensure_root
 from pbx.config import Settings
+from pbx.security.files import PRIVATE_UMASK
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class AsteriskProcess:
         # stops Asterisk in order instead of both dying at once.
         self.process = subprocess.Popen(
             self.command(), stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, umask=PRIVATE_UMASK,  # its recordings, astdb and logs: owner-only
         )
         log_file.close()
         self._wait_for_ami(timeout)

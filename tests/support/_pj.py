@@ -431,11 +431,22 @@ class Engine:
         cfg = account_config(ps, password, register=register, realm=realm, transport_id=tid,
                              media_address=address)
         acc = PjAccount(self, ps)
+        acc.config_args = (realm, tid, address)  # set_password rebuilds the same account with new credentials
         if register:
             with self.cond:
                 ps.reg_sent += 1
         acc.create(cfg, True)
         self._accounts[ps.key] = acc
+
+    def set_password(self, ps: PhoneState, password: str) -> None:
+        """New credentials on the same account (pjsua2 allows few accounts: reuse them);
+        modify() itself sends a fresh REGISTER with them."""
+        acc = self._account(ps)
+        realm, tid, address = acc.config_args
+        with self.cond:
+            ps.reg_sent += 1
+        acc.modify(account_config(ps, password, register=True, realm=realm, transport_id=tid,
+                                  media_address=address))
 
     def set_registration(self, ps: PhoneState, renew: bool) -> None:
         acc = self._account(ps)

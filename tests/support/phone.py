@@ -119,6 +119,10 @@ class Phone:
     def reregister(self) -> None:
         self._engine.submit(self._engine.set_registration, self._ps, True)
 
+    def set_password(self, password: str) -> None:
+        """REGISTERs again with another password (wait_registered() for the answer)."""
+        self._engine.submit(self._engine.set_password, self._ps, password)
+
     def unregister(self) -> None:
         self._engine.submit(self._engine.set_registration, self._ps, False)
 
