@@ -24,6 +24,7 @@ from pbx.events import EventBus
 from pbx.recordings.flow import RecordingsFlow
 from pbx.security.bans import BanPolicy, SipBans
 from pbx.security.failures import SECURITY_EVENTS
+from pbx.security.guard import FraudGuard
 from pbx.security.nftables import NftBans
 from pbx.services import destinations
 from pbx.services.extensions import ExtensionService
@@ -48,8 +49,13 @@ class ControlPlane:
         # Calls are routed from this in-memory copy; every commit marks it stale first.
         self.snapshots = RoutingSnapshots(self.database)
         self.database.commit_listeners.append(self.snapshots.changed)
+        # Toll-fraud limits: outbound attempts and international minutes checked per call; the
+        # concurrent-call cap is the dialplan's, which reports refusals as an AMI UserEvent.
+        self.fraud = FraudGuard(self.database, self.events)
+        self.ami.on_event("UserEvent", self.fraud.on_user_event)
+        self.ami.on_event("Cdr", self.fraud.on_cdr)
         self.agi = FastAgiServer(
-            {"route": RouteHandler(self.snapshots, self.voicemail),
+            {"route": RouteHandler(self.snapshots, self.voicemail, self.fraud),
              "inbound": InboundHandler(self.snapshots, self.voicemail),
              "ivr": IvrHandler(self.snapshots, self.voicemail), "after": AfterHandler(self.snapshots, self.voicemail)},
             call_timeout=settings.agi_timeout_s, secret=settings.agi_secret,
@@ -81,6 +87,7 @@ class ControlPlane:
         self.recordings.start()
         self.calls.start()
         await self.sip_bans.start()  # before AMI: its events may ban at once
+        await self.fraud.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self._runner = web.AppRunner(self.web, access_log=None)
@@ -98,6 +105,7 @@ class ControlPlane:
         await self.snapshots.stop()
         self.ami.close()
         await self.sip_bans.stop()  # our nftables table goes with us
+        await self.fraud.stop()
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.engine.dispose()
 
