@@ -82,6 +82,15 @@ class Settings:
     def sip_tls(self) -> bool:
         return bool(self.sip_tls_cert and self.sip_tls_key)
 
+    @property
+    def sip_transports(self) -> list[dict]:
+        """What a phone may register over, and where."""
+        transports = [{"protocol": "udp", "server": self.sip_server}]
+        if self.sip_tls:
+            host = self.sip_server.rsplit(":", 1)[0]
+            transports.append({"protocol": "tls", "server": f"{host}:{self.sip_tls_port}"})
+        return transports
+
     def with_secret(self) -> "Settings":
         """Fills in the AMI and FastAGI secrets, each generated once per data dir and kept there."""
         return replace(self, ami_secret=self.ami_secret or self._generated("ami.secret"),

@@ -32,6 +32,12 @@ def upgrade() -> None:
         sa.Column('network', sa.String(length=49), nullable=False),
         sa.PrimaryKeyConstraint('network', name=op.f('pk_sip_ban_allowlist')),
     )
+    # SRTP (SDES) where the phone offers it, plain RTP where it does not: every extension.
+    with op.batch_alter_table('ps_endpoints') as batch:
+        batch.add_column(sa.Column('media_encryption', sa.String(length=10), nullable=True))
+        batch.add_column(sa.Column('media_encryption_optimistic', sa.String(length=3), nullable=True))
+    op.execute("UPDATE ps_endpoints SET media_encryption = 'sdes', media_encryption_optimistic = 'yes' "
+               "WHERE context = 'pbx-internal'")
     with op.batch_alter_table('tenants') as batch:
         batch.add_column(sa.Column('max_concurrent_calls', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('max_international_minutes', sa.Integer(), nullable=True))
@@ -43,6 +49,9 @@ def downgrade() -> None:
         batch.drop_column('max_call_attempts_per_minute')
         batch.drop_column('max_international_minutes')
         batch.drop_column('max_concurrent_calls')
+    with op.batch_alter_table('ps_endpoints') as batch:
+        batch.drop_column('media_encryption_optimistic')
+        batch.drop_column('media_encryption')
     op.drop_table('sip_ban_allowlist')
     op.drop_index('ix_sip_bans_address', table_name='sip_bans')
     op.drop_table('sip_bans')

@@ -41,8 +41,12 @@ def fraud_limits(row: Tenant) -> dict:
             "max_call_attempts_per_minute": limits.call_attempts_per_minute}
 
 
-def extension(row: Extension, sip_server: str, password: str | None = None) -> dict:
-    sip = {"username": row.sip_username, "server": sip_server, "transport": "udp"}
+def extension(row: Extension, sip_server: str, password: str | None = None,
+              transports: list[dict] | None = None) -> dict:
+    # "transports": every way in (UDP, and TLS when configured); media is SRTP (SDES) when the
+    # phone offers it, plain RTP otherwise.
+    sip = {"username": row.sip_username, "server": sip_server, "transport": "udp",
+           "transports": transports or [{"protocol": "udp", "server": sip_server}], "srtp": "optional"}
     if password is not None:
         sip["password"] = password
     return {

@@ -39,6 +39,7 @@ def add_rows(session: AsyncSession, sip_id: str, realm: str, password: str, name
         disallow="all", allow=CODECS, direct_media="no", dtmf_mode="rfc4733",
         callerid=callerid(name, number), rtp_symmetric="yes", force_rport="yes",
         rewrite_contact="yes", language="en",
+        media_encryption="sdes", media_encryption_optimistic="yes",  # SRTP where the phone offers it
     ))
 
 

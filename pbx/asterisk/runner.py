@@ -67,9 +67,16 @@ class AsteriskProcess:
             "--ro-bind", str(self.settings.dialplans_dir), configgen.DIALPLANS,
             "--bind", str(self.settings.audio_dir), configgen.AUDIO,
             "--ro-bind", str(SOUNDS_DIR), configgen.SOUNDS,
+            *self._tls_binds(),
             "--die-with-parent",
             "/usr/sbin/asterisk", "-f", "-n", "-C", f"{configgen.INSTANCE}/etc/asterisk.conf",
         ]
+
+    def _tls_binds(self) -> list[str]:
+        if not self.settings.sip_tls:
+            return []
+        return ["--ro-bind", str(Path(self.settings.sip_tls_cert).resolve()), configgen.TLS_CERT,
+                "--ro-bind", str(Path(self.settings.sip_tls_key).resolve()), configgen.TLS_KEY]
 
     def _database_dir(self) -> Path:
         url = make_url(self.settings.effective_database_url)
