@@ -4,6 +4,7 @@ and the operator lifts the ban."""
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -76,3 +77,44 @@ def test_a_password_scanner_is_banned_and_a_phone_elsewhere_is_not(stack, phones
         scanner.remove()
         if returning is not None:
             returning.remove()
+
+
+def test_operator_sees_lifts_and_allowlists(stack):
+    now = datetime.now(timezone.utc)  # as a ban's row is written; read back through the API
+    stack.sql("INSERT INTO sip_bans (address, failures, banned_at, expires_at) VALUES "
+              "('192.0.2.7', 12, :a, :b), ('198.51.100.1', 10, :a, :b)", a=now, b=now + timedelta(minutes=10))
+    bans = {b["address"]: b for b in stack.operator.ok("GET", "/sip-bans")["items"]}
+    assert bans["192.0.2.7"]["failures"] == 12 and bans["192.0.2.7"]["expires_at"]
+    # Allowlisting a network lifts the bans inside it, and only those.
+    put = stack.operator.ok("PUT", "/sip-bans/allowlist", {"networks": ["192.0.2.0/24", "2001:db8::1"]})
+    assert put == {"networks": ["192.0.2.0/24", "2001:db8::1/128"]}
+    assert stack.operator.ok("GET", "/sip-bans/allowlist") == put
+    left = {b["address"] for b in stack.operator.ok("GET", "/sip-bans")["items"]}
+    assert "192.0.2.7" not in left and "198.51.100.1" in left
+    assert stack.operator.delete(f"/sip-bans/{bans['198.51.100.1']['id']}").status_code == 204
+    assert stack.operator.delete(f"/sip-bans/{bans['198.51.100.1']['id']}").status_code == 404  # already lifted
+    assert stack.operator.ok("PUT", "/sip-bans/allowlist", {"networks": []}) == {"networks": []}
+
+
+@pytest.mark.parametrize("body", [
+    {"networks": ["127.0.0.1\nDROP"]}, {"networks": ["10.0.0.0/33"]}, {"networks": ["evil.example"]},
+    {"networks": ["1.2.3.4; flush ruleset"]}, {"networks": ["\u202e1.2.3.4"]}, {"networks": "10.0.0.0/8"},
+    {"networks": [1]}, {}, {"networks": [], "extra": 1}, {"networks": ["10.0.0.0/8"] * 1001}])
+def test_hostile_allowlists_are_refused_and_change_nothing(stack, body):
+    before = stack.operator.ok("GET", "/sip-bans/allowlist")
+    response = stack.operator.request("PUT", "/sip-bans/allowlist", json=body)
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid"
+    assert stack.operator.ok("GET", "/sip-bans/allowlist") == before
+
+
+def test_sip_bans_are_for_operators_only(stack):
+    _, tenant_api = stack.new_tenant("kobi")
+    for method, path, body in (("GET", "/sip-bans", None), ("DELETE", "/sip-bans/1", None),
+                               ("GET", "/sip-bans/allowlist", None),
+                               ("PUT", "/sip-bans/allowlist", {"networks": ["0.0.0.0/0"]})):
+        assert tenant_api.request(method, path, json=body).status_code == 403, path
+        assert stack.operator.as_token(None).request(method, path, json=body).status_code == 401, path
+    for bad in ("x", "0", "-1", "99999999999", "1.5"):
+        assert stack.operator.delete(f"/sip-bans/{bad}").status_code == 404, bad
+    paths = stack.operator.ok("GET", "/openapi.json")["paths"]
+    assert {"get", "put"} <= set(paths["/api/v1/sip-bans/allowlist"]) and "delete" in paths["/api/v1/sip-bans/{ban_id}"]
