@@ -99,3 +99,31 @@ def test_operator_limits_are_the_plans_until_set(stack):
                 {"max_call_attempts_per_minute": -1}):
         assert stack.operator.patch(path, json=bad).status_code == 422, bad
     assert api.patch(path, json={"max_concurrent_calls": 1000}).status_code == 403  # not the tenant's to raise
+
+
+def test_attempts_per_minute_and_international_minutes_refuse_outbound_calls(stack, phones, carrier):
+    from tests.support.phone import answer_and_hang_up
+
+    tenant, api = stack.new_tenant("kobi", international_calls=True)
+    api.ok("POST", f"/tenants/{tenant['id']}/numbers",
+           {"number": "+90850555" + str(6000 + tenant["id"]), "destination": {"type": "hangup"}})
+    ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "Ayşe"})
+    stack.operator.ok("PATCH", f"/tenants/{tenant['id']}", {"max_international_minutes": 0,
+                                                             "max_call_attempts_per_minute": 2})
+    phone = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
+    try:
+        assert phone.wait_registered() == 200
+        before = carrier.incoming_count()
+        phone.call("00442079460958").wait_disconnected(timeout=15)  # no international minutes left today
+        answer_and_hang_up(phone.call("02125550011"), carrier)  # national: not counted against them
+        phone.call("02125550012").wait_disconnected(timeout=15)  # the third attempt within a minute
+        assert carrier.incoming_count() == before + 1
+    finally:
+        phone.remove()
+    refused = [r for r in calls_of(api, tenant, 3) if r["disposition"] == "refused"]
+    assert sorted(r["number"] for r in refused) == ["+442079460958", "+902125550012"]
+    deadline = time.monotonic() + 10
+    while len(fraud_events(stack, tenant["id"])) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    limits = sorted(e.split("'limit': '")[1].split("'")[0] for e in fraud_events(stack, tenant["id"]))
+    assert limits == ["call_attempts_per_minute", "international_minutes"]
