@@ -36,8 +36,9 @@ def upgrade() -> None:
     with op.batch_alter_table('ps_endpoints') as batch:
         batch.add_column(sa.Column('media_encryption', sa.String(length=10), nullable=True))
         batch.add_column(sa.Column('media_encryption_optimistic', sa.String(length=3), nullable=True))
-    op.execute("UPDATE ps_endpoints SET media_encryption = 'sdes', media_encryption_optimistic = 'yes' "
-               "WHERE context = 'pbx-internal'")
+    # No pinned transport: a phone registered over TLS is called over TLS.
+    op.execute("UPDATE ps_endpoints SET media_encryption = 'sdes', media_encryption_optimistic = 'yes', "
+               "transport = NULL WHERE context = 'pbx-internal'")
     with op.batch_alter_table('tenants') as batch:
         batch.add_column(sa.Column('max_concurrent_calls', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('max_international_minutes', sa.Integer(), nullable=True))

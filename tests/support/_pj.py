@@ -53,7 +53,8 @@ class PhoneState:
     auto_answer: bool
     answer_delay: float
     display_name: str = ""       # sent as the From display name (SIP quoted-string)
-    tls: bool = False            # SIP over TLS, media SRTP (SDES, mandatory)
+    tls: bool = False            # SIP over TLS
+    srtp: str = ""               # "", "optional" or "mandatory" (SDES)
     reg_sent: int = 0            # REGISTERs requested ...
     reg_done: int = 0            # ... and how many of those have a final answer
     reg_code: int | None = None
@@ -187,7 +188,8 @@ def account_config(ps: PhoneState, password: str, *, register: bool, realm: str,
     cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", realm, ps.username, 0, password))
     cfg.mediaConfig.transportConfig.boundAddress = media_address
     cfg.mediaConfig.transportConfig.port = 0
-    cfg.mediaConfig.srtpUse = pj.PJMEDIA_SRTP_MANDATORY if ps.tls else pj.PJMEDIA_SRTP_DISABLED
+    cfg.mediaConfig.srtpUse = {"optional": pj.PJMEDIA_SRTP_OPTIONAL, "mandatory": pj.PJMEDIA_SRTP_MANDATORY}.get(
+        ps.srtp, pj.PJMEDIA_SRTP_DISABLED)
     cfg.mediaConfig.srtpSecureSignaling = 0
     nat = cfg.natConfig
     nat.iceEnabled = False

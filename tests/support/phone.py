@@ -65,14 +65,14 @@ class Phones:
     def add_phone(self, username: str, password: str, *, domain: str = "127.0.0.1", port: int = 5060,
                   register: bool = True, bind_address: str | None = None, realm: str = "*",
                   auto_answer: bool = False, answer_delay: float = 0.0, display_name: str = "",
-                  tls: bool = False) -> Phone:
+                  tls: bool = False, srtp: str = "") -> Phone:
         """Account sip:username@domain:port; REGISTERs to sip:domain:port unless register=False.
 
         Returns at once; use wait_registered() for the outcome. bind_address puts
         the phone's SIP and RTP on that local address (one UDP transport each). tls: SIP over
-        TLS to `port` and SRTP media (mandatory, SDES)."""
+        TLS to `port`; srtp: "optional" or "mandatory" SRTP media (SDES)."""
         ps = _pj.PhoneState(self._engine.next_key(), username, domain, port, auto_answer, answer_delay,
-                            display_name, tls)
+                            display_name, tls, srtp)
         address = bind_address or _pj.DEFAULT_ADDRESS
         self._engine.submit(self._engine.add_account, ps, password, register, realm, address)
         return Phone(self._engine, ps)
