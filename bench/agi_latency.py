@@ -86,7 +86,7 @@ def main() -> int:
         print(f"populated {len(tenants)} tenants, {n_ext} extensions, {n_did} numbers, {len(tenants)} ring "
               f"groups, {len(tenants)} IVRs in {clock() - started:.1f} s", flush=True)
         time.sleep(2)  # let the fallback snapshot publisher settle
-        work = workloads(tenants, trunk_id)
+        work = workloads(tenants, trunk_id, stack.settings.agi_secret)
         binary = build_load_client(tmp) if args.client == "c" else None
         print(f"closed-loop client: {'bench/agi_load.c' if binary else 'asyncio (this process)'}"
               f"{', header lines written one at a time' if binary and args.line_writes else ''}", flush=True)

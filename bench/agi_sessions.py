@@ -84,7 +84,7 @@ class Workload:
     expected: dict[str, set[str]]  # destination kind -> PBX_ACTION values that are right for it
 
 
-def workloads(tenants, trunk_id: str) -> list[Workload]:
+def workloads(tenants, trunk_id: str, secret: str) -> list[Workload]:
     inbound = [(did, trunk_id, kind) for t in tenants for did, kind in t.dids.items()]
     internal = []
     for t in tenants:
@@ -92,7 +92,9 @@ def workloads(tenants, trunk_id: str) -> list[Workload]:
             callee = random.Random(e["id"]).choice([x for x in t.extensions if x is not e])
             internal.append((callee["number"], e["sip"]["username"], "extension"))
     expected = {"extension": {"dial"}, "ring_group": {"dial"}, "ivr": {"ivr"}}
-    return [Workload("inbound", "inbound", inbound, expected), Workload("internal", "route", internal, expected)]
+    # The script is what Asterisk sends: the shared secret, then the route (pbx/agi/server.py).
+    return [Workload("inbound", f"{secret}/inbound", inbound, expected),
+            Workload("internal", f"{secret}/route", internal, expected)]
 
 
 @dataclass

@@ -24,6 +24,10 @@ from pbx.db.unit import Database
 from pbx.events import EventBus
 from pbx.recordings.flow import RecordingsFlow
 from pbx.services import destination_checks
+from pbx.security.bans import BanPolicy, SipBans
+from pbx.security.failures import SECURITY_EVENTS
+from pbx.security.guard import FraudGuard
+from pbx.security.nftables import NftBans
 from pbx.services.extensions import ExtensionService
 from pbx.services.fallback import FallbackPublisher
 from pbx.services.prompts import PromptService
@@ -47,11 +51,16 @@ class ControlPlane:
         # Calls are routed from this in-memory copy; every commit marks it stale first.
         self.snapshots = RoutingSnapshots(self.database)
         self.database.commit_listeners.append(self.snapshots.changed)
+        # Toll-fraud limits: outbound attempts and international minutes checked per call; the
+        # concurrent-call cap is the dialplan's, which reports refusals as an AMI UserEvent.
+        self.fraud = FraudGuard(self.database, self.events)
+        self.ami.on_event("UserEvent", self.fraud.on_user_event)
+        self.ami.on_event("Cdr", self.fraud.on_cdr)
         self.agi = FastAgiServer(
-            {"route": RouteHandler(self.snapshots, self.voicemail),
+            {"route": RouteHandler(self.snapshots, self.voicemail, self.fraud),
              "inbound": InboundHandler(self.snapshots, self.voicemail),
              "ivr": IvrHandler(self.snapshots, self.voicemail), "after": AfterHandler(self.snapshots, self.voicemail)},
-            call_timeout=settings.agi_timeout_s,
+            call_timeout=settings.agi_timeout_s, secret=settings.agi_secret,
         )
         self.prompts = PromptService(
             PromptStore(settings.audio_dir), Limits(settings.prompt_max_bytes, settings.prompt_max_seconds),
@@ -68,8 +77,15 @@ class ControlPlane:
         self.ami.on_event("Cdr", self.calls.on_cdr)
         self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
         self.tenants = TenantService(self.extensions, self.voicemail, self.recordings.service, self.prompts.store)
+        # SIP brute-force bans: Asterisk's security events -> a ban row -> nftables drops the source.
+        self.sip_bans = SipBans(
+            self.database, NftBans(settings.sip_port, [settings.sip_port], [settings.sip_tls_port] if settings.sip_tls else []),
+            BanPolicy(settings.sip_ban_failures, settings.sip_ban_window_s, settings.sip_ban_seconds), self.events)
+        for name in SECURITY_EVENTS:
+            self.ami.on_event(name, self.sip_bans.on_security_event)
         self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts,
-                                 self.voicemail, self.recordings.service, self.tenants)
+                                 self.voicemail, self.recordings.service, self.tenants,
+                                 sip_bans=self.sip_bans)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -77,6 +93,8 @@ class ControlPlane:
         self.fallback.start()
         self.recordings.start()
         self.calls.start()
+        await self.sip_bans.start()  # before AMI: its events may ban at once
+        await self.fraud.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self._runner = web.AppRunner(self.web, access_log=None)
@@ -93,6 +111,8 @@ class ControlPlane:
         await self.recordings.stop()
         await self.snapshots.stop()
         self.ami.close()
+        await self.sip_bans.stop()  # our nftables table goes with us
+        await self.fraud.stop()
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.engine.dispose()
 

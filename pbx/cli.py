@@ -4,15 +4,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 import uvloop
 
 from pbx.config import settings_from_env
+from pbx.security.files import PRIVATE_UMASK
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    os.umask(PRIVATE_UMASK)  # whatever a command writes (database, configuration, recordings) is owner-only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return args.func(args) or 0
@@ -86,8 +89,10 @@ def cmd_up(args) -> int:
     from pbx.app import serve
     from pbx.asterisk.runner import AsteriskProcess, write_config
     from pbx.db.migrate import upgrade
+    from pbx.security.files import lock_down
 
     settings = settings_from_env().with_secret()
+    lock_down(settings.data_dir, settings.audio_dir, settings.recording_archive_dir)
     upgrade(settings.effective_database_url)
     write_config(settings)  # the control plane owns Asterisk's configuration, wherever Asterisk runs
     asterisk = AsteriskProcess(settings) if settings.manage_asterisk and not args.no_asterisk else None

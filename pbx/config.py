@@ -32,6 +32,7 @@ class Settings:
     ami_secret: str = ""
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
+    agi_secret: str = ""
     agi_timeout_s: float = 2.0
     prompt_max_bytes: int = 20 * 1024 * 1024
     prompt_max_seconds: float = 600.0
@@ -44,6 +45,12 @@ class Settings:
     recording_key_file: str = ""  # "" = <data_dir>/recording.key
     recording_sweep_s: float = 30.0
     retention_interval_s: float = 3600.0
+    sip_tls_cert: str = ""  # "" = no TLS transport
+    sip_tls_key: str = ""
+    sip_tls_port: int = 5061
+    sip_ban_failures: int = 10
+    sip_ban_window_s: float = 60.0
+    sip_ban_seconds: float = 900.0
 
     @property
     def effective_database_url(self) -> str:
@@ -71,16 +78,32 @@ class Settings:
     def recording_key_path(self) -> Path:
         return Path(self.recording_key_file) if self.recording_key_file else self.data_dir / "recording.key"
 
+    @property
+    def sip_tls(self) -> bool:
+        return bool(self.sip_tls_cert and self.sip_tls_key)
+
+    @property
+    def sip_transports(self) -> list[dict]:
+        """What a phone may register over, and where."""
+        transports = [{"protocol": "udp", "server": self.sip_server}]
+        if self.sip_tls:
+            host = self.sip_server.rsplit(":", 1)[0]
+            transports.append({"protocol": "tls", "server": f"{host}:{self.sip_tls_port}"})
+        return transports
+
     def with_secret(self) -> "Settings":
-        """Fills in the AMI secret, generated once per data dir and kept there."""
-        if self.ami_secret:
-            return self
-        path = self.data_dir / "ami.secret"
+        """Fills in the AMI and FastAGI secrets, each generated once per data dir and kept there."""
+        return replace(self, ami_secret=self.ami_secret or self._generated("ami.secret"),
+                       agi_secret=self.agi_secret or self._generated("agi.secret"))
+
+    def _generated(self, name: str) -> str:
+        path = self.data_dir / name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
+            # URL-safe: the FastAGI secret is a path segment of the AGI URL in the dialplan.
             path.write_text(secrets.token_urlsafe(24))
-            path.chmod(0o600)
-        return replace(self, ami_secret=path.read_text().strip())
+        path.chmod(0o600)
+        return path.read_text().strip()
 
 
 _ENV = {
@@ -99,6 +122,7 @@ _ENV = {
     "ami_secret": ("PBX_AMI_SECRET", str),
     "agi_host": ("PBX_AGI_HOST", str),
     "agi_port": ("PBX_AGI_PORT", int),
+    "agi_secret": ("PBX_AGI_SECRET", str),
     "agi_timeout_s": ("PBX_AGI_TIMEOUT", float),
     "prompt_max_bytes": ("PBX_PROMPT_MAX_BYTES", int),
     "prompt_max_seconds": ("PBX_PROMPT_MAX_SECONDS", float),
@@ -111,6 +135,12 @@ _ENV = {
     "recording_key_file": ("PBX_RECORDING_KEY_FILE", str),
     "recording_sweep_s": ("PBX_RECORDING_SWEEP_SECONDS", float),
     "retention_interval_s": ("PBX_RETENTION_INTERVAL_SECONDS", float),
+    "sip_tls_cert": ("PBX_SIP_TLS_CERT", str),
+    "sip_tls_key": ("PBX_SIP_TLS_KEY", str),
+    "sip_tls_port": ("PBX_SIP_TLS_PORT", int),
+    "sip_ban_failures": ("PBX_SIP_BAN_FAILURES", int),
+    "sip_ban_window_s": ("PBX_SIP_BAN_WINDOW_SECONDS", float),
+    "sip_ban_seconds": ("PBX_SIP_BAN_SECONDS", float),
 }
 
 

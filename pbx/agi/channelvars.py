@@ -13,3 +13,4 @@ AFTER = "PBX_AFTER"  # ring group whose next destination an unanswered call take
 CALLER_ID = "PBX_CALLER_ID"  # outbound: the tenant number the far end sees
 RECORD = "PBX_RECORD"  # when set: record the call into the spool under this stem (pbx/domain/recording.py)
 RECORDING_NOTICE = "PBX_REC_NOTICE"  # when set: a sound played to an inbound caller before anything else
+MAX_CALLS = "PBX_MAX_CALLS"  # when set: the tenant's concurrent-call cap ([pbx-limit] refuses past it)

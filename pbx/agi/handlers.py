@@ -13,6 +13,7 @@ from pbx.domain.recording import new_spool_name
 from pbx.routing import decisions
 from pbx.routing.decision import Decision
 from pbx.routing.snapshot import Snapshot
+from pbx.security.guard import FraudGuard
 from pbx.services.routing_snapshot import RoutingSnapshots
 from pbx.services.voicemail import VoicemailService
 
@@ -25,6 +26,7 @@ def _args(request: Session, count: int) -> list[str]:
 class _Handler:
     snapshots: RoutingSnapshots
     voicemail: VoicemailService
+    guard: FraudGuard | None = None  # toll-fraud limits on outbound calls (RouteHandler)
 
     def decide(self, request: Session, snap: Snapshot) -> tuple[Decision, str]:
         """The decision from the call's facts and a snapshot, and the number the caller
@@ -51,8 +53,11 @@ class RouteHandler(_Handler):
     """Calls from an extension. Args: the calling endpoint."""
 
     def decide(self, request: Session, snap: Snapshot) -> tuple[Decision, str]:
-        dialled = request.headers.get("agi_extension", "")
-        return decisions.from_extension_call(snap, _args(request, 1)[0], dialled, _now()), dialled
+        dialled, endpoint, now = request.headers.get("agi_extension", ""), _args(request, 1)[0], _now()
+        decision = decisions.from_extension_call(snap, endpoint, dialled, now)
+        if self.guard is not None and decision.action == "outbound":
+            decision = self.guard.check(decision, endpoint, snap.tenants.get(decision.tenant_id), dialled, now)
+        return decision, dialled
 
 
 class InboundHandler(_Handler):
@@ -111,6 +116,8 @@ def variables(decision: Decision, caller: str, callee: str) -> list[tuple[str, s
         pairs.append((channelvars.RECORD, new_spool_name(decision.tenant_id, caller, callee).stem))
     if decision.recording_notice:
         pairs.append((channelvars.RECORDING_NOTICE, decision.recording_notice))
+    if decision.max_calls:
+        pairs.append((channelvars.MAX_CALLS, str(decision.max_calls)))
     # Last: the dialplan treats a missing action as a failure.
     pairs.append((channelvars.ACTION, decision.action))
     return pairs

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hmac
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -193,10 +194,22 @@ class Session(asyncio.Protocol):
             self.transport.close()
 
 
+def route_name(script: str, secret: str) -> str | None:
+    """The route of `agi_network_script` ("<secret>/<route>"), or None without the right secret.
+
+    Any local process can connect to the FastAGI port; only Asterisk knows the secret, which
+    the generated dialplan carries in the AGI URL (configgen.extensions_conf)."""
+    given, sep, route = script.partition("/")
+    if not secret or not sep or not hmac.compare_digest(given.encode(), secret.encode()):
+        return None
+    return route
+
+
 class FastAgiServer:
-    def __init__(self, routes: dict[str, Handler], *, call_timeout: float):
+    def __init__(self, routes: dict[str, Handler], *, call_timeout: float, secret: str):
         self.routes = routes
         self.call_timeout = call_timeout
+        self.secret = secret
         self._server: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -212,10 +225,13 @@ class FastAgiServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _start(self, session: Session) -> None:
-        script = session.headers.get("agi_network_script", "")
-        handler = self.routes.get(script)
+        route = route_name(session.headers.get("agi_network_script", ""), self.secret)
+        if route is None:
+            session._give_up("AGI request without the shared secret")  # never echo what was sent
+            return
+        handler = self.routes.get(route)
         if handler is None:
-            session._give_up(f"no AGI route {script!r}")
+            session._give_up(f"no AGI route {route!r}")
             return
         # Most calls are decided at once, from a current snapshot: then one MSet is written
         # from here and the reply closes the session, with no task or coroutine at all.

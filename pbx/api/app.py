@@ -14,6 +14,7 @@ from pbx.api import (
     recordings,
     ring_groups,
     schedules,
+    sip_bans,
     tenants,
     trunks,
     voicemail,
@@ -32,11 +33,11 @@ async def health(request: web.Request) -> web.Response:
 def all_routes() -> list[Route]:
     return (tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + ivrs.ROUTES
             + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES + voicemail.ROUTES
-            + recordings.ROUTES + calls.ROUTES)
+            + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES)
 
 
 def build_web_app(settings, database, ami, extension_service, prompt_service,
-                  voicemail_service, recording_service, tenant_service) -> web.Application:
+                  voicemail_service, recording_service, tenant_service, *, sip_bans=None) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[context.SETTINGS] = settings
     app[context.DATABASE] = database
@@ -46,6 +47,8 @@ def build_web_app(settings, database, ami, extension_service, prompt_service,
     app[context.VOICEMAIL] = voicemail_service
     app[context.RECORDINGS] = recording_service
     app[context.TENANTS] = tenant_service
+    if sip_bans is not None:
+        app[context.SIP_BANS] = sip_bans
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

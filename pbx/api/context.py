@@ -8,6 +8,7 @@ from pbx.config import Settings
 from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
 from pbx.recordings.service import RecordingService
+from pbx.security.bans import SipBans
 from pbx.services.extensions import ExtensionService
 from pbx.services.prompts import PromptService
 from pbx.services.tenants import TenantService
@@ -22,6 +23,7 @@ PROMPTS = web.AppKey("prompts", PromptService)
 VOICEMAIL = web.AppKey("voicemail", VoicemailService)
 RECORDINGS = web.AppKey("recordings", RecordingService)
 TENANTS = web.AppKey("tenants", TenantService)
+SIP_BANS = web.AppKey("sip_bans", SipBans)
 PRINCIPAL = "pbx.principal"  # per request
 
 

@@ -16,7 +16,8 @@ def _ids(request: web.Request) -> tuple[int, int]:
 
 
 def _out(request: web.Request, row, password: str | None = None) -> dict:
-    return present.extension(row, request.app[SETTINGS].sip_server, password)
+    settings = request.app[SETTINGS]
+    return present.extension(row, settings.sip_server, password, settings.sip_transports)
 
 
 async def list_extensions(request: web.Request) -> web.Response:

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from pbx.db.models import Extension, Prompt, Tenant
 from pbx.domain.plans import PLANS, extension_limit
+from pbx.security.fraud import limits_for
 
 TENANT_TZ = ZoneInfo("Europe/Istanbul")
 
@@ -27,11 +28,25 @@ def tenant(row: Tenant) -> dict:
         "record_calls": row.record_calls,
         "recording_notice": row.recording_notice,
         "created_at": timestamp(row.created_at),
+        **fraud_limits(row),
     }
 
 
-def extension(row: Extension, sip_server: str, password: str | None = None) -> dict:
-    sip = {"username": row.sip_username, "server": sip_server, "transport": "udp"}
+def fraud_limits(row: Tenant) -> dict:
+    """The limits in force: the operator's where set, else the plan's."""
+    limits = limits_for(row.plan, row.max_concurrent_calls, row.max_international_minutes,
+                        row.max_call_attempts_per_minute)
+    return {"max_concurrent_calls": limits.concurrent_calls,
+            "max_international_minutes": limits.international_minutes,
+            "max_call_attempts_per_minute": limits.call_attempts_per_minute}
+
+
+def extension(row: Extension, sip_server: str, password: str | None = None,
+              transports: list[dict] | None = None) -> dict:
+    # "transports": every way in (UDP, and TLS when configured); media is SRTP (SDES) when the
+    # phone offers it, plain RTP otherwise.
+    sip = {"username": row.sip_username, "server": sip_server, "transport": "udp",
+           "transports": transports or [{"protocol": "udp", "server": sip_server}], "srtp": "optional"}
     if password is not None:
         sip["password"] = password
     return {

@@ -45,6 +45,10 @@ class TenantPatch(Body):
     international_calls: bool = None
     record_calls: bool = None
     recording_notice: bool = None
+    # Toll-fraud limits (pbx/security/fraud.py), operator-set; null: back to the plan's.
+    max_concurrent_calls: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    max_international_minutes: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    max_call_attempts_per_minute: Annotated[int, Field(ge=1, le=10_000)] | None = None
 
 
 class ExtensionCreate(Body):

@@ -5,6 +5,7 @@ Paths here are as Asterisk sees them inside its root (see runner.MOUNTS).
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from string import Template
 
@@ -18,6 +19,8 @@ INSTANCE = "/srv/pbx/instance"
 DATA = "/srv/pbx/data"
 DIALPLANS = "/srv/pbx/dialplans"
 AUDIO = "/srv/pbx/audio"
+TLS_CERT = "/srv/pbx/tls/cert.pem"  # PBX_SIP_TLS_CERT / _KEY, bound read-only (runner.py; a container mounts them)
+TLS_KEY = "/srv/pbx/tls/key.pem"
 SOUNDS = "/srv/pbx/sounds"  # read-only: pbx/asterisk/sounds (domain.recording.NOTICE_SOUND)
 STATE_DIRS = ("etc", "lib", "spool", "run", "log", "log/cdr-custom", "cache")  # cdr_custom writes, never creates, its folder
 
@@ -54,12 +57,26 @@ def template_values(settings: Settings, *, ami_peer: str | None = None) -> dict[
         "sip_host": settings.sip_host,
         "sip_port": str(settings.sip_port),
         "sip_realm": settings.sip_realm,
+        "tls_transport": tls_transport(settings),
         "rtp_start": str(settings.rtp_start),
         "rtp_end": str(settings.rtp_end),
         "cdr_manager_mappings": cdrfields.manager_mappings(),
         "cdr_custom_mapping": cdrfields.custom_mapping(),
         **realtime_values(settings.effective_database_url),
     }
+
+
+def tls_transport(settings: Settings) -> str:
+    """A SIP TLS transport when a certificate and key are configured; else nothing at all."""
+    if not settings.sip_tls:
+        return "; No TLS transport: PBX_SIP_TLS_CERT and PBX_SIP_TLS_KEY are not set."
+    return "\n".join([
+        "[transport-tls]", "type = transport", "protocol = tls",
+        f"bind = {settings.sip_host}:{settings.sip_tls_port}",
+        f"cert_file = {TLS_CERT}", f"priv_key_file = {TLS_KEY}",
+        "method = tlsv1_2",  # and newer: pjproject negotiates up from here
+        "verify_client = no", "require_client_cert = no",  # phones authenticate with their digest
+    ])
 
 
 def _is_ip(text: str) -> bool:
@@ -74,7 +91,9 @@ def extensions_conf(settings: Settings) -> str:
     return (
         "; Generated. The dialplan itself is the repo's dialplans/ folder.\n"
         "[globals]\n"
-        f"PBX_AGI=agi://{settings.agi_host}:{settings.agi_port}\n"
+        # The secret is the URL's first path segment: ${PBX_AGI}/route reaches route "route"
+        # only with it (pbx/agi/server.py route_name). This file is 0600, like the AMI secret's.
+        f"PBX_AGI=agi://{settings.agi_host}:{settings.agi_port}/{settings.agi_secret}\n"
         f"PBX_AUDIO={AUDIO}\n"
         "\n"
         f'#include "{DIALPLANS}/pbx.conf"\n'
@@ -104,7 +123,10 @@ def _wanted(name: str, values: dict[str, str]) -> bool:
 
 
 def _write(path: Path, text: str) -> Path:
+    """Owner-only whatever the umask: manager.conf and extensions.conf hold secrets."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
+    tmp.unlink(missing_ok=True)
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+        out.write(text)
     tmp.replace(path)
     return path

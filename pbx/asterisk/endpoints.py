@@ -35,10 +35,12 @@ def add_rows(session: AsyncSession, sip_id: str, realm: str, password: str, name
     session.add(PsAor(id=sip_id, max_contacts=1, remove_existing="yes",
                       default_expiration=300, minimum_expiration=60, maximum_expiration=3600))
     session.add(PsEndpoint(
-        id=sip_id, transport=TRANSPORT, aors=sip_id, auth=sip_id, context=INTERNAL_CONTEXT,
+        # No transport: Asterisk reaches a phone over the one it registered on (UDP or TLS).
+        id=sip_id, aors=sip_id, auth=sip_id, context=INTERNAL_CONTEXT,
         disallow="all", allow=CODECS, direct_media="no", dtmf_mode="rfc4733",
         callerid=callerid(name, number), rtp_symmetric="yes", force_rport="yes",
         rewrite_contact="yes", language="en",
+        media_encryption="sdes", media_encryption_optimistic="yes",  # SRTP where the phone offers it
     ))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from pbx.asterisk import configgen
 from pbx.asterisk.root import ensure_root
 from pbx.config import Settings
+from pbx.security.files import PRIVATE_UMASK
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,16 @@ class AsteriskProcess:
             "--ro-bind", str(self.settings.dialplans_dir), configgen.DIALPLANS,
             "--bind", str(self.settings.audio_dir), configgen.AUDIO,
             "--ro-bind", str(SOUNDS_DIR), configgen.SOUNDS,
+            *self._tls_binds(),
             "--die-with-parent",
             "/usr/sbin/asterisk", "-f", "-n", "-C", f"{configgen.INSTANCE}/etc/asterisk.conf",
         ]
+
+    def _tls_binds(self) -> list[str]:
+        if not self.settings.sip_tls:
+            return []
+        return ["--ro-bind", str(Path(self.settings.sip_tls_cert).resolve()), configgen.TLS_CERT,
+                "--ro-bind", str(Path(self.settings.sip_tls_key).resolve()), configgen.TLS_KEY]
 
     def _database_dir(self) -> Path:
         url = make_url(self.settings.effective_database_url)
@@ -85,7 +93,7 @@ class AsteriskProcess:
         # stops Asterisk in order instead of both dying at once.
         self.process = subprocess.Popen(
             self.command(), stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, umask=PRIVATE_UMASK,  # its recordings, astdb and logs: owner-only
         )
         log_file.close()
         self._wait_for_ami(timeout)

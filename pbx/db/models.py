@@ -32,6 +32,10 @@ class Tenant(Base):
     # KVKK transparency: inbound callers hear "this call may be recorded" first.
     recording_notice: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Toll-fraud limits set by an operator; NULL = the plan's (pbx/security/fraud.py).
+    max_concurrent_calls: Mapped[int | None] = mapped_column(Integer)
+    max_international_minutes: Mapped[int | None] = mapped_column(Integer)  # per day, Europe/Istanbul
+    max_call_attempts_per_minute: Mapped[int | None] = mapped_column(Integer)  # per extension, outbound
 
 
 class ApiToken(Base):
@@ -288,3 +292,26 @@ class CdrFileState(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     inode: Mapped[int] = mapped_column(BigInteger)
     offset: Mapped[int] = mapped_column(BigInteger)
+
+
+class SipBan(Base):
+    """A source address banned after repeated SIP authentication failures (pbx/security/bans.py).
+    Active while not lifted and not expired; kept afterwards as history."""
+
+    __tablename__ = "sip_bans"
+    __table_args__ = (Index("ix_sip_bans_address", "address"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(45))
+    failures: Mapped[int] = mapped_column(Integer)
+    banned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SipBanAllowed(Base):
+    """A network (CIDR) whose addresses are never banned."""
+
+    __tablename__ = "sip_ban_allowlist"
+
+    network: Mapped[str] = mapped_column(String(49), primary_key=True)

@@ -27,6 +27,8 @@ class PsEndpoint(Base):
     force_rport: Mapped[str | None] = mapped_column(String(3))
     rewrite_contact: Mapped[str | None] = mapped_column(String(3))
     language: Mapped[str | None] = mapped_column(String(40))
+    media_encryption: Mapped[str | None] = mapped_column(String(10))  # sdes: SRTP keys in the SDP
+    media_encryption_optimistic: Mapped[str | None] = mapped_column(String(3))  # yes: plain RTP if not offered
 
 
 class PsAuth(Base):

@@ -23,6 +23,7 @@ class Decision:
     caller_id: str = ""  # outbound: the number the far end sees
     record: bool = False  # Asterisk records the call into the spool (pbx/domain/recording.py)
     recording_notice: str = ""  # inbound: a sound the caller hears before anything else
+    max_calls: int = 0  # the tenant's concurrent-call cap, applied by the dialplan ([pbx-limit]); 0: none
 
 
 UNKNOWN = Decision("unknown")

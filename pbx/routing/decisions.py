@@ -11,19 +11,29 @@ from pbx.routing import ivr, outbound
 from pbx.routing.decision import FAILURE, UNKNOWN, Decision
 from pbx.routing.inbound import route_inbound
 from pbx.routing.internal import route_internal
-from pbx.routing.snapshot import PublicNumber, Snapshot
+from pbx.routing.snapshot import PublicNumber, Snapshot, TenantRouting
 from pbx.routing.to_destination import from_extension, route_destination
+from pbx.security.fraud import capped
 
 _SIP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 _KEY = re.compile(r"^[0-9*#]?$")
 
 
 def from_extension_call(snap: Snapshot, caller_id: str, dialled: str, now: datetime) -> Decision:
-    """An extension dials: another extension, its tenant's own public number, or out."""
+    """An extension dials: another extension, its tenant's own public number, or out. A
+    connecting decision carries the tenant's concurrent-call cap."""
     caller = snap.endpoints.get(caller_id) if _SIP_ID.match(caller_id) else None
     tenant = snap.tenants.get(caller.tenant_id) if caller else None
     if caller is None or tenant is None or not DIALLED.match(dialled):
         return route_internal(caller if tenant else None, None)
+    return _capped(_extension_call(snap, tenant, caller, dialled, now), tenant)
+
+
+def _capped(decision: Decision, tenant: TenantRouting) -> Decision:
+    return capped(decision, tenant.limits) if tenant.limits is not None else decision
+
+
+def _extension_call(snap: Snapshot, tenant: TenantRouting, caller, dialled: str, now: datetime) -> Decision:
     callee = tenant.extensions.get(dialled)
     if callee is None and (number := _own_number(snap, caller.tenant_id, dialled)):
         return from_extension(number.destination, tenant.at(now), caller)
@@ -60,7 +70,8 @@ def from_trunk(snap: Snapshot, trunk_id: str, dialled: str, now: datetime) -> De
     tenant = snap.tenants.get(number.tenant_id) if number else None
     if tenant is None:
         return UNKNOWN
-    return route_inbound(number.destination, tenant.at(now), tenant.tenant_id, tenant.recording_notice)
+    return _capped(route_inbound(number.destination, tenant.at(now), tenant.tenant_id, tenant.recording_notice),
+                   tenant)
 
 
 def after_unanswered(snap: Snapshot, tenant_id: str, after: str, now: datetime) -> Decision:

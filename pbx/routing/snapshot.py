@@ -16,6 +16,7 @@ from pbx.domain.plans import PLANS, Plan
 from pbx.routing import ivr
 from pbx.routing.internal import Party
 from pbx.routing.to_destination import Group, Resolved
+from pbx.security.fraud import FraudLimits, limits_for
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class TenantRouting:
     numbers: dict[str, PublicNumber]  # E.164 -> the tenant's public number
     resolved: Resolved  # every destination target of the tenant; `now` is set per call
     group_next: dict[int, object | None]  # ring group id -> parsed next destination
+    limits: FraudLimits | None = None  # toll-fraud caps (pbx/security/fraud.py); None: the plan's
 
     def at(self, now: datetime) -> Resolved:
         return replace(self.resolved, now=now)
@@ -54,7 +56,9 @@ class Snapshot:
 class Rows:
     """What build() reads: tuples, in id order, JSON columns as their stored text."""
 
-    tenants: list = field(default_factory=list)  # id, plan, international_calls, recording_notice
+    tenants: list = field(default_factory=list)  # id, plan, international_calls, recording_notice,
+    # then optionally the operator's fraud limits: max_concurrent_calls, max_international_minutes,
+    # max_call_attempts_per_minute
     extensions: list = field(default_factory=list)  # id, tenant_id, number, sip_username, voicemail, record_calls
     numbers: list = field(default_factory=list)  # tenant_id, number, destination
     trunks: list = field(default_factory=list)  # sip_id, default_outbound
@@ -128,7 +132,7 @@ def _tenant(row, extensions, numbers, prompts, ivrs, hours, groups) -> TenantRou
     )
     public = {n[1]: PublicNumber(tenant_id, parse_or_none(n[2])) for n in numbers}
     return TenantRouting(tenant_id, plan, bool(row[2]), numbers[0][1] if numbers else None, bool(row[3]), parties,
-                         public, resolved, group_next)
+                         public, resolved, group_next, limits_for(row[1], *row[4:7]))
 
 
 def _menu(row, paths: dict[int, str]) -> ivr.Menu:

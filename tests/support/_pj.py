@@ -53,6 +53,8 @@ class PhoneState:
     auto_answer: bool
     answer_delay: float
     display_name: str = ""       # sent as the From display name (SIP quoted-string)
+    tls: bool = False            # SIP over TLS
+    srtp: str = ""               # "", "optional" or "mandatory" (SDES)
     reg_sent: int = 0            # REGISTERs requested ...
     reg_done: int = 0            # ... and how many of those have a final answer
     reg_code: int | None = None
@@ -158,25 +160,27 @@ def _configure(ep: pj.Endpoint) -> None:
         ep.codecSetPriority(codec.codecId, CODEC_PRIORITY.get(codec.codecId, 0))
 
 
-def create_udp_transport(ep: pj.Endpoint, address: str) -> tuple[int, int]:
-    """Returns (transport id, bound port)."""
+def create_udp_transport(ep: pj.Endpoint, address: str, tls: bool = False) -> tuple[int, int]:
+    """Returns (transport id, bound port). tls: a TLS client transport (the server's
+    certificate is not verified: tests use a self-signed one)."""
     cfg = pj.TransportConfig()
     cfg.port = 0
     cfg.boundAddress = address
-    tid = ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, cfg)
+    tid = ep.transportCreate(pj.PJSIP_TRANSPORT_TLS if tls else pj.PJSIP_TRANSPORT_UDP, cfg)
     return tid, int(ep.transportGetInfo(tid).localName.rsplit(":", 1)[1])
 
 
 def account_config(ps: PhoneState, password: str, *, register: bool, realm: str,
                    transport_id: int, media_address: str) -> pj.AccountConfig:
     cfg = pj.AccountConfig()
-    uri = f"sip:{ps.username}@{ps.domain}:{ps.port}"
+    params = ";transport=tls" if ps.tls else ""
+    uri = f"sip:{ps.username}@{ps.domain}:{ps.port}{params}"
     if ps.display_name:
         quoted = ps.display_name.replace("\\", "\\\\").replace('"', '\\"')
         uri = f'"{quoted}" <{uri}>'
     cfg.idUri = uri
     # Always configured so a register=False phone can still reregister() later.
-    cfg.regConfig.registrarUri = f"sip:{ps.domain}:{ps.port}"
+    cfg.regConfig.registrarUri = f"sip:{ps.domain}:{ps.port}{params}"
     cfg.regConfig.registerOnAdd = register
     cfg.regConfig.retryIntervalSec = 0   # a refused REGISTER must stay refused for the test to see it
     cfg.regConfig.unregWaitMsec = 1000   # bounds libDestroy when the registrar is gone
@@ -184,7 +188,8 @@ def account_config(ps: PhoneState, password: str, *, register: bool, realm: str,
     cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", realm, ps.username, 0, password))
     cfg.mediaConfig.transportConfig.boundAddress = media_address
     cfg.mediaConfig.transportConfig.port = 0
-    cfg.mediaConfig.srtpUse = pj.PJMEDIA_SRTP_DISABLED
+    cfg.mediaConfig.srtpUse = {"optional": pj.PJMEDIA_SRTP_OPTIONAL, "mandatory": pj.PJMEDIA_SRTP_MANDATORY}.get(
+        ps.srtp, pj.PJMEDIA_SRTP_DISABLED)
     cfg.mediaConfig.srtpSecureSignaling = 0
     nat = cfg.natConfig
     nat.iceEnabled = False
@@ -419,23 +424,35 @@ class Engine:
         self._publish_finished(force=True)
 
     # ---- operations (owner thread) -----------------------------------------
-    def transport(self, address: str) -> tuple[int, int]:
-        if address not in self._transports:
-            self._transports[address] = create_udp_transport(self._ep, address)
-        return self._transports[address]
+    def transport(self, address: str, tls: bool = False) -> tuple[int, int]:
+        key = (address, "tls") if tls else address
+        if key not in self._transports:
+            self._transports[key] = create_udp_transport(self._ep, address, tls)
+        return self._transports[key]
 
     def add_account(self, ps: PhoneState, password: str, register: bool, realm: str, address: str) -> None:
         if len(self._accounts) >= MAX_ACCOUNTS:  # pjsua would assert (abort), not fail
             raise PhoneError(f"pjsua allows only {MAX_ACCOUNTS} accounts at once; remove() unused phones")
-        tid, _ = self.transport(address)
+        tid, _ = self.transport(address, ps.tls)
         cfg = account_config(ps, password, register=register, realm=realm, transport_id=tid,
                              media_address=address)
         acc = PjAccount(self, ps)
+        acc.config_args = (realm, tid, address)  # set_password rebuilds the same account with new credentials
         if register:
             with self.cond:
                 ps.reg_sent += 1
         acc.create(cfg, True)
         self._accounts[ps.key] = acc
+
+    def set_password(self, ps: PhoneState, password: str) -> None:
+        """New credentials on the same account (pjsua2 allows few accounts: reuse them);
+        modify() itself sends a fresh REGISTER with them."""
+        acc = self._account(ps)
+        realm, tid, address = acc.config_args
+        with self.cond:
+            ps.reg_sent += 1
+        acc.modify(account_config(ps, password, register=True, realm=realm, transport_id=tid,
+                                  media_address=address))
 
     def set_registration(self, ps: PhoneState, renew: bool) -> None:
         acc = self._account(ps)

@@ -64,13 +64,15 @@ class Phones:
 
     def add_phone(self, username: str, password: str, *, domain: str = "127.0.0.1", port: int = 5060,
                   register: bool = True, bind_address: str | None = None, realm: str = "*",
-                  auto_answer: bool = False, answer_delay: float = 0.0, display_name: str = "") -> Phone:
+                  auto_answer: bool = False, answer_delay: float = 0.0, display_name: str = "",
+                  tls: bool = False, srtp: str = "") -> Phone:
         """Account sip:username@domain:port; REGISTERs to sip:domain:port unless register=False.
 
         Returns at once; use wait_registered() for the outcome. bind_address puts
-        the phone's SIP and RTP on that local address (one UDP transport each)."""
+        the phone's SIP and RTP on that local address (one UDP transport each). tls: SIP over
+        TLS to `port`; srtp: "optional" or "mandatory" SRTP media (SDES)."""
         ps = _pj.PhoneState(self._engine.next_key(), username, domain, port, auto_answer, answer_delay,
-                            display_name)
+                            display_name, tls, srtp)
         address = bind_address or _pj.DEFAULT_ADDRESS
         self._engine.submit(self._engine.add_account, ps, password, register, realm, address)
         return Phone(self._engine, ps)
@@ -119,12 +121,17 @@ class Phone:
     def reregister(self) -> None:
         self._engine.submit(self._engine.set_registration, self._ps, True)
 
+    def set_password(self, password: str) -> None:
+        """REGISTERs again with another password (wait_registered() for the answer)."""
+        self._engine.submit(self._engine.set_password, self._ps, password)
+
     def unregister(self) -> None:
         self._engine.submit(self._engine.set_registration, self._ps, False)
 
     def call(self, target: str, *, headers: dict[str, str] | None = None) -> CallHandle:
         """target: a full sip:/sips: URI, or a user part dialled at this phone's domain:port."""
-        uri = target if re.match(r"sips?:", target) else f"sip:{target}@{self._ps.domain}:{self._ps.port}"
+        params = ";transport=tls" if self._ps.tls else ""
+        uri = target if re.match(r"sips?:", target) else f"sip:{target}@{self._ps.domain}:{self._ps.port}{params}"
         st = _pj.CallState(self._engine.next_key(), self._ps, "outgoing")
         self._engine.submit(self._engine.make_call, st, uri, headers)
         return CallHandle(self._engine, st)

@@ -17,20 +17,27 @@ from pbx.asterisk.runner import AsteriskProcess
 from pbx.config import Settings, settings_from_env
 from pbx.db.engine import make_engine
 from pbx.db.migrate import upgrade
+from tests.support.tls import self_signed
 
 # PBX_TEST_PORT_OFFSET lets two suites run side by side on one machine.
 # Offsets are multiples of 100; each suite's RTP window moves by ten times that, so the
 # 1,000-port windows of side-by-side suites never overlap each other or the other ports.
 _OFFSET = int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
 TEST_PORTS = {name: port + _OFFSET for name, port in dict(
-    api_port=28080, sip_port=25060, ami_port=25038, agi_port=24573).items()}
+    api_port=28080, sip_port=25060, ami_port=25038, agi_port=24573, sip_tls_port=25061).items()}
 TEST_PORTS.update(rtp_start=30000 + 10 * _OFFSET, rtp_end=30999 + 10 * _OFFSET)
 
 
 def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None) -> Settings:
+    """With a SIP TLS transport (a self-signed certificate made here) when the ports name one."""
+    ports = ports or TEST_PORTS
+    tls = {}
+    if "sip_tls_port" in ports:
+        cert, key = self_signed(tmp / "tls")
+        tls = {"sip_tls_cert": str(cert), "sip_tls_key": str(key)}
     return settings_from_env(
         env={}, data_dir=tmp / "var", audio_dir=tmp / "ivr_audio", database_url=database_url,
-        ami_secret="test-secret", **(ports or TEST_PORTS),
+        ami_secret="test-secret", **ports, **tls,
     )
 
 

@@ -5,11 +5,12 @@ import pytest
 
 from pbx.agi.server import AgiError, FastAgiServer, set_variable
 
-HEADERS = b"agi_network: yes\nagi_network_script: route\nagi_extension: 102\nagi_arg_1: 101-abc\n\n"
+SECRET = "s3cret-Xy_9"
+HEADERS = b"agi_network: yes\nagi_network_script: s3cret-Xy_9/route\nagi_extension: 102\nagi_arg_1: 101-abc\n\n"
 
 
 async def serve(routes, timeout=1.0):
-    server = FastAgiServer(routes, call_timeout=timeout)
+    server = FastAgiServer(routes, call_timeout=timeout, secret=SECRET)
     await server.start("127.0.0.1", 0)
     port = server._server.sockets[0].getsockname()[1]
     return server, port
@@ -77,6 +78,27 @@ async def test_asterisk_closing_mid_command_ends_the_handler_with_a_connection_e
             break
         await asyncio.sleep(0.01)
     assert "closed the AGI session" in caplog.text and not server._tasks
+    await server.close()
+
+
+@pytest.mark.parametrize("script", [b"route", b"s3cret-Xy_8/route", b"/route", b"s3cret-Xy_9x/route",
+                                    b"s3cret-Xy_/route", b"route/s3cret-Xy_9"],
+                         ids=["no secret", "wrong secret", "empty secret", "longer", "shorter", "after the route"])
+async def test_a_header_block_without_the_secret_gets_no_decision(script):
+    """Any local process can reach the FastAGI port; without the secret from the dialplan's
+    AGI URL it gets nothing, and no handler runs (issue 13, item 8)."""
+    called = []
+
+    async def route(request):
+        called.append(request.headers)
+        await set_variable(request, "PBX_DIAL", "PJSIP/other-tenant")
+
+    route.decide_now = lambda request: called.append(request.headers) or [("PBX_DIAL", "PJSIP/other-tenant")]
+    server, port = await serve({"route": route})
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(HEADERS.replace(b"s3cret-Xy_9/route", script))
+    assert await asyncio.wait_for(reader.read(), 3) == b""
+    assert called == []
     await server.close()
 
 

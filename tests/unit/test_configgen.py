@@ -56,3 +56,38 @@ def test_readme_documents_every_setting():
     readme = (SOURCE_DIR / "README.md").read_text()
     for variable, _field in env_table():
         assert f"`{variable}`" in readme, variable
+
+
+def test_ami_lets_through_exactly_the_events_the_control_plane_acts_on(tmp_path):
+    from pbx.security.failures import SECURITY_EVENTS
+
+    manager = render(tmp_path)["manager.conf"]
+    names = re.findall(r"^eventfilter\(action\(include\),name\((\w+)\)\) =$", manager, re.M)
+    assert sorted(names) == sorted({"Cdr", "UserEvent", *SECURITY_EVENTS})
+    read = set(re.search(r"^read = (.*)$", manager, re.M).group(1).split(","))
+    assert {"security", "user", "cdr"} <= read
+
+
+def test_the_agi_url_carries_the_secret(tmp_path):
+    settings = settings_from_env(env={}, data_dir=tmp_path, ami_secret="a", agi_secret="Zz_9-x")
+    configgen.render(settings, tmp_path / "etc")
+    assert "PBX_AGI=agi://127.0.0.1:4573/Zz_9-x\n" in (tmp_path / "etc" / "extensions.conf").read_text()
+    for path in (tmp_path / "etc").iterdir():
+        assert path.stat().st_mode & 0o077 == 0, path  # secrets: owner-only, whatever the umask
+
+
+def test_generated_secrets_are_kept_and_owner_only(tmp_path):
+    settings = settings_from_env(env={}, data_dir=tmp_path).with_secret()
+    assert settings.agi_secret and settings.ami_secret != settings.agi_secret
+    assert settings_from_env(env={}, data_dir=tmp_path).with_secret().agi_secret == settings.agi_secret
+    assert (tmp_path / "agi.secret").stat().st_mode & 0o077 == 0
+
+
+def test_tls_transport_only_when_configured(tmp_path):
+    assert "transport-tls" not in render(tmp_path)["pjsip.conf"]
+    settings = settings_from_env(env={}, data_dir=tmp_path, ami_secret="a", sip_tls_cert="/c.pem",
+                                 sip_tls_key="/k.pem", sip_tls_port=5071)
+    configgen.render(settings, tmp_path / "etc")
+    pjsip = (tmp_path / "etc" / "pjsip.conf").read_text()
+    assert "[transport-tls]" in pjsip and "bind = 127.0.0.1:5071" in pjsip and "protocol = tls" in pjsip
+    assert [t["protocol"] for t in settings.sip_transports] == ["udp", "tls"]

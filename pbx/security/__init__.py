@@ -1,0 +1,1 @@
+"""What keeps attackers out: private files, SIP brute-force bans, toll-fraud limits."""
