@@ -15,7 +15,7 @@ from pbx.domain.errors import Invalid, NotFound
 from pbx.domain.plans import PLANS
 from pbx.recordings import access_log, retention
 from pbx.recordings.store import ArchiveStore
-from pbx.services.tenants import scoped_get, visible_tenant
+from pbx.services.tenants import scoped_get, visible_history, visible_tenant
 from pbx.services.tokens import Principal
 
 
@@ -113,7 +113,7 @@ class RecordingService:
     async def access_entries(self, session: AsyncSession, principal: Principal, tenant_id: int,
                              rec_id: int) -> list:
         """A recording's log, also after it was destroyed (the log outlives it)."""
-        await visible_tenant(session, principal, tenant_id)
+        await visible_history(session, principal, tenant_id)
         entries = await access_log.entries_for(session, tenant_id, rec_id)
         if not entries and await session.scalar(select(Recording.id).where(
                 Recording.tenant_id == tenant_id, Recording.id == rec_id)) is None:
@@ -121,7 +121,7 @@ class RecordingService:
         return entries
 
     async def verify(self, session: AsyncSession, principal: Principal, tenant_id: int) -> dict:
-        await visible_tenant(session, principal, tenant_id)
+        await visible_history(session, principal, tenant_id)
         return await access_log.verify(session, tenant_id)
 
 
