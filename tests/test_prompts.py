@@ -80,6 +80,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 BAD_FILES = {
     "empty": (b"", 415),
     "truncated mp3": (encode("MP3")[:300], 415),
+    "the first third of an mp3": (encode("MP3")[:len(encode("MP3")) // 3], 415),
     "random bytes named .mp3": (np.random.default_rng(1).bytes(50_000), 415),
     "wav header lying about its length": (lying_wav(), 415),
     "zip": (zip_bytes(), 415),

@@ -35,9 +35,14 @@ def all_routes() -> list[Route]:
             + recordings.ROUTES + calls.ROUTES)
 
 
+async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.popall("Server", None)  # which software and version answers is not the client's business
+
+
 def build_web_app(settings, database, ami, extension_service, prompt_service,
                   voicemail_service, recording_service) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
+    app.on_response_prepare.append(_anonymous)
     app[context.SETTINGS] = settings
     app[context.DATABASE] = database
     app[context.AMI] = ami

@@ -7,6 +7,7 @@ from pbx.api.context import DATABASE, PROMPTS, SETTINGS, path_id, principal
 from pbx.api.errors import json_response
 from pbx.api.routes import Route
 from pbx.api.uploads import receive_prompt_upload
+from pbx.services.tenants import visible_tenant
 
 BASE = "/tenants/{tenant_id}/prompts"
 
@@ -24,6 +25,8 @@ async def list_prompts(request: web.Request) -> web.Response:
 async def create_prompt(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
     service = request.app[PROMPTS]
+    async with request.app[DATABASE].read() as session:  # before any byte is spooled
+        await visible_tenant(session, principal(request), tenant_id)
     name, upload = await receive_prompt_upload(
         request, service.store.incoming_dir(), request.app[SETTINGS].prompt_max_bytes
     )

@@ -7,12 +7,19 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]")
+# Bidi embeddings, overrides and isolates, marks, zero-width characters, BOM: invisible,
+# yet they reorder or hide what a phone's caller ID or a panel shows ("abc\u202etxt.exe").
+_INVISIBLE_CHARS = re.compile(r"[\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def _printable(value: str) -> str:
-    """Names are shown in phones and panels: no control characters, no lone surrogates."""
+    """Names are shown in phones and panels: no control characters, no lone surrogates,
+    no invisible formatting. Refused rather than stripped, so what is stored is what
+    the client sent (every name field shares this validator)."""
     if _FORBIDDEN_CHARS.search(value):
         raise ValueError("must not contain control characters or line breaks")
+    if _INVISIBLE_CHARS.search(value):
+        raise ValueError("must not contain bidi overrides or zero-width characters")
     if not value.strip():
         raise ValueError("must not be blank")
     return value
