@@ -18,7 +18,8 @@ from pbx.api import (
     trunks,
     voicemail,
 )
-from pbx.api.auth import auth_middleware
+from pbx.api.auth import access_log_middleware, auth_middleware
+from pbx.api.throttle import AuthThrottle
 from pbx.api.errors import error_middleware, json_response
 from pbx.api.routes import Route, add_routes
 
@@ -41,9 +42,10 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 def build_web_app(settings, database, ami, extension_service, prompt_service,
                   voicemail_service, recording_service) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
+    app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
     app[context.SETTINGS] = settings
+    app[context.THROTTLE] = AuthThrottle()
     app[context.DATABASE] = database
     app[context.AMI] = ami
     app[context.EXTENSIONS] = extension_service

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pbx.api.throttle import AuthThrottle
 from pbx.asterisk.ami import Ami
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
@@ -20,6 +21,7 @@ EXTENSIONS = web.AppKey("extensions", ExtensionService)
 PROMPTS = web.AppKey("prompts", PromptService)
 VOICEMAIL = web.AppKey("voicemail", VoicemailService)
 RECORDINGS = web.AppKey("recordings", RecordingService)
+THROTTLE = web.AppKey("throttle", AuthThrottle)
 PRINCIPAL = "pbx.principal"  # per request
 
 

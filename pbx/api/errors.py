@@ -14,7 +14,7 @@ MAX_JSON_BYTES = 64 * 1024
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
-               415: "unsupported_media", 422: "invalid"}
+               415: "unsupported_media", 422: "invalid", 429: "too_many_requests"}
 
 
 def json_response(data, status: int = 200) -> web.Response:

@@ -58,7 +58,7 @@ def _operation(route: Route, schemas: dict) -> dict:
         operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _UPLOAD}}}
     if route.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": not route.optional_body,
             "content": {"application/json": {"schema": _schema_ref(route.body, schemas)}},
         }
     return operation

@@ -15,6 +15,7 @@ class Route:
     handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     summary: str
     body: type[BaseModel] | None = None
+    optional_body: bool = False  # the body may be left out (all its fields have defaults)
     status: int = 200
     operator_only: bool = False
     public: bool = False

@@ -2,9 +2,19 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]")
 # Bidi embeddings, overrides and isolates, marks, zero-width characters, BOM: invisible,
@@ -66,6 +76,18 @@ class ExtensionPatch(Body):
     email: Annotated[EmailStr, StringConstraints(max_length=254)] | None = None
     voicemail: bool = None
     record_calls: bool = None
+
+
+class TokenCreate(Body):
+    # RFC 3339 with offset (JSON has no datetime type, hence not strict); omitted: until revoked
+    expires_at: Annotated[AwareDatetime | None, Field(strict=False)] = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value):
+        if value is not None and value <= datetime.now(timezone.utc):
+            raise ValueError("must be in the future")
+        return value
 
 
 def changes(model: BaseModel) -> dict:
