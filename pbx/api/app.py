@@ -8,6 +8,7 @@ from pbx.api import (
     context,
     extensions,
     ivrs,
+    number_allocations,
     numbers,
     openapi,
     prompts,
@@ -31,8 +32,8 @@ async def health(request: web.Request) -> web.Response:
 
 
 def all_routes() -> list[Route]:
-    return (tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + ivrs.ROUTES
-            + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES + voicemail.ROUTES
+    return (tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + number_allocations.ROUTES
+            + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES + voicemail.ROUTES
             + recordings.ROUTES + calls.ROUTES)
 
 
@@ -42,7 +43,8 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 def build_web_app(settings, database, ami, extension_service, prompt_service,
                   voicemail_service, recording_service) -> web.Application:
-    app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
+    app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
+                          client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
     app[context.SETTINGS] = settings
     app[context.THROTTLE] = AuthThrottle()
