@@ -49,7 +49,10 @@ async def error_middleware(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(exc.status, http_code(exc.status), exc.reason)
+        response = error_response(exc.status, http_code(exc.status), exc.reason)
+        if "Allow" in exc.headers:  # a 405 says which methods the path has
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "internal error")

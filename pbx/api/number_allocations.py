@@ -6,6 +6,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import StringConstraints
 
+from pbx.api import responses
 from pbx.api.context import DATABASE, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.present import timestamp
@@ -46,9 +47,10 @@ async def delete_allocation(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route("GET", BASE, list_allocations, "Numbers allocated to the tenant (it may route only these)"),
+    Route("GET", BASE, list_allocations, "Numbers allocated to the tenant (it may route only these)",
+          response=responses.items(responses.ALLOCATION)),
     Route("POST", BASE, create_allocation, "Allocate a free number to the tenant", body=AllocationCreate,
-          status=201, operator_only=True),
+          status=201, operator_only=True, response=responses.ALLOCATION),
     Route("DELETE", BASE + "/{allocation_id}", delete_allocation,
           "Take a number back (once the tenant no longer routes it)", status=204, operator_only=True),
 ]

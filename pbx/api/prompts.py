@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx.api import present
+from pbx.api import present, responses
 from pbx.api.context import DATABASE, PROMPTS, SETTINGS, path_id, principal
 from pbx.api.errors import json_response
 from pbx.api.routes import Route
@@ -59,10 +59,11 @@ async def delete_prompt(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route("GET", BASE, list_prompts, "List a tenant's prompts"),
+    Route("GET", BASE, list_prompts, "List a tenant's prompts", response=responses.items(responses.PROMPT)),
     Route("POST", BASE, create_prompt, "Upload an MP3 or WAV prompt (multipart: file, name)", status=201,
-          form=True),
-    Route("GET", BASE + "/{prompt_id}", get_prompt, "Get a prompt"),
-    Route("GET", BASE + "/{prompt_id}/audio", prompt_audio, "The prompt as callers hear it (audio/wav)"),
+          form=True, response=responses.PROMPT),
+    Route("GET", BASE + "/{prompt_id}", get_prompt, "Get a prompt", response=responses.PROMPT),
+    Route("GET", BASE + "/{prompt_id}/audio", prompt_audio, "The prompt as callers hear it (audio/wav)",
+          response=responses.AUDIO),
     Route("DELETE", BASE + "/{prompt_id}", delete_prompt, "Delete a prompt that nothing uses", status=204),
 ]

@@ -4,7 +4,7 @@ import asyncio
 
 from aiohttp import web
 
-from pbx.api import present
+from pbx.api import present, responses
 from pbx.api.context import DATABASE, EXTENSIONS, PROMPTS, RECORDINGS, VOICEMAIL, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
@@ -81,17 +81,20 @@ async def revoke_tenant_token(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route("GET", "/tenants", list_tenants, "List tenants (a tenant token sees only its own)"),
-    Route("POST", "/tenants", create_tenant, "Create a tenant", body=TenantCreate, status=201, operator_only=True),
-    Route("GET", "/tenants/{tenant_id}", get_tenant, "Get a tenant"),
+    Route("GET", "/tenants", list_tenants, "List tenants (a tenant token sees only its own)",
+          response=responses.items(responses.TENANT)),
+    Route("POST", "/tenants", create_tenant, "Create a tenant", body=TenantCreate, status=201, operator_only=True,
+          response=responses.TENANT),
+    Route("GET", "/tenants/{tenant_id}", get_tenant, "Get a tenant", response=responses.TENANT),
     Route("PATCH", "/tenants/{tenant_id}", patch_tenant, "Change a tenant; a plan change applies at once",
-          body=TenantPatch, operator_only=True),
+          body=TenantPatch, operator_only=True, response=responses.TENANT),
     Route("DELETE", "/tenants/{tenant_id}", delete_tenant, "Delete a tenant and its extensions", status=204,
           operator_only=True),
     Route("POST", "/tenants/{tenant_id}/tokens", create_tenant_token,
           "Create a tenant token (shown only now), optionally expiring", body=TokenCreate, optional_body=True,
-          status=201, operator_only=True),
-    Route("GET", "/tenants/{tenant_id}/tokens", list_tenant_tokens, "A tenant's tokens with their last use"),
+          status=201, operator_only=True, response=responses.NEW_TOKEN),
+    Route("GET", "/tenants/{tenant_id}/tokens", list_tenant_tokens, "A tenant's tokens with their last use",
+          response=responses.items(responses.TOKEN)),
     Route("DELETE", "/tenants/{tenant_id}/tokens/{token_id}", revoke_tenant_token, "Revoke a token at once",
           status=204),
 ]
