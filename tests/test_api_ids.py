@@ -11,7 +11,7 @@ from pbx.domain.recording import new_spool_name
 from tests.support.audio import write_tone_wav
 from tests.support.stack import settings_env
 
-pytestmark = [pytest.mark.asterisk]
+pytestmark = [pytest.mark.asterisk, pytest.mark.realtime]  # realtime: run again on PostgreSQL
 
 
 def sweep(stack) -> None:
