@@ -43,9 +43,13 @@ def test_a_deleted_tenants_id_and_traces_go_to_no_new_tenant(stack):
     assert new_api.get(f"/tenants/{old['id']}/recordings/access-log/verify").status_code == 404
     assert [e["action"] for e in stack.operator.ok("GET", log_path)["items"]] == ["read", "tenant_deleted"]
     assert stack.operator.ok("GET", f"/tenants/{old['id']}/recordings/access-log/verify")["ok"] is True
+    destroyed = f"/tenants/{old['id']}/recordings/destructions"
+    assert new_api.get(destroyed).status_code == 404
+    assert [d["reason"] for d in stack.operator.ok("GET", destroyed)["items"]] == ["tenant_deleted"]
 
     late = spool_recording(stack, old["id"])  # a call of the old tenant that ends only now
     sweep(stack)
     assert new_api.ok("GET", f"/tenants/{new['id']}/recordings")["items"] == []
-    assert stack.sql("SELECT reason FROM recording_destructions WHERE file_id = :f", f=late) == [("tenant_deleted",)]
+    assert [(d["file_id"], d["reason"]) for d in stack.operator.ok("GET", destroyed)["items"]][0] == (
+        late, "tenant_deleted")
     assert not list(stack.settings.recording_spool_dir.glob(f"t{old['id']}_*"))

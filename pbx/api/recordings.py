@@ -87,6 +87,15 @@ async def recording_access_log(request: web.Request) -> web.Response:
         for e in entries]})
 
 
+async def list_destructions(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        rows = await request.app[RECORDINGS].destructions(session, principal(request), path_id(request, "tenant_id"))
+    return json_response({"items": [
+        {"id": r.id, "recording_id": r.recording_id or None, "file_id": r.file_id, "sha256": r.sha256,
+         "size_bytes": r.size_bytes, "started_at": timestamp(r.started_at), "destroyed_at": timestamp(r.destroyed_at),
+         "reason": r.reason, "actor": r.actor} for r in rows]})
+
+
 async def verify_access_log(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
         result = await request.app[RECORDINGS].verify(session, principal(request), path_id(request, "tenant_id"))
@@ -106,6 +115,9 @@ ROUTES = [
           query=("from", "to", "extension", "cursor", "limit"), response=responses.items(responses.RECORDING, True)),
     Route("GET", BASE + "/access-log/verify", verify_access_log,
           "Check the tenant's recording access log chain (KVKK)", response=responses.CHAIN),
+    Route("GET", BASE + "/destructions", list_destructions,
+          "Destruction records, newest 1,000 (an operator also sees a deleted tenant's)",
+          response=responses.items(responses.DESTRUCTION)),
     Route("POST", BASE + "/erase", erase_recordings,
           "Erase every recording with this party (E.164, national or an extension); logged", body=EraseBody,
           response=responses.ERASED),

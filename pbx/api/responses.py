@@ -61,6 +61,8 @@ VOICEMAIL = obj(id=INT, caller=STR, created_at=TIME, duration_ms=nullable(INT))
 RECORDING = obj(id=INT, call_id=nullable(INT), started_at=TIME, duration_s=INT, caller=STR, callee=STR,
                 size_bytes=INT, sha256=STR, expires_at=TIME)
 ACCESS_ENTRY = obj(id=INT, action=STR, actor=STR, at=TIME, hash=STR)
+DESTRUCTION = obj(id=INT, recording_id=nullable(INT), file_id=STR, sha256=STR, size_bytes=INT, started_at=TIME,
+                  destroyed_at=TIME, reason=STR, actor=STR)
 CHAIN = obj(ok=BOOL, entries=INT, broken_at=nullable(INT))
 ERASED = obj(erased=INT)
 QUALITY = nullable(obj(jitter_ms=nullable(NUM), loss_percent=nullable(NUM), rtt_ms=nullable(NUM)))

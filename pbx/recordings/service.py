@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.calls.query import parse_number
-from pbx.db.models import Call, Recording
+from pbx.db.models import Call, Recording, RecordingDestruction
 from pbx.db.unit import Database, Unit
 from pbx.domain.errors import Invalid, NotFound
 from pbx.domain.plans import PLANS
@@ -119,6 +119,12 @@ class RecordingService:
                 Recording.tenant_id == tenant_id, Recording.id == rec_id)) is None:
             raise NotFound("no such recording")
         return entries
+
+    async def destructions(self, session: AsyncSession, principal: Principal, tenant_id: int) -> list:
+        """Proof of what was destroyed, newest first; like the log, it outlives the tenant."""
+        await visible_history(session, principal, tenant_id)
+        return list(await session.scalars(select(RecordingDestruction).where(
+            RecordingDestruction.tenant_id == tenant_id).order_by(RecordingDestruction.id.desc()).limit(1000)))
 
     async def verify(self, session: AsyncSession, principal: Principal, tenant_id: int) -> dict:
         await visible_history(session, principal, tenant_id)
