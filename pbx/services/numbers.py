@@ -26,8 +26,8 @@ async def get_number(session: AsyncSession, principal: Principal, tenant_id: int
 async def create_number(unit: Unit, principal: Principal, tenant_id: int, fields: dict) -> Number:
     tenant = await visible_tenant(unit.session, principal, tenant_id)
     e164 = to_e164(fields["number"])
-    await number_allocations.require_allocated(unit, principal, tenant_id, e164)
     stored = await destinations.validate(unit.session, tenant, fields["destination"])
+    await number_allocations.require_allocated(unit, principal, tenant_id, e164)
     if await unit.session.scalar(select(Number.id).where(Number.number == e164)):
         raise Conflict(f"{e164} is already routed")
     row = Number(tenant_id=tenant_id, number=e164, destination=stored)
