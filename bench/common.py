@@ -263,7 +263,9 @@ async def populate(base: str, operator_token: str, tenants: int, extensions: int
             dests.append(("announcement", {"type": "announcement", "prompt_id": data.prompt_id}))
         for k, (kind, dest) in enumerate(dests):
             did = did_for(index, k + 1)
-            await call(http, "POST", f"/tenants/{tid}/numbers", token, json={"number": did, "destination": dest})
+            # The operator allocates and routes in one request (a tenant routes only allocated numbers).
+            await call(http, "POST", f"/tenants/{tid}/numbers", operator_token,
+                       json={"number": did, "destination": dest})
             data.dids[did] = kind
         return data
 

@@ -249,7 +249,7 @@ def main() -> int:
         tenants = asyncio.run(populate(stack.operator.base, stack.operator.token, 1, 5, concurrency=1))
         tenant = tenants[0]
         for name in ("fastagi", "classic"):
-            stack.operator.as_token(tenant.token).ok("POST", f"/tenants/{tenant.id}/numbers", {
+            stack.operator.ok("POST", f"/tenants/{tenant.id}/numbers", {  # allocates it to the tenant too
                 "number": DIDS[name], "destination": {"type": "announcement", "prompt_id": tenant.prompt_id}})
         decision = asyncio.run(fastagi_decision(stack.settings.agi_port, DIDS["fastagi"], trunk_id))
         print(f"control plane's decision for {DIDS['fastagi']}: {decision}", flush=True)

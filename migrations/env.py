@@ -13,8 +13,17 @@ target_metadata = Base.metadata
 
 def _migrate(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite's own recipe for rebuilding a table: with foreign keys on, dropping
+        # the old copy of `tenants` would cascade-delete every tenant's rows.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+            raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 async def _run() -> None:

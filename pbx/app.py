@@ -11,6 +11,7 @@ from aiohttp import web
 from pbx.agi.handlers import AfterHandler, InboundHandler, IvrHandler, RouteHandler
 from pbx.agi.server import FastAgiServer
 from pbx.api.app import build_web_app
+from pbx.api.server import ApiRunner
 from pbx.asterisk import cdrfields
 from pbx.asterisk.ami import Ami
 from pbx.asterisk.recordings import recording_finished_handler
@@ -97,7 +98,7 @@ class ControlPlane:
         await self.fraud.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
-        self._runner = web.AppRunner(self.web, access_log=None)
+        self._runner = ApiRunner(self.web)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.settings.api_host, self.settings.api_port).start()
         log.info("control plane: API on http://%s:%s/api/v1, FastAGI on %s:%s", self.settings.api_host,

@@ -73,7 +73,7 @@ async def _create_token(settings, tenant_id: int | None) -> str | None:
         async with Database(make_sessionmaker(engine)).unit() as unit:
             if tenant_id is not None and await unit.session.get(Tenant, tenant_id) is None:
                 return None
-            return await create_token(unit.session, tenant_id)
+            return (await create_token(unit.session, tenant_id))[0]
     finally:
         await engine.dispose()
 

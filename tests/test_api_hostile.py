@@ -8,6 +8,7 @@ pytestmark = [pytest.mark.asterisk]
 HOSTILE_TEXT = [
     "line\nbreak", "carriage\rreturn", "nul\x00byte", "tab\there", "bell\x07", "del\x7f",
     "x" * 101, "", "   ", "\ud800",
+    "abc\u202etxt.exe", "zero\u200bwidth", "\ufeffbom", "iso\u2066late\u2069", "mark\u200f",
 ]
 HARMLESS_TEXT = ['semi;colon', "com,ma", 'quo"te', "apos'trophe", "pi|pe", "../../etc/passwd",
                  "${EXTEN}", "Çağrı Şahin", "<sip:evil@x>", "a" * 100]

@@ -95,8 +95,8 @@ def test_refused_international_call_is_an_outbound_record(stack, phones, carrier
 
 def test_inbound_call_from_the_carrier(stack, phones, carrier):
     tenant, api, (desk,) = office(stack, phones, numbers=("101",))
-    api.ok("POST", f"/tenants/{tenant['id']}/numbers",
-           {"number": "0850 555 03 31", "destination": {"type": "extension", "extension": "101"}})
+    stack.operator.ok("POST", f"/tenants/{tenant['id']}/numbers",
+                      {"number": "0850 555 03 31", "destination": {"type": "extension", "extension": "101"}})
     try:
         answered_call(carrier, desk, f"sip:08505550331@127.0.0.1:{stack.sip_port}")
     finally:

@@ -32,7 +32,7 @@ def setup_menu(stack, plan="kobi", **menu_fields):
 
 
 def call_number(stack, api, tenant_id: int, carrier, dest: dict, did: str):
-    api.ok("POST", f"/tenants/{tenant_id}/numbers", {"number": did, "destination": dest})
+    stack.operator.ok("POST", f"/tenants/{tenant_id}/numbers", {"number": did, "destination": dest})
     call = carrier.call(f"sip:{did}@127.0.0.1:{stack.sip_port}")
     call.wait_confirmed(timeout=10)
     return call
@@ -127,8 +127,8 @@ def test_plan_gates_and_references(stack):
     # What a menu uses cannot be deleted; the menu itself cannot while a number routes to it.
     assert api.delete(f"/tenants/{tid}/prompts/{menu['greeting_prompt_id']}").status_code == 409
     assert api.delete(f"/tenants/{tid}/extensions/{ext['id']}").status_code == 409
-    number = api.ok("POST", f"/tenants/{tid}/numbers",
-                    {"number": "+908505551005", "destination": {"type": "ivr", "ivr_id": menu["id"]}})
+    number = stack.operator.ok("POST", f"/tenants/{tid}/numbers",
+                               {"number": "+908505551005", "destination": {"type": "ivr", "ivr_id": menu["id"]}})
     assert api.delete(f"{path}/{menu['id']}").status_code == 409
     api.ok("DELETE", f"/tenants/{tid}/numbers/{number['id']}", status=204)
     api.ok("DELETE", f"{path}/{menu['id']}", status=204)

@@ -34,8 +34,8 @@ def leave_message(call, freq: float = 700.0, seconds: float = 4.0) -> None:
 def test_no_answer_then_a_message_with_the_callers_tone(stack, phones, carrier, tmp_path):
     tenant, api = stack.new_tenant("kobi")
     ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "A", "voicemail": True})
-    api.ok("POST", f"/tenants/{tenant['id']}/numbers",
-           {"number": "+908505556001", "destination": {"type": "extension", "extension": "101"}})
+    stack.operator.ok("POST", f"/tenants/{tenant['id']}/numbers",
+                      {"number": "+908505556001", "destination": {"type": "extension", "extension": "101"}})
     desk = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
     try:
         assert desk.wait_registered() == 200
@@ -84,6 +84,7 @@ def test_voicemail_destination_needs_voicemail_enabled(stack):
     api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "A"})
     api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "102", "name": "B", "voicemail": True})
     path = f"/tenants/{tenant['id']}/numbers"
+    stack.operator.ok("POST", f"/tenants/{tenant['id']}/number-allocations", {"number": "+908505556002"})
     refused = api.post(path, json={"number": "+908505556002", "destination": {"type": "voicemail", "extension": "101"}})
     assert refused.status_code == 422
     api.ok("POST", path, {"number": "+908505556002", "destination": {"type": "voicemail", "extension": "102"}})

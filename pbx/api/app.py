@@ -8,6 +8,7 @@ from pbx.api import (
     context,
     extensions,
     ivrs,
+    number_allocations,
     numbers,
     openapi,
     prompts,
@@ -19,7 +20,8 @@ from pbx.api import (
     trunks,
     voicemail,
 )
-from pbx.api.auth import auth_middleware
+from pbx.api.auth import access_log_middleware, auth_middleware
+from pbx.api.throttle import AuthThrottle
 from pbx.api.errors import error_middleware, json_response
 from pbx.api.routes import Route, add_routes
 
@@ -31,15 +33,22 @@ async def health(request: web.Request) -> web.Response:
 
 
 def all_routes() -> list[Route]:
-    return (tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + ivrs.ROUTES
-            + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES + voicemail.ROUTES
+    return (tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + number_allocations.ROUTES
+            + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES + voicemail.ROUTES
             + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES)
+
+
+async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.popall("Server", None)  # which software and version answers is not the client's business
 
 
 def build_web_app(settings, database, ami, extension_service, prompt_service,
                   voicemail_service, recording_service, tenant_service, *, sip_bans=None) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
+    app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
+                          client_max_size=MAX_REQUEST_BYTES)
+    app.on_response_prepare.append(_anonymous)
     app[context.SETTINGS] = settings
+    app[context.THROTTLE] = AuthThrottle()
     app[context.DATABASE] = database
     app[context.AMI] = ami
     app[context.EXTENSIONS] = extension_service

@@ -1,25 +1,62 @@
-"""Bearer tokens: operator (platform staff) or tenant."""
+"""Bearer tokens: operator (platform staff) or tenant; failed attempts throttled per
+source address; one access-log line per request naming the token by id."""
 from __future__ import annotations
+
+import logging
+import time
 
 from aiohttp import web
 
-from pbx.api.context import DATABASE, PRINCIPAL
+from pbx.api.context import DATABASE, PRINCIPAL, THROTTLE
+from pbx.api.errors import error_response
 from pbx.domain.errors import Unauthorized
-from pbx.services.tokens import authenticate
+from pbx.services.tokens import authenticate, touch_last_use
 
 PUBLIC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/health"})
+
+access_log = logging.getLogger("pbx.access")
+
+
+@web.middleware
+async def access_log_middleware(request: web.Request, handler):
+    """method, path (never the query: a token may travel there), status, who, time.
+    Outermost, so it sees the status the error middleware chose."""
+    started, status = time.monotonic(), 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        principal = request.get(PRINCIPAL)
+        who = "-" if principal is None else f"token:{principal.token_id} " + (
+            "operator" if principal.is_operator else f"tenant:{principal.tenant_id}")
+        access_log.info("%s %s %s %s %s %.1fms", request.remote, request.method, request.path, status, who,
+                        (time.monotonic() - started) * 1000)
 
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler):
     if request.path in PUBLIC_PATHS:
         return await handler(request)
+    throttle, address = request.app[THROTTLE], request.remote or "-"
+    if (wait := throttle.retry_after(address)) is not None:
+        response = error_response(429, "too_many_requests", "too many failed authentications; retry later")
+        response.headers["Retry-After"] = str(wait)
+        return response
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        throttle.failed(address)
         raise Unauthorized("send Authorization: Bearer <token>")
     async with request.app[DATABASE].read() as session:
-        principal = await authenticate(session, token.strip())
-    if principal is None:
-        raise Unauthorized("unknown token")
-    request[PRINCIPAL] = principal
+        found = await authenticate(session, token.strip())
+    if found is None:
+        throttle.failed(address)
+        raise Unauthorized("unknown or expired token")
+    if found.stale_last_use:
+        async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads
+            await touch_last_use(unit.session, found.principal.token_id)
+    request[PRINCIPAL] = found.principal
     return await handler(request)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pbx.api import responses
 from pbx.api.context import DATABASE, path_id, principal
 from pbx.api.errors import json_response
 from pbx.api.present import TENANT_TZ, timestamp
@@ -68,10 +69,10 @@ async def detailed_report(request: web.Request) -> web.Response:
 
 ROUTES = [
     Route("GET", BASE + "/calls", list_calls, "Call records, newest first (from/to RFC 3339, number, cursor)",
-          query=("from", "to", "number", "cursor", "limit")),
+          query=("from", "to", "number", "cursor", "limit"), response=responses.items(responses.CALL, True)),
     Route("GET", BASE + "/reports/basic", basic_report, "Calls, answered, missed and minutes per day",
-          query=("from", "to")),
+          query=("from", "to"), response=responses.BASIC_REPORT),
     Route("GET", BASE + "/reports/detailed", detailed_report,
           "Per extension, number and hour; average wait and talk time; missed calls (KOBİ and up)",
-          query=("from", "to")),
+          query=("from", "to"), response=responses.DETAILED_REPORT, gated=True),
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pbx.api.throttle import AuthThrottle
 from pbx.asterisk.ami import Ami
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
@@ -24,6 +25,7 @@ VOICEMAIL = web.AppKey("voicemail", VoicemailService)
 RECORDINGS = web.AppKey("recordings", RecordingService)
 TENANTS = web.AppKey("tenants", TenantService)
 SIP_BANS = web.AppKey("sip_bans", SipBans)
+THROTTLE = web.AppKey("throttle", AuthThrottle)
 PRINCIPAL = "pbx.principal"  # per request
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from pbx.api.context import DATABASE, path_id, principal
 from pbx.api.errors import json_body, json_response
+from pbx.api.responses import items
 from pbx.api.routes import Route
 from pbx.api.schemas import changes
 
@@ -28,6 +29,7 @@ class Resource:
     create: Callable  # (unit, principal, tenant_id, fields)
     update: Callable  # (unit, principal, tenant_id, id, fields)
     delete: Callable  # (unit, principal, tenant_id, id)
+    schema: dict | None = None  # JSON Schema of one presented object (pbx/api/responses.py)
 
 
 def routes(r: Resource) -> list[Route]:
@@ -69,9 +71,9 @@ def routes(r: Resource) -> list[Route]:
         handler.__name__ = f"{verb}_{r.slug}s" if verb == "list" else f"{verb}_{r.slug}"
     one = f"{r.path}/{{{r.id_name}}}"
     return [
-        Route("GET", r.path, list_all, f"List a tenant's {r.noun}s"),
-        Route("POST", r.path, create, f"Create a {r.noun}", body=r.create_body, status=201),
-        Route("GET", one, get, f"Get a {r.noun}"),
-        Route("PATCH", one, patch, "Change only the fields sent", body=r.patch_body),
+        Route("GET", r.path, list_all, f"List a tenant's {r.noun}s", response=items(r.schema)),
+        Route("POST", r.path, create, f"Create a {r.noun}", body=r.create_body, status=201, response=r.schema),
+        Route("GET", one, get, f"Get a {r.noun}", response=r.schema),
+        Route("PATCH", one, patch, "Change only the fields sent", body=r.patch_body, response=r.schema),
         Route("DELETE", one, delete, f"Delete a {r.noun} that nothing uses", status=204),
     ]

@@ -7,14 +7,14 @@ import logging
 from aiohttp import web
 from pydantic import ValidationError
 
-from pbx.domain.errors import Invalid, PbxError, TooLarge
+from pbx.domain.errors import Invalid, PbxError, TooLarge, validation_message
 
 MAX_JSON_BYTES = 64 * 1024
 
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
-               415: "unsupported_media", 422: "invalid"}
+               415: "unsupported_media", 422: "invalid", 429: "too_many_requests"}
 
 
 def json_response(data, status: int = 200) -> web.Response:
@@ -26,16 +26,16 @@ def _dumps(data) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
+def error_body(code: str, message: str) -> str:
+    return _dumps({"error": {"code": code, "message": message}})
+
+
 def error_response(status: int, code: str, message: str) -> web.Response:
     return json_response({"error": {"code": code, "message": message}}, status=status)
 
 
-def validation_message(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        where = ".".join(str(p) for p in error["loc"]) or "body"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
+def http_code(status: int) -> str:
+    return _HTTP_CODES.get(status, "invalid" if status < 500 else "internal")
 
 
 @web.middleware
@@ -49,8 +49,10 @@ async def error_middleware(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code = _HTTP_CODES.get(exc.status, "invalid" if exc.status < 500 else "internal")
-        return error_response(exc.status, code, exc.reason)
+        response = error_response(exc.status, http_code(exc.status), exc.reason)
+        if "Allow" in exc.headers:  # a 405 says which methods the path has
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "internal error")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from pbx.api import present
+from pbx.api import responses
 from pbx.api.context import DATABASE, EXTENSIONS, SETTINGS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
@@ -69,14 +70,19 @@ async def extension_status(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route("GET", BASE, list_extensions, "List a tenant's extensions"),
+    Route("GET", BASE, list_extensions, "List a tenant's extensions",
+          response=responses.items(responses.EXTENSION)),
     Route("POST", BASE, create_extension, "Create an extension; SIP-registrable as soon as this returns",
-          body=ExtensionCreate, status=201),
-    Route("GET", BASE + "/{extension_id}", get_extension, "Get an extension (the SIP password is not shown)"),
-    Route("PATCH", BASE + "/{extension_id}", patch_extension, "Change only the fields sent", body=ExtensionPatch),
+          body=ExtensionCreate, status=201, response=responses.EXTENSION),
+    Route("GET", BASE + "/{extension_id}", get_extension, "Get an extension (the SIP password is not shown)",
+          response=responses.EXTENSION),
+    Route("PATCH", BASE + "/{extension_id}", patch_extension, "Change only the fields sent", body=ExtensionPatch,
+          response=responses.EXTENSION),
     Route("DELETE", BASE + "/{extension_id}", delete_extension,
           "Delete an extension; its SIP account stops working at once", status=204),
     Route("POST", BASE + "/{extension_id}/sip-password", reset_password,
-          "Issue a new SIP password (shown once); the phone must re-register"),
-    Route("GET", BASE + "/{extension_id}/status", extension_status, "Registration status, as Asterisk sees it now"),
+          "Issue a new SIP password (shown once); the phone must re-register",
+          response=responses.EXTENSION),
+    Route("GET", BASE + "/{extension_id}/status", extension_status, "Registration status, as Asterisk sees it now",
+          response=responses.EXTENSION_STATUS),
 ]

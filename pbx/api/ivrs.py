@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pbx.api import crud
+from pbx.api import crud, responses
 from pbx.api.present import timestamp
-from pbx.api.schemas import Name
+from pbx.api.schemas import DestinationJson, Name
 from pbx.services.ivrs import IVRS
 
 BASE = "/tenants/{tenant_id}/ivrs"
 Key = Annotated[str, Field(pattern=r"^[0-9*#]$")]
-Options = Annotated[dict[Key, dict[str, Any]], Field(max_length=12)]
+Options = Annotated[dict[Key, DestinationJson], Field(max_length=12)]
 
 
 class IvrCreate(BaseModel):
@@ -21,7 +21,7 @@ class IvrCreate(BaseModel):
     options: Options
     timeout_seconds: Annotated[int, Field(ge=1, le=60)] = 5
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
-    timeout_destination: dict[str, Any] | None = None
+    timeout_destination: DestinationJson | None = None
 
 
 class IvrPatch(BaseModel):
@@ -31,7 +31,7 @@ class IvrPatch(BaseModel):
     options: Options = None
     timeout_seconds: Annotated[int, Field(ge=1, le=60)] = None
     max_attempts: Annotated[int, Field(ge=1, le=10)] = None
-    timeout_destination: dict[str, Any] | None = None
+    timeout_destination: DestinationJson | None = None
 
 
 def present(row) -> dict:
@@ -42,5 +42,5 @@ def present(row) -> dict:
 
 ROUTES = crud.routes(crud.Resource(
     BASE, "ivr_id", "ivr", "IVR menu", IvrCreate, IvrPatch, present,
-    IVRS.list, IVRS.get, IVRS.create, IVRS.update, IVRS.delete,
+    IVRS.list, IVRS.get, IVRS.create, IVRS.update, IVRS.delete, schema=responses.IVR,
 ))

@@ -1,4 +1,5 @@
-"""The OpenAPI document, built from the route table and the request models."""
+"""The OpenAPI document, built from the route table, the request models and the
+response schemas (responses.py): every answer an operation can give is described."""
 from __future__ import annotations
 
 import re
@@ -6,8 +7,10 @@ import re
 from aiohttp import web
 from pydantic import BaseModel
 
+from pbx.api import responses
 from pbx.api.errors import json_response
 from pbx.api.routes import Route
+from pbx.api.schemas import DESTINATION_MARK
 
 _PARAM = re.compile(r"{(\w+)}")
 _ERROR = {
@@ -16,18 +19,17 @@ _ERROR = {
     "properties": {"error": {"type": "object", "required": ["code", "message"],
                              "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
 }
-
-
 _UPLOAD = {
     "type": "object",
     "required": ["file", "name"],
     "properties": {"file": {"type": "string", "format": "binary"}, "name": {"type": "string", "maxLength": 100}},
 }
+_WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 
 def document(routes: list[Route]) -> dict:
     paths: dict[str, dict] = {}
-    schemas: dict[str, dict] = {"Error": _ERROR}
+    schemas: dict[str, dict] = {"Error": _ERROR, **responses.destination_schemas()}
     for route in routes:
         paths.setdefault("/api/v1" + route.path, {})[route.method.lower()] = _operation(route, schemas)
     return {
@@ -50,7 +52,7 @@ def _operation(route: Route, schemas: dict) -> dict:
             {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
             for name in _PARAM.findall(route.path)
         ] + [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}} for name in route.query],
-        "responses": _responses(route),
+        "responses": {**_success(route), **_errors(route)},
     }
     if route.public:
         operation["security"] = []
@@ -58,31 +60,67 @@ def _operation(route: Route, schemas: dict) -> dict:
         operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _UPLOAD}}}
     if route.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": not route.optional_body,
             "content": {"application/json": {"schema": _schema_ref(route.body, schemas)}},
         }
     return operation
 
 
-def _responses(route: Route) -> dict:
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    responses = {str(route.status): {"description": "success"}}
-    errors = [("401", "unauthorized"), ("404", "not found"), ("409", "conflict"), ("422", "invalid")]
+def _success(route: Route) -> dict:
+    if route.status == 204:
+        return {"204": {"description": "done; no body"}}
+    if route.response == responses.AUDIO:
+        content = {responses.AUDIO: {"schema": {"type": "string", "format": "binary"}}}
+    else:
+        content = {"application/json": {"schema": route.response or {"type": "object"}}}
+    return {str(route.status): {"description": "success", "content": content}}
+
+
+def _errors(route: Route) -> dict:
+    """The error answers this route can give, each in the error envelope."""
+    found: list[tuple[int, str]] = []
+    if not route.public:
+        found += [(401, "unauthorized: no, unknown or expired token"),
+                  (429, "too_many_requests: too many failed authentications from this address")]
+    if route.operator_only or route.gated or route.method in _WRITES:
+        found.append((403, "forbidden (needs an operator token) or feature_not_in_plan"))
+    if "{" in route.path:
+        found.append((404, "not_found: no such object, or another tenant's"))
+    if route.method in _WRITES:
+        found.append((409, "conflict or plan_limit"))
+    if route.body is not None or route.form:
+        found.append((413, "too_large: the body or file is over the limit"))
     if route.form:
-        errors += [("413", "too large"), ("415", "not MP3 or WAV audio")]
-    for status, text in errors:
-        responses[status] = {"description": text, **error}
-    if route.operator_only:
-        responses["403"] = {"description": "needs an operator token", **error}
-    return responses
+        found.append((415, "unsupported_media: not MP3 or WAV audio"))
+    if route.body is not None or route.form or route.query:
+        found.append((422, "invalid: the body or a query parameter"))
+    return {str(status): _error(status, text) for status, text in sorted(found)}
+
+
+def _error(status: int, text: str) -> dict:
+    answer = {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    if status == 429:
+        answer["headers"] = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+    return answer
 
 
 def _schema_ref(model: type[BaseModel], schemas: dict) -> dict:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema = _with_destinations(model.model_json_schema(ref_template="#/components/schemas/{model}"))
     for name, sub in schema.pop("$defs", {}).items():
         schemas[name] = sub
     schemas[model.__name__] = schema
     return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _with_destinations(schema):
+    """Request fields that carry a destination point at the one Destination oneOf."""
+    if schema == DESTINATION_MARK:
+        return responses.DEST
+    if isinstance(schema, dict):
+        return {key: _with_destinations(value) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_with_destinations(value) for value in schema]
+    return schema
 
 
 def handler(spec: dict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pbx.db.models import Extension, Prompt, Tenant
+from pbx.db.models import ApiToken, Extension, Prompt, Tenant
 from pbx.domain.plans import PLANS, extension_limit
 from pbx.security.fraud import limits_for
 
@@ -69,3 +69,9 @@ def prompt(row: Prompt) -> dict:
         "source_format": row.source_format,
         "created_at": timestamp(row.created_at),
     }
+
+
+def token(row: ApiToken) -> dict:
+    """Never the token itself: only its digest is stored."""
+    return {"id": row.id, "created_at": timestamp(row.created_at), "expires_at": timestamp(row.expires_at),
+            "last_used_at": timestamp(row.last_used_at)}

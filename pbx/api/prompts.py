@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx.api import present
+from pbx.api import present, responses
 from pbx.api.context import DATABASE, PROMPTS, SETTINGS, path_id, principal
 from pbx.api.errors import json_response
 from pbx.api.routes import Route
 from pbx.api.uploads import receive_prompt_upload
+from pbx.services.tenants import visible_tenant
 
 BASE = "/tenants/{tenant_id}/prompts"
 
@@ -24,6 +25,8 @@ async def list_prompts(request: web.Request) -> web.Response:
 async def create_prompt(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
     service = request.app[PROMPTS]
+    async with request.app[DATABASE].read() as session:  # before any byte is spooled
+        await visible_tenant(session, principal(request), tenant_id)
     name, upload = await receive_prompt_upload(
         request, service.store.incoming_dir(), request.app[SETTINGS].prompt_max_bytes
     )
@@ -56,10 +59,11 @@ async def delete_prompt(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route("GET", BASE, list_prompts, "List a tenant's prompts"),
+    Route("GET", BASE, list_prompts, "List a tenant's prompts", response=responses.items(responses.PROMPT)),
     Route("POST", BASE, create_prompt, "Upload an MP3 or WAV prompt (multipart: file, name)", status=201,
-          form=True),
-    Route("GET", BASE + "/{prompt_id}", get_prompt, "Get a prompt"),
-    Route("GET", BASE + "/{prompt_id}/audio", prompt_audio, "The prompt as callers hear it (audio/wav)"),
+          form=True, response=responses.PROMPT),
+    Route("GET", BASE + "/{prompt_id}", get_prompt, "Get a prompt", response=responses.PROMPT),
+    Route("GET", BASE + "/{prompt_id}/audio", prompt_audio, "The prompt as callers hear it (audio/wav)",
+          response=responses.AUDIO),
     Route("DELETE", BASE + "/{prompt_id}", delete_prompt, "Delete a prompt that nothing uses", status=204),
 ]

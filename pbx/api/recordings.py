@@ -7,6 +7,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from pbx.api import responses
 from pbx.api.context import DATABASE, RECORDINGS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.present import timestamp
@@ -80,6 +81,15 @@ async def recording_access_log(request: web.Request) -> web.Response:
         for e in entries]})
 
 
+async def list_destructions(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        rows = await request.app[RECORDINGS].destructions(session, principal(request), path_id(request, "tenant_id"))
+    return json_response({"items": [
+        {"id": r.id, "recording_id": r.recording_id or None, "file_id": r.file_id, "sha256": r.sha256,
+         "size_bytes": r.size_bytes, "started_at": timestamp(r.started_at), "destroyed_at": timestamp(r.destroyed_at),
+         "reason": r.reason, "actor": r.actor} for r in rows]})
+
+
 async def verify_access_log(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
         result = await request.app[RECORDINGS].verify(session, principal(request), path_id(request, "tenant_id"))
@@ -96,12 +106,18 @@ async def erase_recordings(request: web.Request) -> web.Response:
 
 ROUTES = [
     Route("GET", BASE, list_recordings, "A tenant's call recordings, newest first (cursor pagination)",
-          query=("from", "to", "extension", "cursor", "limit")),
+          query=("from", "to", "extension", "cursor", "limit"), response=responses.items(responses.RECORDING, True)),
     Route("GET", BASE + "/access-log/verify", verify_access_log,
-          "Check the tenant's recording access log chain (KVKK)"),
+          "Check the tenant's recording access log chain (KVKK)", response=responses.CHAIN),
+    Route("GET", BASE + "/destructions", list_destructions,
+          "Destruction records, newest 1,000 (an operator also sees a deleted tenant's)",
+          response=responses.items(responses.DESTRUCTION)),
     Route("POST", BASE + "/erase", erase_recordings,
-          "Erase every recording with this party (E.164, national or an extension); logged", body=EraseBody),
-    Route("GET", ONE + "/audio", recording_audio, "A recording's audio (audio/wav); the read is logged"),
+          "Erase every recording with this party (E.164, national or an extension); logged", body=EraseBody,
+          response=responses.ERASED),
+    Route("GET", ONE + "/audio", recording_audio, "A recording's audio (audio/wav); the read is logged",
+          response=responses.AUDIO),
     Route("DELETE", ONE, delete_recording, "Delete a recording; logged, with a destruction record", status=204),
-    Route("GET", ONE + "/access-log", recording_access_log, "Who read or deleted a recording, and when"),
+    Route("GET", ONE + "/access-log", recording_access_log, "Who read or deleted a recording, and when",
+          response=responses.items(responses.ACCESS_ENTRY)),
 ]

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pbx.api import crud
+from pbx.api import crud, responses
 from pbx.api.present import timestamp
-from pbx.api.schemas import ExtensionNumber, Name
+from pbx.api.schemas import DestinationJson, ExtensionNumber, Name
 from pbx.services.ring_groups import RING_GROUPS
 
 BASE = "/tenants/{tenant_id}/ring_groups"
@@ -20,7 +20,7 @@ class RingGroupCreate(BaseModel):
     extensions: Members
     strategy: Literal["all", "sequential"] = "all"
     ring_seconds: RingSeconds = 20
-    next_destination: dict[str, Any] | None = None
+    next_destination: DestinationJson | None = None
 
 
 class RingGroupPatch(BaseModel):
@@ -29,7 +29,7 @@ class RingGroupPatch(BaseModel):
     extensions: Members = None
     strategy: Literal["all", "sequential"] = None
     ring_seconds: RingSeconds = None
-    next_destination: dict[str, Any] | None = None
+    next_destination: DestinationJson | None = None
 
 
 def present(row) -> dict:
@@ -42,4 +42,5 @@ ROUTES = crud.routes(crud.Resource(
     BASE, "ring_group_id", "ring_group", "ring group (ring_seconds: per phone when sequential)",
     RingGroupCreate, RingGroupPatch, present,
     RING_GROUPS.list, RING_GROUPS.get, RING_GROUPS.create, RING_GROUPS.update, RING_GROUPS.delete,
+    schema=responses.RING_GROUP,
 ))

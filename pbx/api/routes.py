@@ -15,11 +15,14 @@ class Route:
     handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     summary: str
     body: type[BaseModel] | None = None
+    optional_body: bool = False  # the body may be left out (all its fields have defaults)
     status: int = 200
     operator_only: bool = False
     public: bool = False
     form: bool = False  # multipart upload (file + name) instead of JSON
     query: tuple[str, ...] = ()  # optional string query parameters (documented, checked by the handler)
+    response: dict | str | None = None  # the 2xx body: a JSON Schema, or a media type (pbx/api/responses.py)
+    gated: bool = False  # may answer 403 feature_not_in_plan although it writes nothing
 
 
 def add_routes(app: web.Application, routes: list[Route]) -> None:

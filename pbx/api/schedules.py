@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from pbx.api import crud
+from pbx.api import crud, responses
 from pbx.api.present import timestamp
 from pbx.api.schemas import Name
 from pbx.services.schedules import SCHEDULES
@@ -75,4 +75,5 @@ def present(row) -> dict:
 ROUTES = crud.routes(crud.Resource(
     BASE, "schedule_id", "schedule", "schedule (KOBİ and up)", ScheduleCreate, SchedulePatch, present,
     SCHEDULES.list, SCHEDULES.get, SCHEDULES.create, SCHEDULES.update, SCHEDULES.delete,
+    schema=responses.SCHEDULE,
 ))

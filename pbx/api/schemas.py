@@ -2,19 +2,37 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
 
 from pbx.domain.destinations import ExtensionRef
 
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]")
+# Bidi embeddings, overrides and isolates, marks, zero-width characters, BOM: invisible,
+# yet they reorder or hide what a phone's caller ID or a panel shows ("abc\u202etxt.exe").
+_INVISIBLE_CHARS = re.compile(r"[\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def _printable(value: str) -> str:
-    """Names are shown in phones and panels: no control characters, no lone surrogates."""
+    """Names are shown in phones and panels: no control characters, no lone surrogates,
+    no invisible formatting. Refused rather than stripped, so what is stored is what
+    the client sent (every name field shares this validator)."""
     if _FORBIDDEN_CHARS.search(value):
         raise ValueError("must not contain control characters or line breaks")
+    if _INVISIBLE_CHARS.search(value):
+        raise ValueError("must not contain bidi overrides or zero-width characters")
     if not value.strip():
         raise ValueError("must not be blank")
     return value
@@ -65,6 +83,24 @@ class ExtensionPatch(Body):
     email: Annotated[EmailStr, StringConstraints(max_length=254)] | None = None
     voicemail: bool = None
     record_calls: bool = None
+
+
+class TokenCreate(Body):
+    # RFC 3339 with offset (JSON has no datetime type, hence not strict); omitted: until revoked
+    expires_at: Annotated[AwareDatetime | None, Field(strict=False)] = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value):
+        if value is not None and value <= datetime.now(timezone.utc):
+            raise ValueError("must be in the future")
+        return value
+
+
+# A destination (contract: Destinations) as the request carries it: checked against the
+# tenant by pbx/services/destinations.py; documented as the oneOf in pbx/api/responses.py.
+DESTINATION_MARK = {"x-pbx-destination": True}  # pydantic resolves a $ref itself; openapi.py swaps this for one
+DestinationJson = Annotated[dict[str, Any], WithJsonSchema(DESTINATION_MARK)]
 
 
 def changes(model: BaseModel) -> dict:

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx.api import present
+from pbx.api import present, responses
 from pbx.api.context import DATABASE, TENANTS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
-from pbx.api.schemas import TenantCreate, TenantPatch, changes
-from pbx.services import tenants
-from pbx.services.tokens import create_token
+from pbx.api.schemas import TenantCreate, TenantPatch, TokenCreate, changes
+from pbx.services import tenants, tokens
 
 
 async def list_tenants(request: web.Request) -> web.Response:
@@ -47,21 +46,46 @@ async def delete_tenant(request: web.Request) -> web.Response:
 
 async def create_tenant_token(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
+    body = TokenCreate.model_validate(await json_body(request) if request.body_exists else {})
     async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads
         await tenants.visible_tenant(unit.session, principal(request), tenant_id)
         tenants.require_operator(principal(request))
-        token = await create_token(unit.session, tenant_id)
-    return json_response({"token": token}, status=201)
+        token, row = await tokens.create_token(unit.session, tenant_id, body.expires_at)
+    return json_response({"token": token, **present.token(row)}, status=201)
+
+
+async def list_tenant_tokens(request: web.Request) -> web.Response:
+    tenant_id = path_id(request, "tenant_id")
+    async with request.app[DATABASE].read() as session:
+        await tenants.visible_tenant(session, principal(request), tenant_id)
+        rows = await tokens.tenant_tokens(session, tenant_id)
+    return json_response({"items": [present.token(r) for r in rows]})
+
+
+async def revoke_tenant_token(request: web.Request) -> web.Response:
+    """A tenant may revoke its own tokens (a leaked one at once); the operator any."""
+    tenant_id, token_id = path_id(request, "tenant_id"), path_id(request, "token_id")
+    async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads
+        await tenants.visible_tenant(unit.session, principal(request), tenant_id)
+        await tokens.revoke(unit.session, tenant_id, token_id)
+    return web.Response(status=204)
 
 
 ROUTES = [
-    Route("GET", "/tenants", list_tenants, "List tenants (a tenant token sees only its own)"),
-    Route("POST", "/tenants", create_tenant, "Create a tenant", body=TenantCreate, status=201, operator_only=True),
-    Route("GET", "/tenants/{tenant_id}", get_tenant, "Get a tenant"),
+    Route("GET", "/tenants", list_tenants, "List tenants (a tenant token sees only its own)",
+          response=responses.items(responses.TENANT)),
+    Route("POST", "/tenants", create_tenant, "Create a tenant", body=TenantCreate, status=201, operator_only=True,
+          response=responses.TENANT),
+    Route("GET", "/tenants/{tenant_id}", get_tenant, "Get a tenant", response=responses.TENANT),
     Route("PATCH", "/tenants/{tenant_id}", patch_tenant, "Change a tenant; a plan change applies at once",
-          body=TenantPatch, operator_only=True),
+          body=TenantPatch, operator_only=True, response=responses.TENANT),
     Route("DELETE", "/tenants/{tenant_id}", delete_tenant, "Delete a tenant and its extensions", status=204,
           operator_only=True),
-    Route("POST", "/tenants/{tenant_id}/tokens", create_tenant_token, "Create a tenant token", status=201,
-          operator_only=True),
+    Route("POST", "/tenants/{tenant_id}/tokens", create_tenant_token,
+          "Create a tenant token (shown only now), optionally expiring", body=TokenCreate, optional_body=True,
+          status=201, operator_only=True, response=responses.NEW_TOKEN),
+    Route("GET", "/tenants/{tenant_id}/tokens", list_tenant_tokens, "A tenant's tokens with their last use",
+          response=responses.items(responses.TOKEN)),
+    Route("DELETE", "/tenants/{tenant_id}/tokens/{token_id}", revoke_tenant_token, "Revoke a token at once",
+          status=204),
 ]

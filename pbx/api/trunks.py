@@ -6,6 +6,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from pbx.api import responses
 from pbx.api.context import DATABASE, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
@@ -82,10 +83,12 @@ async def delete_trunk(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route("GET", "/trunks", list_trunks, "List trunks", operator_only=True),
+    Route("GET", "/trunks", list_trunks, "List trunks", operator_only=True,
+          response=responses.items(responses.TRUNK)),
     Route("POST", "/trunks", create_trunk, "Define a carrier; live at once", body=TrunkCreate, status=201,
-          operator_only=True),
-    Route("GET", "/trunks/{trunk_id}", get_trunk, "Get a trunk", operator_only=True),
-    Route("PATCH", "/trunks/{trunk_id}", patch_trunk, "Change a trunk", body=TrunkPatch, operator_only=True),
+          operator_only=True, response=responses.TRUNK),
+    Route("GET", "/trunks/{trunk_id}", get_trunk, "Get a trunk", operator_only=True, response=responses.TRUNK),
+    Route("PATCH", "/trunks/{trunk_id}", patch_trunk, "Change a trunk", body=TrunkPatch, operator_only=True,
+          response=responses.TRUNK),
     Route("DELETE", "/trunks/{trunk_id}", delete_trunk, "Remove a trunk", status=204, operator_only=True),
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pbx.api import responses
 from pbx.api.context import DATABASE, VOICEMAIL, path_id, principal
 from pbx.api.errors import json_response
 from pbx.api.present import timestamp
@@ -37,7 +38,9 @@ async def delete_message(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route("GET", BASE, list_messages, "Voicemail messages left for an extension"),
-    Route("GET", BASE + "/{message_id}/audio", message_audio, "A message's audio (audio/wav)"),
+    Route("GET", BASE, list_messages, "Voicemail messages left for an extension",
+          response=responses.items(responses.VOICEMAIL)),
+    Route("GET", BASE + "/{message_id}/audio", message_audio, "A message's audio (audio/wav)",
+          response=responses.AUDIO),
     Route("DELETE", BASE + "/{message_id}", delete_message, "Delete a message", status=204),
 ]

@@ -33,7 +33,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from pbx.audio.sniff import read_head, sniff_format, wav_data_fits
+from pbx.audio.sniff import mp3_complete, read_head, sniff_format, wav_data_fits
 
 __all__ = ["AudioRejected", "Converted", "Limits", "NotAudio", "TooLarge", "convert", "sniff_format"]
 
@@ -107,6 +107,8 @@ def convert(path: str | Path, work_dir: str | Path, limits: Limits = Limits()) -
         raise NotAudio("the file is not MP3 or WAV audio")
     if source_format == "wav" and not wav_data_fits(path):
         raise NotAudio("the WAV file is truncated or corrupt (its data runs past the end)")
+    if source_format == "mp3" and not mp3_complete(path):
+        raise NotAudio("the MP3 file is truncated (its last frame runs past the end)")
     temporary: list[Path] = []
     outputs: list[Path] = []
     try:

@@ -73,6 +73,57 @@ def wav_data_fits(path: str | Path) -> bool:
     return False
 
 
+def mp3_complete(path: str | Path) -> bool:
+    """False when the MP3 was cut off. The decoder plays whatever frames are there, so
+    like a WAV whose data runs past the end, a cut-off upload is refused: the stream's
+    last frame must end inside the file, and the file must hold at least the bytes
+    its Xing/Info (LAME) or VBRI header counts."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        pos = _id3_end(read_head(path))
+        fh.seek(pos)
+        while fh.read(1) == b"\0":  # padding after the tag, as sniff_format allows
+            pos += 1
+        first = _frame_at(fh, pos, 4096)
+        declared = _declared_bytes(first) if first else None
+        if declared is not None and size < declared:
+            return False
+        return _last_frame_fits(fh, pos, size)
+
+
+def _frame_at(fh, pos: int, length: int) -> bytes:
+    fh.seek(pos)
+    return fh.read(length)
+
+
+def _declared_bytes(frame: bytes) -> int | None:
+    """The stream length the encoder wrote into the first frame, if it did."""
+    for tag in (b"Xing", b"Info"):
+        at = frame.find(tag, 4, 64)
+        if at >= 0:
+            flags = int.from_bytes(frame[at + 4:at + 8], "big")
+            if flags & 2:  # bytes field present, after the frames field when that is present
+                field = at + 8 + (4 if flags & 1 else 0)
+                return int.from_bytes(frame[field:field + 4], "big") or None
+            return None
+    if frame[36:40] == b"VBRI":
+        return int.from_bytes(frame[46:50], "big") or None
+    return None
+
+
+def _last_frame_fits(fh, pos: int, size: int) -> bool:
+    """Walks the frames; trailing tags (ID3v1, APE) end the walk, a frame that runs
+    past the end of the file (or a header cut in two) means the file was cut."""
+    while pos < size:
+        frame = _layer3_frame(_frame_at(fh, pos, 4), 0)
+        if frame is None:
+            return size - pos >= 4
+        if pos + frame[0] > size:
+            return False
+        pos += frame[0]
+    return True
+
+
 def _id3_end(buf: bytes) -> int:
     """Offset just past the ID3v2 tags at the start of buf (0 if none); may exceed len(buf)."""
     pos = 0

@@ -18,9 +18,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pbx.db.base import Base, UTCDateTime, utcnow
 
+# AUTOINCREMENT on SQLite (PostgreSQL's sequences never go back): without it SQLite
+# hands the highest deleted id to the next row, and a new tenant would inherit what
+# outlives the old one (access log, destruction records, spool files named t<id>_).
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
 
 class Tenant(Base):
     __tablename__ = "tenants"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -42,16 +48,19 @@ class ApiToken(Base):
     """Bearer tokens, kept only as SHA-256 digests. tenant_id NULL = operator."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: until revoked
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # to the minute (pbx/services/tokens.py)
 
 
 class Extension(Base):
     __tablename__ = "extensions"
-    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "number"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -70,6 +79,7 @@ class Prompt(Base):
     file_id is random, so no user text ever becomes part of a path."""
 
     __tablename__ = "prompts"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -84,6 +94,7 @@ class Number(Base):
     """A public number (DID) held by one tenant, and where its calls go."""
 
     __tablename__ = "numbers"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -92,11 +103,25 @@ class Number(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class NumberAllocation(Base):
+    """A public number an operator gave a tenant: only then may the tenant route it.
+    The base of the number pool (billing builds ranges and prices on it)."""
+
+    __tablename__ = "number_allocations"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)  # E.164
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Trunk(Base):
     """A carrier. Calls from its `match` addresses are inbound calls to the number in
     the request URI; the default_outbound trunk carries outbound calls."""
 
     __tablename__ = "trunks"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -112,6 +137,7 @@ class Ivr(Base):
     """An IVR menu: a greeting, DTMF options to destinations, retries, then a fallback."""
 
     __tablename__ = "ivrs"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -128,6 +154,7 @@ class Schedule(Base):
     """Business hours (weekly rules in a time zone) and holidays."""
 
     __tablename__ = "schedules"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -142,6 +169,7 @@ class RingGroup(Base):
     """Extensions rung together or one after another; then, unanswered, next_destination."""
 
     __tablename__ = "ring_groups"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -158,6 +186,7 @@ class VoicemailMessage(Base):
     record; the audio is Asterisk's recording, in the instance's voicemail spool."""
 
     __tablename__ = "voicemail_messages"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -173,10 +202,7 @@ class Recording(Base):
     the same spool file twice can only ever find this one row."""
 
     __tablename__ = "recordings"
-    # AUTOINCREMENT: SQLite would otherwise hand a deleted recording's id to the next
-    # one, and the access log and destruction records (which outlive it) would mix them.
-    __table_args__ = (Index("ix_recordings_tenant_started", "tenant_id", "started_at"),
-                      {"sqlite_autoincrement": True})
+    __table_args__ = (Index("ix_recordings_tenant_started", "tenant_id", "started_at"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
@@ -196,7 +222,8 @@ class RecordingAccess(Base):
     No foreign keys: the log outlives the recordings (and tenants) it speaks of."""
 
     __tablename__ = "recording_access_log"
-    __table_args__ = (Index("ix_recording_access_log_tenant_recording", "tenant_id", "recording_id"),)
+    __table_args__ = (Index("ix_recording_access_log_tenant_recording", "tenant_id", "recording_id"),
+                      NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -213,6 +240,7 @@ class RecordingDestruction(Base):
     """Proof that a recording's data is gone: what it was, when, why and by whom."""
 
     __tablename__ = "recording_destructions"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recording_id: Mapped[int] = mapped_column(Integer)
@@ -232,7 +260,7 @@ class CallLeg(Base):
     Asterisk data: tenant_id is what the dialplan tagged, with no foreign key."""
 
     __tablename__ = "call_legs"
-    __table_args__ = (UniqueConstraint("uniqueid", "sequence"),)
+    __table_args__ = (UniqueConstraint("uniqueid", "sequence"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uniqueid: Mapped[str] = mapped_column(String(32))
@@ -260,7 +288,7 @@ class Call(Base):
     tenant_id NULL: a call no tenant owns (an unknown number); never shown to tenants."""
 
     __tablename__ = "calls"
-    __table_args__ = (Index("ix_calls_tenant_started", "tenant_id", "started_at", "id"),)
+    __table_args__ = (Index("ix_calls_tenant_started", "tenant_id", "started_at", "id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     linkedid: Mapped[str] = mapped_column(String(32), unique=True)

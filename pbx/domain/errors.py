@@ -1,6 +1,23 @@
 """Domain errors. The API turns each into one HTTP status and error code (api/errors.py)."""
 from __future__ import annotations
 
+from pydantic import ValidationError
+
+
+def validation_message(exc: ValidationError, field: str | None = None) -> str:
+    """Where and what, in the client's terms: no pydantic internals (validator names
+    such as `tagged-union[...]` in the location, documentation links)."""
+    parts = []
+    for error in exc.errors(include_url=False, include_context=False, include_input=False)[:5]:
+        where = ".".join(str(p) for p in ([field] if field else []) + list(error["loc"]) if not _internal(p))
+        where = where or "body"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def _internal(loc_part) -> bool:
+    return isinstance(loc_part, str) and "[" in loc_part
+
 
 class PbxError(Exception):
     status = 400

@@ -9,13 +9,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.calls.query import encode_cursor, parse_number
-from pbx.db.models import Call, Recording
+from pbx.db.models import Call, Recording, RecordingDestruction
 from pbx.db.unit import Database, Unit
 from pbx.domain.errors import Invalid, NotFound
 from pbx.domain.plans import PLANS
 from pbx.recordings import access_log, retention
 from pbx.recordings.store import ArchiveStore
-from pbx.services.tenants import scoped_get, visible_tenant
+from pbx.services.tenants import scoped_get, visible_history, visible_tenant
 from pbx.services.tokens import Principal
 
 
@@ -117,15 +117,21 @@ class RecordingService:
     async def access_entries(self, session: AsyncSession, principal: Principal, tenant_id: int,
                              rec_id: int) -> list:
         """A recording's log, also after it was destroyed (the log outlives it)."""
-        await visible_tenant(session, principal, tenant_id)
+        await visible_history(session, principal, tenant_id)
         entries = await access_log.entries_for(session, tenant_id, rec_id)
         if not entries and await session.scalar(select(Recording.id).where(
                 Recording.tenant_id == tenant_id, Recording.id == rec_id)) is None:
             raise NotFound("no such recording")
         return entries
 
+    async def destructions(self, session: AsyncSession, principal: Principal, tenant_id: int) -> list:
+        """Proof of what was destroyed, newest first; like the log, it outlives the tenant."""
+        await visible_history(session, principal, tenant_id)
+        return list(await session.scalars(select(RecordingDestruction).where(
+            RecordingDestruction.tenant_id == tenant_id).order_by(RecordingDestruction.id.desc()).limit(1000)))
+
     async def verify(self, session: AsyncSession, principal: Principal, tenant_id: int) -> dict:
-        await visible_tenant(session, principal, tenant_id)
+        await visible_history(session, principal, tenant_id)
         return await access_log.verify(session, tenant_id)
 
 

@@ -1,12 +1,13 @@
 """Checks a destination against its tenant: everything it names must exist there."""
 from __future__ import annotations
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import Extension, Ivr, Number, Prompt, RingGroup, Schedule, Tenant
 from pbx.domain import destinations
-from pbx.domain.errors import Invalid
+from pbx.domain.errors import Invalid, validation_message
 from pbx.domain.plans import PLANS, require_feature
 
 
@@ -14,8 +15,8 @@ async def validate(session: AsyncSession, tenant: Tenant, data) -> dict:
     """The destination in its stored form, or Invalid / FeatureNotInPlan."""
     try:
         dest = destinations.parse(data)
-    except ValueError as exc:
-        raise Invalid(f"destination: {exc}") from exc
+    except ValidationError as exc:
+        raise Invalid(validation_message(exc, "destination")) from exc
     refs = destinations.references(dest)
     if refs.schedules:
         require_feature(PLANS[tenant.plan], "schedules")

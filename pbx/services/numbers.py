@@ -1,4 +1,5 @@
-"""Numbers (DIDs): one tenant each, stored in E.164, each with a destination."""
+"""Numbers (DIDs): one tenant each, stored in E.164, each with a destination; a tenant
+routes only numbers allocated to it (number_allocations.py)."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from pbx.db.models import Number
 from pbx.db.unit import Unit
 from pbx.domain.errors import Conflict
 from pbx.domain.numbers import to_e164
-from pbx.services import destination_checks
+from pbx.services import destination_checks, number_allocations
 from pbx.services.tenants import scoped_get, scoped_list, visible_tenant
 from pbx.services.tokens import Principal
 
@@ -26,14 +27,15 @@ async def create_number(unit: Unit, principal: Principal, tenant_id: int, fields
     tenant = await visible_tenant(unit.session, principal, tenant_id)
     e164 = to_e164(fields["number"])
     stored = await destination_checks.validate(unit.session, tenant, fields["destination"])
+    await number_allocations.require_allocated(unit, principal, tenant_id, e164)
     if await unit.session.scalar(select(Number.id).where(Number.number == e164)):
-        raise Conflict(f"{e164} is already allocated")
+        raise Conflict(f"{e164} is already routed")
     row = Number(tenant_id=tenant_id, number=e164, destination=stored)
     unit.session.add(row)
     try:
         await unit.session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"{e164} is already allocated") from exc
+        raise Conflict(f"{e164} is already routed") from exc
     return row
 
 

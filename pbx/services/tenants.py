@@ -37,6 +37,13 @@ async def visible_tenant(session: AsyncSession, principal: Principal, tenant_id:
     return tenant
 
 
+async def visible_history(session: AsyncSession, principal: Principal, tenant_id: int) -> None:
+    """Rows that outlive their tenant (access log, destruction records): a tenant sees
+    its own; an operator also those of a deleted tenant, whose id no one gets again."""
+    if not principal.is_operator:
+        await visible_tenant(session, principal, tenant_id)
+
+
 async def scoped_list(session: AsyncSession, principal: Principal, model, tenant_id: int) -> list:
     """All of a tenant's objects of one kind, if the principal may see the tenant."""
     await visible_tenant(session, principal, tenant_id)

@@ -1,14 +1,21 @@
-"""API tokens: random, shown once, stored as SHA-256 digests."""
+"""API tokens: random, shown once, stored as SHA-256 digests; listed with their last
+use, revoked by id, optionally expiring."""
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import ApiToken
+from pbx.domain.errors import NotFound
+
+# last_used_at is written at most this often per token: a write per request would
+# queue every read behind SQLite's single writer.
+LAST_USE_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -21,16 +28,46 @@ class Principal:
         return self.tenant_id is None
 
 
+@dataclass(frozen=True)
+class Authenticated:
+    principal: Principal
+    stale_last_use: bool  # the caller should record this use (touch_last_use)
+
+
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create_token(session: AsyncSession, tenant_id: int | None) -> str:
+async def create_token(session: AsyncSession, tenant_id: int | None,
+                       expires_at: datetime | None = None) -> tuple[str, ApiToken]:
     token = "pbx_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(token_hash=digest(token), tenant_id=tenant_id))
-    return token
+    row = ApiToken(token_hash=digest(token), tenant_id=tenant_id, expires_at=expires_at)
+    session.add(row)
+    await session.flush()
+    return token, row
 
 
-async def authenticate(session: AsyncSession, token: str) -> Principal | None:
+async def authenticate(session: AsyncSession, token: str, now: datetime | None = None) -> Authenticated | None:
+    """The token's principal, or None when it is unknown or has expired."""
+    now = now or datetime.now(timezone.utc)
     row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
-    return Principal(row.tenant_id, row.id) if row else None
+    if row is None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    stale = row.last_used_at is None or now - row.last_used_at >= LAST_USE_PRECISION
+    return Authenticated(Principal(row.tenant_id, row.id), stale)
+
+
+async def touch_last_use(session: AsyncSession, token_id: int, now: datetime | None = None) -> None:
+    await session.execute(update(ApiToken).where(ApiToken.id == token_id)
+                          .values(last_used_at=now or datetime.now(timezone.utc)))
+
+
+async def tenant_tokens(session: AsyncSession, tenant_id: int) -> list[ApiToken]:
+    return list(await session.scalars(select(ApiToken).where(ApiToken.tenant_id == tenant_id).order_by(ApiToken.id)))
+
+
+async def revoke(session: AsyncSession, tenant_id: int, token_id: int) -> None:
+    row = await session.scalar(select(ApiToken).where(ApiToken.tenant_id == tenant_id, ApiToken.id == token_id))
+    if row is None:
+        raise NotFound("no such token")
+    await session.delete(row)

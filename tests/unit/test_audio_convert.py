@@ -234,14 +234,16 @@ def test_float_wav_with_nan_is_not_audio(tmp_path, work):
         convert(samples.write_wav(tmp_path / "x.wav", data, 44100, subtype="FLOAT"), work)
 
 
-def test_mp3_cut_mid_tone_converts_what_is_there(tmp_path, work):
-    """libsndfile decodes a truncated MP3 up to the cut; we accept that, consistently."""
-    full = samples.tone_mp3(tmp_path / "full.mp3", channels=1)
-    cut = samples.truncated_copy(full, tmp_path / "cut.mp3", full.stat().st_size * 3 // 4)
-    result = convert(cut, work)
-    assert result.source_format == "mp3"
-    assert expected_ms(0.5) < result.duration_ms < expected_ms(TONE_S)
-    assert abs(dominant_frequency(result.wideband) - 1000) <= 15
+@pytest.mark.parametrize("keep", [1 / 3, 3 / 4])
+def test_mp3_cut_mid_tone_is_refused_like_a_truncated_wav(tmp_path, work, keep):
+    """libsndfile would decode a cut-off MP3 up to the cut; like a cut-off WAV, it is
+    refused, so that the customer re-sends it (issue 13)."""
+    for vbr in (False, True):
+        full = samples.tone_mp3(tmp_path / "full.mp3", channels=1, vbr=vbr)
+        cut = samples.truncated_copy(full, tmp_path / "cut.mp3", int(full.stat().st_size * keep))
+        with pytest.raises(NotAudio, match="truncated"):
+            convert(cut, work)
+        convert(full, work)
 
 
 def test_over_max_bytes(tmp_path, work):

@@ -1,6 +1,6 @@
 """SIP brute-force bans (kept across restarts), their allowlist, and per-tenant toll-fraud limits.
 
-Revision ID: 0016
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-01 09:00:00
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016'
+revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None
