@@ -38,11 +38,15 @@ def destination_schemas() -> dict[str, dict]:
 DEST = ref("Destination")
 TENANT = obj(id=INT, name=STR, plan=STR, extra_extensions=INT, international_calls=BOOL,
              extension_limit=nullable(INT), recording_retention_days=nullable(INT), record_calls=BOOL,
-             recording_notice=BOOL, created_at=TIME)
+             recording_notice=BOOL, max_concurrent_calls=INT, max_international_minutes=INT,
+             max_call_attempts_per_minute=INT, created_at=TIME)
 TOKEN = obj(id=INT, created_at=TIME, expires_at=nullable(TIME), last_used_at=nullable(TIME))
 NEW_TOKEN = obj(token=STR, **TOKEN["properties"])
-SIP = {"type": "object", "required": ["username", "server", "transport"], "additionalProperties": False,
-       "properties": {"username": STR, "password": STR, "server": STR, "transport": STR}}
+TRANSPORT = obj(protocol={"type": "string", "enum": ["udp", "tls"]}, server=STR)
+SIP = {"type": "object", "required": ["username", "server", "transport", "transports", "srtp"],
+       "additionalProperties": False,
+       "properties": {"username": STR, "password": STR, "server": STR, "transport": STR,
+                      "transports": {"type": "array", "items": TRANSPORT}, "srtp": STR}}
 EXTENSION = obj(id=INT, number=STR, name=STR, email=nullable(STR), voicemail=BOOL, record_calls=BOOL, sip=SIP,
                 created_at=TIME)
 EXTENSION_STATUS = obj(registered=BOOL, contacts={"type": "array", "items": {"type": "object"}})
@@ -85,3 +89,6 @@ DETAILED_REPORT = obj(**{"from": TIME, "to": TIME}, days=_buckets(STR, "day"), p
                       **_AVERAGES, missed_calls={"type": "array", "items": CALL})
 HEALTH = obj(ok=BOOL, asterisk=BOOL)
 AUDIO = "audio/wav"  # a binary answer, described by its media type
+SIP_BAN = obj(id=INT, address=STR, failures=INT, banned_at=TIME, expires_at=TIME)
+SIP_BANS = obj(items={"type": "array", "items": SIP_BAN}, enforced=BOOL)
+ALLOWLIST = obj(networks={"type": "array", "items": STR})

@@ -7,6 +7,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import AfterValidator, Field, StringConstraints
 
+from pbx.api import responses
 from pbx.api.context import DATABASE, SIP_BANS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
@@ -62,9 +63,11 @@ async def put_allowlist(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route("GET", "/sip-bans", list_bans, "Addresses banned for failed SIP authentication, now", operator_only=True),
+    Route("GET", "/sip-bans", list_bans, "Addresses banned for failed SIP authentication, now", operator_only=True,
+          response=responses.SIP_BANS),
     Route("DELETE", "/sip-bans/{ban_id}", lift_ban, "Lift a SIP ban at once", status=204, operator_only=True),
-    Route("GET", "/sip-bans/allowlist", get_allowlist, "Networks never banned", operator_only=True),
+    Route("GET", "/sip-bans/allowlist", get_allowlist, "Networks never banned", operator_only=True,
+          response=responses.ALLOWLIST),
     Route("PUT", "/sip-bans/allowlist", put_allowlist, "Replace the networks never banned; bans inside are lifted",
-          body=Allowlist, operator_only=True),
+          body=Allowlist, operator_only=True, response=responses.ALLOWLIST),
 ]
