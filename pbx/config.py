@@ -44,6 +44,11 @@ class Settings:
     recording_key_file: str = ""  # "" = <data_dir>/recording.key
     recording_sweep_s: float = 30.0
     retention_interval_s: float = 3600.0
+    destruction_journal_file: str = ""  # "" = beside the recording key
+    backup_dir: str = ""  # "" = <data_dir>/backups
+    backup_interval_s: float = 86400.0  # 0: no scheduled backups
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 4
 
     @property
     def effective_database_url(self) -> str:
@@ -70,6 +75,20 @@ class Settings:
     @property
     def recording_key_path(self) -> Path:
         return Path(self.recording_key_file) if self.recording_key_file else self.data_dir / "recording.key"
+
+    @property
+    def destruction_journal_path(self) -> Path:
+        if self.destruction_journal_file:
+            return Path(self.destruction_journal_file)
+        return self.recording_key_path.with_name("recording-destructions.jsonl")
+
+    @property
+    def backup_path(self) -> Path:
+        return Path(self.backup_dir) if self.backup_dir else self.data_dir / "backups"
+
+    @property
+    def voicemail_dir(self) -> Path:
+        return self.asterisk_instance_dir / "spool" / "pbx-voicemail"  # pbx/services/voicemail.py SPOOL
 
     def with_secret(self) -> "Settings":
         """Fills in the AMI secret, generated once per data dir and kept there."""
@@ -111,6 +130,11 @@ _ENV = {
     "recording_key_file": ("PBX_RECORDING_KEY_FILE", str),
     "recording_sweep_s": ("PBX_RECORDING_SWEEP_SECONDS", float),
     "retention_interval_s": ("PBX_RETENTION_INTERVAL_SECONDS", float),
+    "destruction_journal_file": ("PBX_DESTRUCTION_JOURNAL", str),
+    "backup_dir": ("PBX_BACKUP_DIR", str),
+    "backup_interval_s": ("PBX_BACKUP_INTERVAL_SECONDS", float),
+    "backup_keep_daily": ("PBX_BACKUP_KEEP_DAILY", int),
+    "backup_keep_weekly": ("PBX_BACKUP_KEEP_WEEKLY", int),
 }
 
 

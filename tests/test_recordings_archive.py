@@ -25,7 +25,7 @@ from pbx.domain.recording import new_spool_name
 from pbx.recordings import access_log
 from pbx.recordings.archive import STEPS, Archiver
 from pbx.recordings.flow import archive_store
-from pbx.recordings.retention import purge_expired
+from pbx.recordings.retention import purge_expired, remove_pending_files
 from pbx.recordings.service import RecordingService
 from pbx.services.tokens import Principal
 from tests.support.audio import dominant_frequency, write_tone_wav
@@ -69,7 +69,8 @@ class Env:
             return await session.scalar(select(func.count()).select_from(model))
 
     def plain(self, row: Recording) -> bytes:
-        return b"".join(self.store.plain_chunks(self.store.path(row.tenant_id, row.started_at, row.file_id)))
+        path = self.store.path(row.tenant_id, row.started_at, row.file_id)
+        return b"".join(self.store.plain_chunks(path, row.wrapped_key))
 
 
 @pytest.fixture
@@ -149,7 +150,9 @@ async def test_retention_destroys_file_and_row_and_keeps_a_record(env):
     expired = [r for r in await env.rows() if r.started_at < old + timedelta(days=1)][0]
     file = env.store.path(tenant_id, expired.started_at, expired.file_id)
     assert await purge_expired(env.database, env.store, datetime.now(timezone.utc)) == 1
-    assert not file.exists() and len(await env.rows()) == 1
+    assert len(await env.rows()) == 1
+    assert await remove_pending_files(env.database, env.store) == 1  # the background remover's pass
+    assert not file.exists() and await remove_pending_files(env.database, env.store) == 0
     async with env.database.read() as session:
         [record] = list(await session.scalars(select(RecordingDestruction)))
         assert (record.recording_id, record.sha256, record.reason) == (expired.id, expired.sha256, "retention")
@@ -164,7 +167,9 @@ async def test_access_log_chain_detects_an_edited_entry(env):
     service = RecordingService(env.database, env.store)
     async with env.database.unit() as unit:
         assert await service.erase(unit, Principal(tenant_id, 5), tenant_id, "+90 532 111 22 33") == 3
-    assert await env.rows() == [] and not list(env.store.root.rglob("*.enc"))
+    assert await env.rows() == []
+    await remove_pending_files(env.database, env.store)
+    assert not list(env.store.root.rglob("*.enc"))
     async with env.database.read() as session:
         assert await access_log.verify(session, tenant_id) == {"ok": True, "entries": 3, "broken_at": None}
         second = (await session.scalars(select(RecordingAccess).order_by(RecordingAccess.id)))

@@ -54,9 +54,11 @@ def cmd_verify(args) -> int:
 
 
 async def _purge(database, store, now):
-    from pbx.recordings.retention import purge_expired
+    from pbx.recordings.retention import purge_expired, remove_pending_files
 
-    return await purge_expired(database, store, now, actor="cli")
+    count = await purge_expired(database, store, now, actor="cli")
+    await remove_pending_files(database, store)  # no control plane may be running to do it
+    return count
 
 
 async def _sweep(database, store, spool, quiet):

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from pbx.db.unit import Database
 from pbx.recordings.archive import Archiver
-from pbx.recordings.retention import purge_expired
+from pbx.recordings.retention import purge_expired, remove_pending_files
 from pbx.recordings.store import ArchiveStore
 from pbx.tasks import OwnedTasks
 
@@ -90,3 +90,36 @@ class RetentionJob:
             except Exception:
                 log.exception("retention run failed; retrying on the next one")
             await asyncio.sleep(self.interval_s)
+
+
+class FileRemover:
+    """Removes the files of shredded recordings (already unreadable: their keys
+    went with their rows) after each destruction commits, and every interval."""
+
+    def __init__(self, database: Database, store: ArchiveStore, interval_s: float = 300.0):
+        self.database = database
+        self.store = store
+        self.interval_s = interval_s
+        self._wake = asyncio.Event()
+        self._tasks = OwnedTasks()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._tasks.spawn(self._run(), "recording-file-removal")
+
+    async def stop(self) -> None:
+        await self._tasks.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await remove_pending_files(self.database, self.store)
+            except Exception:
+                log.exception("removing shredded recording files failed; retrying on the next run")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)
+            except TimeoutError:
+                pass
