@@ -15,6 +15,7 @@ from pbx.asterisk import cdrfields
 from pbx.asterisk.ami import Ami
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
+from pbx.backup.job import BackupJob
 from pbx.calls.cdrfile import CdrFile
 from pbx.calls.recorder import CallRecorder
 from pbx.config import Settings
@@ -62,6 +63,7 @@ class ControlPlane:
         self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))
         self.ami.on_event("Cdr", self.calls.on_cdr)
         self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
+        self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
         self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts,
                                  self.voicemail, self.recordings.service)
         self._runner: web.AppRunner | None = None
@@ -71,6 +73,7 @@ class ControlPlane:
         self.fallback.start()
         self.recordings.start()
         self.calls.start()
+        self.backups.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self._runner = web.AppRunner(self.web, access_log=None)
@@ -85,6 +88,7 @@ class ControlPlane:
         await self.agi.close()
         await self.fallback.stop()
         await self.recordings.stop()
+        await self.backups.stop()
         await self.snapshots.stop()
         self.ami.close()
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes

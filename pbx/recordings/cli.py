@@ -1,5 +1,6 @@
 """`pbx recordings ...`: the retention job once (optionally as of another time),
-an archive sweep of the spool, and the access-log check, for operators and tests."""
+an archive sweep of the spool, the access-log check, and master key rotation,
+for operators and tests."""
 from __future__ import annotations
 
 import argparse
@@ -25,6 +26,8 @@ def add_commands(commands) -> None:
     verify = actions.add_parser("verify", help="check a tenant's access-log chain; exit 1 if broken")
     verify.add_argument("--tenant", type=int, required=True, metavar="ID")
     verify.set_defaults(func=cmd_verify)
+    rotate = actions.add_parser("rotate-key", help="new master key; rewrap every data key (no audio touched)")
+    rotate.set_defaults(func=cmd_rotate_key)
 
 
 def _iso_time(raw: str) -> datetime:
@@ -44,6 +47,16 @@ def cmd_retention(args) -> int:
 def cmd_sweep(args) -> int:
     count = asyncio.run(_with_database(lambda db, store, spool: _sweep(db, store, spool, args.quiet)))
     print(json.dumps({"archived": count}))
+    return 0
+
+
+def cmd_rotate_key(_args) -> int:
+    from pbx.recordings.keys import rotate_files
+    from pbx.recordings.rotation import rewrap_all
+
+    rotate_files(settings_from_env().recording_key_path)
+    result = asyncio.run(_with_database(lambda db, store, _spool: rewrap_all(db, store.keyring)))
+    print(json.dumps(result))
     return 0
 
 

@@ -67,14 +67,15 @@ def read_key_file(path: Path) -> bytes:
 
 class Keyring:
     """The current master key (wraps new data keys) and every key that can still
-    unwrap one. A miss re-reads the files: another process (`pbx recordings
-    rotate-key`) may have rotated meanwhile."""
+    unwrap one. A miss, or a key file replaced since it was read, re-reads the
+    files: another process (`pbx recordings rotate-key`) may have rotated meanwhile."""
 
     def __init__(self, path: Path):
         self.path = path
         self.reload()
 
     def reload(self) -> None:
+        self._inode = os.stat(self.path).st_ino
         self.current = read_key_file(self.path)
         self.current_id = key_id(self.current)
         keys = [self.current]
@@ -97,7 +98,12 @@ class Keyring:
     def all_keys(self) -> list[bytes]:
         return [self.current] + [k for i, k in self._keys.items() if i != self.current_id]
 
+    def _fresh(self) -> None:
+        if os.stat(self.path).st_ino != self._inode:
+            self.reload()  # rotated by another process: wrap with the new key from now on
+
     def wrap(self, data_key: bytes) -> bytes:
+        self._fresh()
         return self.current_id + aes_key_wrap(self.current, data_key)
 
     def unwrap(self, wrapped: bytes) -> bytes:
@@ -108,6 +114,7 @@ class Keyring:
 
     def rewrap(self, wrapped: bytes) -> bytes:
         """The same data key, wrapped by the current master key (no audio touched)."""
+        self._fresh()
         return wrapped if wrapped[:ID_BYTES] == self.current_id else self.wrap(self.unwrap(wrapped))
 
 
