@@ -57,9 +57,14 @@ async def destroy(unit: Unit, store: ArchiveStore, rows: list, reason: str, acto
     records = [{"recording_id": r.id, "tenant_id": r.tenant_id, "file_id": r.file_id, "sha256": r.sha256,
                 "size_bytes": r.size_bytes, "started_at": r.started_at, "destroyed_at": now, "reason": reason,
                 "actor": actor, "file_pending": not r.legacy} for r in rows]
-    await asyncio.to_thread(store.journal.append, records)
-    await record_destruction(unit.session, records)
-    await unit.session.execute(delete(Recording.__table__).where(Recording.__table__.c.id.in_([r.id for r in rows])))
+    # The journal is fsynced while the statements run; the caller commits only after both.
+    journal = asyncio.ensure_future(asyncio.to_thread(store.journal.append, records))
+    try:
+        await record_destruction(unit.session, records)
+        await unit.session.execute(delete(Recording.__table__).where(
+            Recording.__table__.c.id.in_([r.id for r in rows])))
+    finally:
+        await journal
     if any(r["file_pending"] for r in records):
         unit.after_commit(store.shredded)
     return len(rows)
@@ -125,17 +130,24 @@ async def _checkpoint(database: Database) -> None:
 async def purge_expired(database: Database, store: ArchiveStore, now: datetime, *, tenant_id: int | None = None,
                         reason: str = "retention", actor: str = "system") -> int:
     """Destroys everything expired at `now`, a batch per transaction (memory and
-    lock time do not grow with the count)."""
-    total, after = 0, None
-    while True:
-        batch = await _expired_batch(database, now, tenant_id, after)
-        if not batch:
-            return total
-        async with database.unit(notify=False) as unit:
-            total += await destroy(unit, store, batch, reason, actor, now)
-        if len(batch) < BATCH:
-            return total
-        after = batch[-1]
+    lock time do not grow with the count). The next batch is read while this one
+    commits (keyset after its last row: what this one destroys is not in it)."""
+    total, batch = 0, await _expired_batch(database, now, tenant_id, None)
+    while batch:
+        following = asyncio.ensure_future(_expired_batch(database, now, tenant_id, batch[-1])
+                                          if len(batch) == BATCH else _nothing())
+        try:
+            async with database.unit(notify=False) as unit:
+                total += await destroy(unit, store, batch, reason, actor, now)
+        except BaseException:
+            following.cancel()
+            raise
+        batch = await following
+    return total
+
+
+async def _nothing() -> list:
+    return []
 
 
 async def _expired_batch(database: Database, now: datetime, tenant_id: int | None, after) -> list:
