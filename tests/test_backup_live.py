@@ -175,3 +175,33 @@ def test_a_deleted_recording_is_shredded_even_if_a_copy_of_its_file_survives(sta
     journal = stack.settings.destruction_journal_path.read_text()
     [(file_id,)] = stack.sql("SELECT file_id FROM recording_destructions WHERE recording_id = :id", id=item["id"])
     assert file_id in journal and wrapped.hex() not in journal
+
+
+def test_a_postgresql_backup_restores_into_a_fresh_database(stack, backup_settings, tmp_path):
+    if not stack.settings.effective_database_url.startswith("postgresql"):
+        pytest.skip("the PostgreSQL path (pg_dump, pg_restore) runs in the suite's PostgreSQL pass")
+    from tests.support.postgres import PORT, _bin
+
+    tenant, api = stack.new_tenant("kobi")
+    ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "Desk"})
+    taken = pbx(backup_settings, "backup")
+    assert taken.returncode == 0, taken.stderr[-3000:]
+    backup = Path(json.loads(taken.stdout)["backup"])
+    assert (backup / "database.pgdump").is_file()
+    keys = tmp_path / "keys.json"
+    assert pbx(backup_settings, "backup", "export-key", str(keys)).returncode == 0
+    name = f"pbx_restored_{os.getpid()}"
+    subprocess.run([_bin("psql"), "-h", "127.0.0.1", "-p", str(PORT), "-U", "postgres", "-c",
+                    f"CREATE DATABASE {name} OWNER pbx"], check=True, capture_output=True)
+    url = stack.settings.effective_database_url.rsplit("/", 1)[0] + f"/{name}"
+    restored = stack_settings(tmp_path / "restored", url, RESTORED_PORTS)
+    done = pbx(restored, "restore", str(backup), "--key", str(keys))
+    assert done.returncode == 0, done.stderr[-3000:]
+    from tests.support.stack import Stack
+
+    check = Stack(restored, None, None, None)
+    assert check.sql("SELECT name FROM tenants WHERE id = :t", t=tenant["id"]) == [(tenant["name"],)]
+    username = ext["sip"]["username"]
+    credentials = "SELECT auth_type, md5_cred, password FROM ps_auths WHERE id = :u"
+    [before] = stack.sql(credentials, u=username)
+    assert check.sql(credentials, u=username) == [before] and any(before[1:])
