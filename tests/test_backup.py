@@ -169,3 +169,22 @@ async def test_rotation_rewraps_every_data_key_and_the_audio_is_untouched(env):
         path = env.store.path(row.tenant_id, row.started_at, row.file_id)
         assert path.read_bytes() == files[row.file_id]
         assert hashlib.sha256(env.plain(row)).hexdigest() == row.sha256
+
+
+async def test_the_scheduled_job_takes_verified_backups_on_its_interval(env):
+    from pbx.backup.job import BackupJob
+
+    await archived(env, 1)
+    job = BackupJob(replace(env.settings, backup_interval_s=1.1))
+    seen: set[str] = set()
+    job.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(seen) < 2 and time.monotonic() < deadline:
+            seen |= set(take.existing(env.settings.backup_path))
+            await asyncio.sleep(0.1)
+    finally:
+        await job.stop()
+    assert len(seen) >= 2  # one interval after another
+    [newest] = take.existing(env.settings.backup_path)  # the same day's older ones were pruned
+    assert newest >= max(seen) and take.verify(env.settings, env.settings.backup_path / newest) == []
