@@ -216,3 +216,28 @@ async def test_listing_pages_with_a_cursor_and_filters_by_any_form_of_a_number(e
     ids = [i["row"].id for i in first + second]
     assert len(ids) == 3 == len(set(ids)) and ids == sorted(ids, reverse=True) and end is None
     assert [i["row"].caller for i in by_number[0]] == ["05321112233"] and len(by_ext[0]) == 3
+
+
+async def test_a_recording_archived_before_data_keys_stays_readable_and_is_destroyed_file_first(env):
+    from pbx.recordings.crypto import MAGIC, Cipher
+
+    tenant_id = await env.tenant()
+    name, path = env.spool_wav(tenant_id, started=datetime.now(timezone.utc) - timedelta(days=40))
+    plain = path.read_bytes()
+    target = env.store.path(tenant_id, name.started_at, name.file_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "rb") as source, open(target, "wb") as out:  # as the archive wrote it before (PBXREC1)
+        Cipher(env.store.keyring.current).encrypt(source, out)
+    path.unlink()
+    async with env.database.unit() as unit:
+        unit.session.add(Recording(tenant_id=tenant_id, file_id=name.file_id, started_at=name.started_at,
+                                   duration_s=2, caller="101", callee="102", size_bytes=len(plain),
+                                   sha256=hashlib.sha256(plain).hexdigest(),
+                                   expires_at=name.started_at + timedelta(days=30)))
+    [row] = await env.rows()
+    assert row.wrapped_key is None and target.read_bytes()[:8] == MAGIC and env.plain(row) == plain
+    assert await purge_expired(env.database, env.store, datetime.now(timezone.utc)) == 1
+    assert not target.exists()  # the master key still opens it: the file goes before the row
+    async with env.database.read() as session:
+        [record] = list(await session.scalars(select(RecordingDestruction)))
+    assert record.file_pending is False and await remove_pending_files(env.database, env.store) == 0
