@@ -197,6 +197,8 @@ def test_a_postgresql_backup_restores_into_a_fresh_database(stack, backup_settin
     restored = stack_settings(tmp_path / "restored", url, RESTORED_PORTS)
     done = pbx(restored, "restore", str(backup), "--key", str(keys))
     assert done.returncode == 0, done.stderr[-3000:]
+    again = pbx(restored, "restore", str(backup), "--key", str(keys))
+    assert again.returncode == 1 and "not empty" in again.stderr  # the database has tables now
     from tests.support.stack import Stack
 
     check = Stack(restored, None, None, None)

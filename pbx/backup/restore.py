@@ -12,7 +12,8 @@ import asyncio
 import shutil
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import make_url
 
 from pbx.backup import database, manifest
 from pbx.backup.database import BackupError
@@ -43,10 +44,22 @@ def occupied(settings: Settings) -> list[Path]:
     for root in roots:
         if root.is_dir():
             found += [p for p in root.iterdir() if p not in kept and p not in roots]
-    if database.kind(settings.effective_database_url) == "sqlite":
-        db = database.sqlite_path(settings.effective_database_url)
+    url = settings.effective_database_url
+    if database.kind(url) == "sqlite":
+        db = database.sqlite_path(url)
         found += [db] if db.exists() else []
-    return sorted(set(found))
+    elif asyncio.run(_has_tables(url)):
+        found.append(Path(make_url(url).render_as_string(hide_password=True)))
+    return sorted(set(found), key=str)
+
+
+async def _has_tables(url: str) -> bool:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return bool(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
 
 
 def restore(settings: Settings, backup: Path, key_export: Path | None, journal: Path | None,
@@ -58,7 +71,10 @@ def restore(settings: Settings, backup: Path, key_export: Path | None, journal: 
     if busy and not force:
         raise BackupError(f"the target is not empty ({', '.join(map(str, busy[:3]))}); --force replaces it")
     for path in busy:
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()  # (a PostgreSQL database is replaced by pg_restore --clean)
     described = manifest.read(backup)
     database.put_back(settings.effective_database_url, backup / described["database"]["file"])
     upgrade(settings.effective_database_url)
