@@ -14,9 +14,9 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import false as sa_false
-from sqlalchemy import text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbx.db.base import Base, UTCDateTime, utcnow
