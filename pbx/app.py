@@ -17,6 +17,7 @@ from pbx.asterisk.ami import Ami
 from pbx.asterisk.recordings import recording_finished_handler
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
+from pbx.backup.job import BackupJob
 from pbx.calls.cdrfile import CdrFile
 from pbx.calls.recorder import CallRecorder
 from pbx.config import Settings
@@ -84,6 +85,8 @@ class ControlPlane:
             BanPolicy(settings.sip_ban_failures, settings.sip_ban_window_s, settings.sip_ban_seconds), self.events)
         for name in SECURITY_EVENTS:
             self.ami.on_event(name, self.sip_bans.on_security_event)
+        self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
+        self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
         self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts,
                                  self.voicemail, self.recordings.service, self.tenants,
                                  sip_bans=self.sip_bans)
@@ -96,6 +99,7 @@ class ControlPlane:
         self.calls.start()
         await self.sip_bans.start()  # before AMI: its events may ban at once
         await self.fraud.start()
+        self.backups.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self._runner = ApiRunner(self.web)
@@ -110,6 +114,7 @@ class ControlPlane:
         await self.agi.close()
         await self.fallback.stop()
         await self.recordings.stop()
+        await self.backups.stop()
         await self.snapshots.stop()
         self.ami.close()
         await self.sip_bans.stop()  # our nftables table goes with us

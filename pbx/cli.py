@@ -1,4 +1,4 @@
-"""The `pbx` command: up, migrate, token create, asterisk-root."""
+"""The `pbx` command: up, migrate, token create, asterisk-root, recordings, backup, restore."""
 from __future__ import annotations
 
 import argparse
@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     from pbx.recordings.cli import add_commands as add_recording_commands
 
     add_recording_commands(commands)
+    from pbx.backup.cli import add_commands as add_backup_commands
+
+    add_backup_commands(commands)
     return parser
 
 

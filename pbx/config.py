@@ -51,6 +51,11 @@ class Settings:
     sip_ban_failures: int = 10
     sip_ban_window_s: float = 60.0
     sip_ban_seconds: float = 900.0
+    destruction_journal_file: str = ""  # "" = beside the recording key
+    backup_dir: str = ""  # "" = <data_dir>/backups
+    backup_interval_s: float = 86400.0  # 0: no scheduled backups
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 4
 
     @property
     def effective_database_url(self) -> str:
@@ -90,6 +95,18 @@ class Settings:
             host = self.sip_server.rsplit(":", 1)[0]
             transports.append({"protocol": "tls", "server": f"{host}:{self.sip_tls_port}"})
         return transports
+    def destruction_journal_path(self) -> Path:
+        if self.destruction_journal_file:
+            return Path(self.destruction_journal_file)
+        return self.recording_key_path.with_name("recording-destructions.jsonl")
+
+    @property
+    def backup_path(self) -> Path:
+        return Path(self.backup_dir) if self.backup_dir else self.data_dir / "backups"
+
+    @property
+    def voicemail_dir(self) -> Path:
+        return self.asterisk_instance_dir / "spool" / "pbx-voicemail"  # pbx/services/voicemail.py SPOOL
 
     def with_secret(self) -> "Settings":
         """Fills in the AMI and FastAGI secrets, each generated once per data dir and kept there."""
@@ -141,6 +158,11 @@ _ENV = {
     "sip_ban_failures": ("PBX_SIP_BAN_FAILURES", int),
     "sip_ban_window_s": ("PBX_SIP_BAN_WINDOW_SECONDS", float),
     "sip_ban_seconds": ("PBX_SIP_BAN_SECONDS", float),
+    "destruction_journal_file": ("PBX_DESTRUCTION_JOURNAL", str),
+    "backup_dir": ("PBX_BACKUP_DIR", str),
+    "backup_interval_s": ("PBX_BACKUP_INTERVAL_SECONDS", float),
+    "backup_keep_daily": ("PBX_BACKUP_KEEP_DAILY", int),
+    "backup_keep_weekly": ("PBX_BACKUP_KEEP_WEEKLY", int),
 }
 
 

@@ -25,7 +25,7 @@ from pbx.domain.recording import new_spool_name
 from pbx.recordings import access_log
 from pbx.recordings.archive import STEPS, Archiver
 from pbx.recordings.flow import archive_store
-from pbx.recordings.retention import purge_expired
+from pbx.recordings.retention import purge_expired, remove_pending_files
 from pbx.recordings.service import RecordingService
 from pbx.services.tokens import Principal
 from tests.support.audio import dominant_frequency, write_tone_wav
@@ -69,7 +69,8 @@ class Env:
             return await session.scalar(select(func.count()).select_from(model))
 
     def plain(self, row: Recording) -> bytes:
-        return b"".join(self.store.plain_chunks(self.store.path(row.tenant_id, row.started_at, row.file_id)))
+        path = self.store.path(row.tenant_id, row.started_at, row.file_id)
+        return b"".join(self.store.plain_chunks(path, row.wrapped_key))
 
 
 @pytest.fixture
@@ -149,7 +150,9 @@ async def test_retention_destroys_file_and_row_and_keeps_a_record(env):
     expired = [r for r in await env.rows() if r.started_at < old + timedelta(days=1)][0]
     file = env.store.path(tenant_id, expired.started_at, expired.file_id)
     assert await purge_expired(env.database, env.store, datetime.now(timezone.utc)) == 1
-    assert not file.exists() and len(await env.rows()) == 1
+    assert len(await env.rows()) == 1
+    assert await remove_pending_files(env.database, env.store) == 1  # the background remover's pass
+    assert not file.exists() and await remove_pending_files(env.database, env.store) == 0
     async with env.database.read() as session:
         [record] = list(await session.scalars(select(RecordingDestruction)))
         assert (record.recording_id, record.sha256, record.reason) == (expired.id, expired.sha256, "retention")
@@ -164,7 +167,9 @@ async def test_access_log_chain_detects_an_edited_entry(env):
     service = RecordingService(env.database, env.store)
     async with env.database.unit() as unit:
         assert await service.erase(unit, Principal(tenant_id, 5), tenant_id, "+90 532 111 22 33") == 3
-    assert await env.rows() == [] and not list(env.store.root.rglob("*.enc"))
+    assert await env.rows() == []
+    await remove_pending_files(env.database, env.store)
+    assert not list(env.store.root.rglob("*.enc"))
     async with env.database.read() as session:
         assert await access_log.verify(session, tenant_id) == {"ok": True, "entries": 3, "broken_at": None}
         second = (await session.scalars(select(RecordingAccess).order_by(RecordingAccess.id)))
@@ -212,3 +217,28 @@ async def test_listing_pages_with_a_cursor_and_filters_by_any_form_of_a_number(e
     keys = [(i["row"].started_at, i["row"].id) for i in first + second]
     assert len(keys) == 3 == len(set(keys)) and keys == sorted(keys, reverse=True) and end is None
     assert [i["row"].caller for i in by_number[0]] == ["05321112233"] and len(by_ext[0]) == 3
+
+
+async def test_a_recording_archived_before_data_keys_stays_readable_and_is_destroyed_file_first(env):
+    from pbx.recordings.crypto import MAGIC, Cipher
+
+    tenant_id = await env.tenant()
+    name, path = env.spool_wav(tenant_id, started=datetime.now(timezone.utc) - timedelta(days=40))
+    plain = path.read_bytes()
+    target = env.store.path(tenant_id, name.started_at, name.file_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "rb") as source, open(target, "wb") as out:  # as the archive wrote it before (PBXREC1)
+        Cipher(env.store.keyring.current).encrypt(source, out)
+    path.unlink()
+    async with env.database.unit() as unit:
+        unit.session.add(Recording(tenant_id=tenant_id, file_id=name.file_id, started_at=name.started_at,
+                                   duration_s=2, caller="101", callee="102", size_bytes=len(plain),
+                                   sha256=hashlib.sha256(plain).hexdigest(),
+                                   expires_at=name.started_at + timedelta(days=30)))
+    [row] = await env.rows()
+    assert row.wrapped_key is None and target.read_bytes()[:8] == MAGIC and env.plain(row) == plain
+    assert await purge_expired(env.database, env.store, datetime.now(timezone.utc)) == 1
+    assert not target.exists()  # the master key still opens it: the file goes before the row
+    async with env.database.read() as session:
+        [record] = list(await session.scalars(select(RecordingDestruction)))
+    assert record.file_pending is False and await remove_pending_files(env.database, env.store) == 0

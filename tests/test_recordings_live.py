@@ -175,7 +175,8 @@ def test_plan_changes_never_lengthen_and_a_downgrade_without_recording_destroys(
     changed = stack.operator.ok("PATCH", path, {"plan": "girisimci"})
     assert changed["record_calls"] is False
     assert wait_for(lambda: recordings(api, tenant["id"]) == [], timeout=10)
-    assert not list((stack.settings.recording_archive_dir / str(tenant["id"])).rglob("*.wav.enc"))
+    # Shredded with its row; the unreadable file is then removed in the background.
+    assert wait_for(lambda: not list((stack.settings.recording_archive_dir / str(tenant["id"])).rglob("*.wav.enc")))
     log = api.ok("GET", f"{path}/recordings/{item['id']}/access-log")["items"]
     assert [e["action"] for e in log] == ["plan_change"] and log[0]["actor"].startswith("operator")
 
@@ -183,7 +184,8 @@ def test_plan_changes_never_lengthen_and_a_downgrade_without_recording_destroys(
 def test_tenant_deletion_destroys_its_recordings(stack, kobi_call):
     tenant, api, item = kobi_call
     stack.operator.ok("DELETE", f"/tenants/{tenant['id']}", status=204)
-    assert not list((stack.settings.recording_archive_dir / str(tenant["id"])).rglob("*.wav.enc"))
+    assert stack.sql("SELECT count(*) FROM recordings WHERE tenant_id = :t", t=tenant["id"]) == [(0,)]
+    assert wait_for(lambda: not list((stack.settings.recording_archive_dir / str(tenant["id"])).rglob("*.wav.enc")))
     rows = stack.sql("SELECT reason FROM recording_destructions WHERE recording_id = :id", id=item["id"])
     assert [r[0] for r in rows] == ["tenant_deleted"]
 

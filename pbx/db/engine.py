@@ -25,6 +25,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten, not left in free pages: a recording's wrapped data key
+    # must not outlive its row (crypto-shredding, pbx/recordings/retention.py).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -11,9 +11,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbx.db.base import Base, UTCDateTime, utcnow
@@ -215,6 +218,9 @@ class Recording(Base):
     sha256: Mapped[str] = mapped_column(String(64))  # of the plain WAV the customer downloads
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     archived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The recording's own data key, wrapped by a master key (pbx/recordings/keys.py): the only
+    # copy, so deleting the row shreds the file. NULL: archived before data keys (PBXREC1).
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary(64))
 
 
 class RecordingAccess(Base):
@@ -240,7 +246,9 @@ class RecordingDestruction(Base):
     """Proof that a recording's data is gone: what it was, when, why and by whom."""
 
     __tablename__ = "recording_destructions"
-    __table_args__ = NEVER_REUSE_IDS
+    __table_args__ = (Index("ix_recording_destructions_file_pending", "file_pending",
+                            sqlite_where=text("file_pending"), postgresql_where=text("file_pending")),
+                      NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recording_id: Mapped[int] = mapped_column(Integer)
@@ -252,6 +260,8 @@ class RecordingDestruction(Base):
     destroyed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(16))  # retention | deleted | erasure | plan_change | tenant_deleted
     actor: Mapped[str] = mapped_column(String(40))
+    # Shredded (unreadable) but its file not yet removed: the background remover's work list.
+    file_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class CallLeg(Base):

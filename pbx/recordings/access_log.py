@@ -13,6 +13,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import RecordingAccess
+
+_quoted = json.encoder.encode_basestring_ascii  # what json.dumps uses for a str (ensure_ascii)
 from pbx.services.tenants import lock_tenant
 
 GENESIS = "0" * 64
@@ -30,7 +32,17 @@ class Entry:
 
 
 def canonical(entry: Entry) -> bytes:
-    """One serialisation, whatever the database returns: sorted keys, UTC microseconds."""
+    """One serialisation, whatever the database returns: sorted keys, UTC microseconds.
+    Byte for byte json.dumps(..., sort_keys=True, separators=(",", ":")) of the entry
+    (tests/unit/test_recordings.py checks), spelled out: purges hash thousands a second."""
+    at = entry.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return (f'{{"action":{_quoted(entry.action)},"actor":{_quoted(entry.actor)},"at":"{at}",'
+            f'"file_id":{_quoted(entry.file_id)},"recording_id":{int(entry.recording_id)},'
+            f'"tenant_id":{int(entry.tenant_id)}}}').encode()
+
+
+def canonical_reference(entry: Entry) -> bytes:
+    """What canonical() must equal (the chain's definition)."""
     at = entry.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return json.dumps({"tenant_id": entry.tenant_id, "recording_id": entry.recording_id,
                        "file_id": entry.file_id, "action": entry.action, "actor": entry.actor, "at": at},

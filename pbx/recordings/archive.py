@@ -3,11 +3,14 @@
 For one spool file, in this order, each step safe to repeat:
   1. repair the WAV header from the file size (a killed Asterisk leaves it unset);
   2. if a row with this file_id exists and its SHA-256 is the spool file's, the
-     earlier run got as far as step 5: just remove the spool file;
-  3. encrypt to <archive>/<tenant>/<yyyy>/<mm>/<dd>/<file_id>.wav.enc through a
-     temporary file, fsync, rename (the same path on every run);
+     earlier run got as far as step 5: just remove the spool file (after
+     re-encrypting it with the row's data key, should a concurrent run have
+     replaced the file with a copy under another key);
+  3. encrypt with a new data key to <archive>/<tenant>/<yyyy>/<mm>/<dd>/<file_id>.wav.enc
+     through a temporary file, fsync, rename (the same path on every run);
   4. decrypt what was written and compare size and SHA-256 with the spool file;
-  5. write the row (file_id is unique: a second writer cannot make a duplicate);
+  5. write the row with the wrapped data key (file_id is unique: a second writer
+     cannot make a duplicate);
   6. only now remove the spool file.
 A kill between any two steps leaves the spool file in place, and the next sweep
 starts again at step 1 and converges on the same single row and file."""
@@ -98,47 +101,62 @@ class Archiver:
         if await self._already_archived(path, name):
             return 0
         target = self.store.path(name.tenant_id, name.started_at, name.file_id)
-        digest = await asyncio.to_thread(self.store.write, path, target)
-        self._fault("written")
-        if await asyncio.to_thread(self.store.digest, target) != digest:
-            raise RuntimeError(f"archive copy of {name.file_id} does not verify")
+        digest, wrapped = await self._write(path, target, name, None)
         self._fault("verified")
-        await self._commit(name, digest, target)
+        if not await self._commit(name, digest, wrapped, target):
+            return 0  # another run committed its own copy first: the next sweep reconciles
         self._fault("committed")
         await asyncio.to_thread(_remove, path)
         self._fault("removed")
         return 1
 
+    async def _write(self, path: Path, target: Path, name: SpoolName, wrapped: bytes | None):
+        digest, wrapped = await asyncio.to_thread(self.store.write, path, target, wrapped)
+        self._fault("written")
+        if await asyncio.to_thread(self.store.digest, target, wrapped) != digest:
+            raise RuntimeError(f"archive copy of {name.file_id} does not verify")
+        return digest, wrapped
+
     async def _already_archived(self, path: Path, name: SpoolName) -> bool:
         async with self.database.read() as session:
-            sha = await session.scalar(select(Recording.sha256).where(Recording.file_id == name.file_id))
-        if sha is None or (await asyncio.to_thread(file_digest, path)).sha256 != sha:
+            row = (await session.execute(select(Recording.sha256, Recording.wrapped_key, Recording.started_at)
+                                         .where(Recording.file_id == name.file_id))).first()
+        if row is None or (await asyncio.to_thread(file_digest, path)).sha256 != row.sha256:
             return False
+        target = self.store.path(name.tenant_id, row.started_at, name.file_id)
+        if not await asyncio.to_thread(self.store.opens_with, target, row.wrapped_key):
+            await self._write(path, target, name, row.wrapped_key)
         await asyncio.to_thread(_remove, path)
         return True
 
-    async def _commit(self, name: SpoolName, digest: Digest, target: Path) -> None:
+    async def _commit(self, name: SpoolName, digest: Digest, wrapped: bytes, target: Path) -> bool:
         try:
             async with self.database.unit(notify=False) as unit:
                 tenant = await unit.session.get(Tenant, name.tenant_id)
                 if tenant is None or not PLANS[tenant.plan].recording:
                     reason = "tenant_deleted" if tenant is None else "plan_change"
-                    return await self._destroy_instead(unit.session, name, digest, target, reason)
+                    await self._destroy_instead(unit.session, name, digest, target, reason)
+                    return True
                 row = await unit.session.scalar(select(Recording).where(Recording.file_id == name.file_id))
                 row = row or Recording(file_id=name.file_id)
                 _fill(row, name, digest, tenant)
+                row.wrapped_key = wrapped
                 unit.session.add(row)
+            return True
         except IntegrityError:
             log.info("recording %s was archived by another run", name.file_id)
+            return False
 
     async def _destroy_instead(self, session, name: SpoolName, digest: Digest, target: Path, reason: str) -> None:
         """A call that ended after its tenant was deleted, or moved to a plan that
         keeps no recordings: destroyed (with its record), never archived."""
         await asyncio.to_thread(self.store.remove, target)
-        session.add(RecordingDestruction(
+        record = dict(
             recording_id=0, tenant_id=name.tenant_id, file_id=name.file_id, sha256=digest.sha256,
             size_bytes=digest.size_bytes, started_at=name.started_at, destroyed_at=datetime.now(timezone.utc),
-            reason=reason, actor="system"))
+            reason=reason, actor="system")
+        await asyncio.to_thread(self.store.journal.append, [record])
+        session.add(RecordingDestruction(**record))
 
 
 def _fill(row: Recording, name: SpoolName, digest: Digest, tenant: Tenant) -> None:

@@ -1,5 +1,6 @@
 """`pbx recordings ...`: the retention job once (optionally as of another time),
-an archive sweep of the spool, and the access-log check, for operators and tests."""
+an archive sweep of the spool, the access-log check, and master key rotation,
+for operators and tests."""
 from __future__ import annotations
 
 import argparse
@@ -25,6 +26,8 @@ def add_commands(commands) -> None:
     verify = actions.add_parser("verify", help="check a tenant's access-log chain; exit 1 if broken")
     verify.add_argument("--tenant", type=int, required=True, metavar="ID")
     verify.set_defaults(func=cmd_verify)
+    rotate = actions.add_parser("rotate-key", help="new master key; rewrap every data key (no audio touched)")
+    rotate.set_defaults(func=cmd_rotate_key)
 
 
 def _iso_time(raw: str) -> datetime:
@@ -47,6 +50,16 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_rotate_key(_args) -> int:
+    from pbx.recordings.keys import rotate_files
+    from pbx.recordings.rotation import rewrap_all
+
+    rotate_files(settings_from_env().recording_key_path)
+    result = asyncio.run(_with_database(lambda db, store, _spool: rewrap_all(db, store.keyring)))
+    print(json.dumps(result))
+    return 0
+
+
 def cmd_verify(args) -> int:
     result = asyncio.run(_with_database(lambda db, store, _spool: _verify(db, args.tenant)))
     print(json.dumps(result))
@@ -54,9 +67,11 @@ def cmd_verify(args) -> int:
 
 
 async def _purge(database, store, now):
-    from pbx.recordings.retention import purge_expired
+    from pbx.recordings.retention import purge_expired, remove_pending_files
 
-    return await purge_expired(database, store, now, actor="cli")
+    count = await purge_expired(database, store, now, actor="cli")
+    await remove_pending_files(database, store)  # no control plane may be running to do it
+    return count
 
 
 async def _sweep(database, store, spool, quiet):

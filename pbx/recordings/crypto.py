@@ -2,14 +2,16 @@
 written and read in constant memory and a chunk cannot be cut, reordered or
 swapped between files without the tag failing.
 
-File layout: MAGIC (8) | key id (8) | nonce prefix (8) | chunks. Chunk i is
+File layout: MAGIC (8) | key id (8) | nonce prefix (8) | chunks. The magic is
+the format version: PBXREC1 files are encrypted with a master key directly (the
+key id names it); PBXREC2 files with the recording's own data key, which only
+its row holds, wrapped (pbx/recordings/keys.py). Chunk i is
 AES-GCM(key, nonce = prefix || i as 4 bytes big-endian, AAD = the 24-byte header
 || i || last-flag) and is CHUNK plain bytes + a 16-byte tag; only the last chunk
 may be shorter (an empty file is one empty last chunk), and its flag says it is
 the last, so truncation at a chunk boundary is detected too."""
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 from collections.abc import Iterator
@@ -18,7 +20,10 @@ from typing import BinaryIO
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-MAGIC = b"PBXREC1\0"
+from pbx.recordings.keys import key_id
+
+MAGIC = b"PBXREC1\0"  # encrypted with a master key (archives made before data keys)
+MAGIC_V2 = b"PBXREC2\0"  # encrypted with the recording's data key
 CHUNK = 64 * 1024
 TAG = 16
 HEADER = 24
@@ -46,13 +51,19 @@ def load_or_create_key(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def read_header(path: Path) -> bytes:
+    with open(path, "rb") as source:
+        return source.read(HEADER)
+
+
 class Cipher:
-    def __init__(self, key: bytes):
+    def __init__(self, key: bytes, magic: bytes = MAGIC):
         self._aes = AESGCM(key)
-        self.key_id = hashlib.sha256(b"pbx-recording-key" + key).digest()[:8]
+        self.magic = magic
+        self.key_id = key_id(key)
 
     def _header(self, prefix: bytes) -> bytes:
-        return MAGIC + self.key_id + prefix
+        return self.magic + self.key_id + prefix
 
     def encrypt(self, source: BinaryIO, target: BinaryIO) -> None:
         prefix = os.urandom(8)
@@ -70,7 +81,7 @@ class Cipher:
     def decrypt(self, source: BinaryIO) -> Iterator[bytes]:
         """Plain chunks, one at a time; Corrupt if anything does not check out."""
         header = source.read(HEADER)
-        if len(header) != HEADER or header[:8] != MAGIC or header[8:16] != self.key_id:
+        if len(header) != HEADER or header[:8] != self.magic or header[8:16] != self.key_id:
             raise Corrupt("not an archive file of this key")
         prefix, index = header[16:], 0
         sealed = source.read(CHUNK + TAG)

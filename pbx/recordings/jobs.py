@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from pbx.db.unit import Database
 from pbx.recordings.archive import Archiver
-from pbx.recordings.retention import purge_expired
+from pbx.recordings.retention import purge_expired, remove_pending_files
 from pbx.recordings.store import ArchiveStore
 from pbx.tasks import Clock, WakeableLoop
 
@@ -72,3 +72,26 @@ class RetentionJob:
         count = await purge_expired(self.database, self.store, datetime.now(timezone.utc))
         if count:
             log.info("retention: destroyed %d expired recordings", count)
+
+
+class FileRemover:
+    """Removes the files of shredded recordings (already unreadable: their keys
+    went with their rows) after each destruction commits, and every interval."""
+
+    def __init__(self, database: Database, store: ArchiveStore, interval_s: float = 300.0):
+        self.database = database
+        self.store = store
+        self._loop = WakeableLoop("recording-file-removal", self.remove_once, interval_s=interval_s,
+                                  run_at_start=True)
+
+    def poke(self) -> None:
+        self._loop.poke()
+
+    def start(self) -> None:
+        self._loop.start()
+
+    async def stop(self) -> None:
+        await self._loop.stop()
+
+    async def remove_once(self) -> None:
+        await remove_pending_files(self.database, self.store)

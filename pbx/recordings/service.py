@@ -84,12 +84,12 @@ class RecordingService:
             raise NotFound("the recording's audio is gone")
         await access_log.append(unit.session, [access_log.Entry(
             tenant_id, row.id, row.file_id, "read", actor(principal), datetime.now(timezone.utc))])
-        return row.size_bytes, self.store.plain_chunks(path)
+        return row.size_bytes, self.store.plain_chunks(path, row.wrapped_key)
 
     async def delete(self, unit: Unit, principal: Principal, tenant_id: int, rec_id: int) -> None:
         row = await self.get(unit.session, principal, tenant_id, rec_id)
-        await retention.destroy(unit.session, self.store, [row], "deleted", actor(principal),
-                                datetime.now(timezone.utc))
+        [target] = (await unit.session.execute(retention.select_rows().where(Recording.id == row.id))).all()
+        await retention.destroy(unit, self.store, [target], "deleted", actor(principal), datetime.now(timezone.utc))
 
     async def erase(self, unit: Unit, principal: Principal, tenant_id: int, number: str) -> int:
         """KVKK erasure: every recording of the tenant with this party, in one go."""
@@ -98,7 +98,7 @@ class RecordingService:
         rows = (await unit.session.execute(retention.select_rows().where(
             Recording.tenant_id == tenant_id,
             or_(Recording.caller.in_(variants), Recording.callee.in_(variants))))).all()
-        return await retention.destroy(unit.session, self.store, rows, "erasure", actor(principal),
+        return await retention.destroy(unit, self.store, rows, "erasure", actor(principal),
                                        datetime.now(timezone.utc))
 
     async def plan_changed(self, unit: Unit, principal: Principal, tenant) -> None:
@@ -111,7 +111,7 @@ class RecordingService:
             self.database, self.store, now, tenant_id=tenant.id, reason="plan_change", actor=actor(principal)))
 
     async def tenant_deleted(self, unit: Unit, principal: Principal, tenant_id: int) -> None:
-        await retention.destroy_tenant(unit.session, self.store, tenant_id, actor(principal),
+        await retention.destroy_tenant(unit, self.store, tenant_id, actor(principal),
                                        datetime.now(timezone.utc))
 
     async def access_entries(self, session: AsyncSession, principal: Principal, tenant_id: int,

@@ -167,3 +167,9 @@ def test_only_a_recorded_calls_cdr_wakes_the_archive_sweep():
     handler(None, {"PbxRecording": ""})
     handler(None, {})
     assert pokes == [1]
+
+
+@pytest.mark.parametrize("text", ["read", "token:3", 'quote " and \\ back', "Çağrı ş", "\u202e\n\t\x00", "=1+2;|,"])
+def test_the_chain_serialisation_is_exactly_sorted_compact_json(text):
+    entry = access_log.Entry(2**31 - 1, 0, text, text, text, T0 + timedelta(microseconds=7))
+    assert access_log.canonical(entry) == access_log.canonical_reference(entry)
