@@ -44,6 +44,11 @@ class Settings:
     recording_key_file: str = ""  # "" = <data_dir>/recording.key
     recording_sweep_s: float = 30.0
     retention_interval_s: float = 3600.0
+    job_workers: int = 2
+    job_batch_rows: int = 500
+    job_retention_days: float = 30.0
+    import_max_bytes: int = 8 * 1024 * 1024
+    import_max_rows: int = 20_000
 
     @property
     def effective_database_url(self) -> str:
@@ -111,6 +116,11 @@ _ENV = {
     "recording_key_file": ("PBX_RECORDING_KEY_FILE", str),
     "recording_sweep_s": ("PBX_RECORDING_SWEEP_SECONDS", float),
     "retention_interval_s": ("PBX_RETENTION_INTERVAL_SECONDS", float),
+    "job_workers": ("PBX_JOB_WORKERS", int),
+    "job_batch_rows": ("PBX_JOB_BATCH_ROWS", int),
+    "job_retention_days": ("PBX_JOB_RETENTION_DAYS", float),
+    "import_max_bytes": ("PBX_IMPORT_MAX_BYTES", int),
+    "import_max_rows": ("PBX_IMPORT_MAX_ROWS", int),
 }
 
 

@@ -8,6 +8,7 @@ from pbx.api import (
     context,
     extensions,
     ivrs,
+    jobs,
     numbers,
     openapi,
     prompts,
@@ -30,13 +31,13 @@ async def health(request: web.Request) -> web.Response:
 
 
 def all_routes() -> list[Route]:
-    return (tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + ivrs.ROUTES
+    return (jobs.ROUTES + tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + ivrs.ROUTES
             + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES + voicemail.ROUTES
             + recordings.ROUTES + calls.ROUTES)
 
 
 def build_web_app(settings, database, ami, extension_service, prompt_service,
-                  voicemail_service, recording_service) -> web.Application:
+                  voicemail_service, recording_service, job_engine, sealer) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[context.SETTINGS] = settings
     app[context.DATABASE] = database
@@ -45,6 +46,8 @@ def build_web_app(settings, database, ami, extension_service, prompt_service,
     app[context.PROMPTS] = prompt_service
     app[context.VOICEMAIL] = voicemail_service
     app[context.RECORDINGS] = recording_service
+    app[context.JOBS] = job_engine
+    app[context.SEALER] = sealer
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

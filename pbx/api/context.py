@@ -7,6 +7,8 @@ from pbx.asterisk.ami import Ami
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
+from pbx.jobs.engine import JobEngine
+from pbx.jobs.sealing import Sealer
 from pbx.recordings.service import RecordingService
 from pbx.services.extensions import ExtensionService
 from pbx.services.prompts import PromptService
@@ -20,6 +22,8 @@ EXTENSIONS = web.AppKey("extensions", ExtensionService)
 PROMPTS = web.AppKey("prompts", PromptService)
 VOICEMAIL = web.AppKey("voicemail", VoicemailService)
 RECORDINGS = web.AppKey("recordings", RecordingService)
+JOBS = web.AppKey("jobs", JobEngine)
+SEALER = web.AppKey("sealer", Sealer)
 PRINCIPAL = "pbx.principal"  # per request
 
 

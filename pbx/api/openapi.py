@@ -56,6 +56,8 @@ def _operation(route: Route, schemas: dict) -> dict:
         operation["security"] = []
     if route.form:
         operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _UPLOAD}}}
+    if route.raw_body is not None:
+        operation["requestBody"] = {"required": True, "content": route.raw_body}
     if route.body is not None:
         operation["requestBody"] = {
             "required": True,
@@ -67,7 +69,10 @@ def _operation(route: Route, schemas: dict) -> dict:
 def _responses(route: Route) -> dict:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     responses = {str(route.status): {"description": "success"}}
-    errors = [("401", "unauthorized"), ("404", "not found"), ("409", "conflict"), ("422", "invalid")]
+    if route.response is not None:
+        responses[str(route.status)]["content"] = {route.produces: {"schema": route.response}}
+    errors = [("401", "unauthorized"), ("404", "not found"), ("409", "conflict"), ("422", "invalid"),
+              *route.errors]
     if route.form:
         errors += [("413", "too large"), ("415", "not MP3 or WAV audio")]
     for status, text in errors:

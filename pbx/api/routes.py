@@ -20,6 +20,10 @@ class Route:
     public: bool = False
     form: bool = False  # multipart upload (file + name) instead of JSON
     query: tuple[str, ...] = ()  # optional string query parameters (documented, checked by the handler)
+    response: dict | None = None  # JSON schema of the success body
+    produces: str = "application/json"  # media type of the success body
+    raw_body: dict | None = None  # request body by media type, when it is not one JSON model (CSV uploads)
+    errors: tuple[tuple[str, str], ...] = ()  # further error statuses: (status, description)
 
 
 def add_routes(app: web.Application, routes: list[Route]) -> None:
