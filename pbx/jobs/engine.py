@@ -144,7 +144,7 @@ class JobEngine:
     @staticmethod
     async def _still_running(session: AsyncSession, job_id: int) -> Job | None:
         """Read inside the writing unit: a cancel that committed first is seen here."""
-        job = await session.get(Job, job_id, populate_existing=True)
+        job = await session.get(Job, job_id, populate_existing=True, with_for_update=True)
         if job is None or job.status not in store.ACTIVE:
             return None
         job.status = "running"
