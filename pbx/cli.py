@@ -1,4 +1,4 @@
-"""The `pbx` command: up, migrate, token create, asterisk-root."""
+"""The `pbx` command: up, migrate, token create, asterisk-root, recordings, import, jobs."""
 from __future__ import annotations
 
 import argparse
@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     from pbx.recordings.cli import add_commands as add_recording_commands
 
     add_recording_commands(commands)
+    from pbx.jobs.cli import add_commands as add_job_commands
+
+    add_job_commands(commands)
     return parser
 
 
