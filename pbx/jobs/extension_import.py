@@ -7,6 +7,8 @@ same service inserts it (ExtensionService.create_many), so a row imported here a
 POSTed alone are one and the same code path."""
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +23,7 @@ from pbx.services.extensions import ExtensionService
 from pbx.services.tokens import Principal
 
 OPERATOR = Principal(None)
+PARSED_JOBS_KEPT = 4
 
 
 def row_fields(raw) -> dict:
@@ -56,14 +59,29 @@ class ExtensionImport:
         self.extensions = extensions
         self.sealer = sealer
         self.batch_rows = batch_rows
+        # Rows as the check parsed them, so the batches do not parse (and validate e-mail
+        # addresses, the costliest part) a second time; a resumed job parses afresh.
+        self._parsed: OrderedDict[int, dict[int, dict]] = OrderedDict()
 
     async def check(self, session: AsyncSession, job: Job, rows: list[JobRow]) -> list[RowOutcome]:
         good, bad = parse_rows(rows)
         refusals = await self.extensions.check_many(session, OPERATOR, job.tenant_id, [f for _, f in good])
+        self._remember(job.id, good)
         return sorted(bad + _failures(good, refusals), key=lambda o: o.row)
 
+    def _remember(self, job_id: int, good: list[tuple[int, dict]]) -> None:
+        self._parsed[job_id] = dict(good)
+        while len(self._parsed) > PARSED_JOBS_KEPT:
+            self._parsed.popitem(last=False)
+
+    def _parse(self, job_id: int, rows: list[JobRow]) -> tuple[list[tuple[int, dict]], list[RowOutcome]]:
+        parsed = self._parsed.get(job_id, {})
+        if not all(row.row in parsed for row in rows):
+            return parse_rows(rows)
+        return [(row.row, parsed.pop(row.row)) for row in rows], []
+
     async def run_batch(self, unit: Unit, job: Job, rows: list[JobRow]) -> list[RowOutcome]:
-        good, outcomes = parse_rows(rows)
+        good, outcomes = self._parse(job.id, rows)
         created = await self.extensions.create_many(unit, OPERATOR, job.tenant_id, [f for _, f in good])
         for (number, _fields), result in zip(good, created):
             if isinstance(result, PbxError):
