@@ -81,6 +81,14 @@ def test_operator_imports_a_tenant_with_its_extensions_in_one_job(stack):
     assert [(e["row"], e["code"]) for e in job["errors"]] == [(6, "plan_limit"), (7, "invalid")]
     assert len(stack.operator.ok("GET", "/tenants")["items"]) == before
 
+    job = stack.operator.ok("POST", "/tenants/import?mode=each", too_many, status=202)["job"]
+    job = wait_job(stack.operator, job["id"])
+    assert (job["done"], job["failed"]) == (5, 2) and job["tenant_id"]
+    empty = stack.operator.ok("POST", "/tenants/import", {"tenant": {"name": "Boş", "plan": "kobi"}}, status=202)
+    job = wait_job(stack.operator, empty["job"]["id"])
+    assert (job["status"], job["total"]) == ("succeeded", 0)
+    assert stack.operator.ok("GET", f"/tenants/{job['tenant_id']}")["name"] == "Boş"
+
 
 def test_operator_changes_many_plans_in_one_job_and_a_full_tenant_keeps_its_plan(stack):
     small, small_api = stack.new_tenant("kobi")

@@ -40,6 +40,9 @@ class Kind(Protocol):
     async def check(self, session: AsyncSession, job: Job, rows: list[JobRow]) -> list[RowOutcome]:
         """The failures among `rows` found before any work (may be none)."""
 
+    async def prepare(self, unit: Unit, job: Job) -> None:
+        """Work of the job itself, before its rows, in every batch's unit (idempotent)."""
+
     async def run_batch(self, unit: Unit, job: Job, rows: list[JobRow]) -> list[RowOutcome]:
         """Does the rows' work inside `unit`; one outcome per row."""
 
@@ -120,6 +123,7 @@ class JobEngine:
                 job = await self._still_running(unit.session, job_id)
                 if job is None:
                     return  # cancelled meanwhile
+                await kind.prepare(unit, job)
                 rows = await store.pending_rows(unit.session, job_id, kind.batch_rows)
                 if not rows:
                     await self._finish(unit, job, "failed" if job.done == 0 and job.failed else "succeeded")

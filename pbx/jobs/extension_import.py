@@ -80,6 +80,9 @@ class ExtensionImport:
             return parse_rows(rows)
         return [(row.row, parsed.pop(row.row)) for row in rows], []
 
+    async def prepare(self, unit: Unit, job: Job) -> None:
+        pass
+
     async def run_batch(self, unit: Unit, job: Job, rows: list[JobRow]) -> list[RowOutcome]:
         good, outcomes = self._parse(job.id, rows)
         created = await self.extensions.create_many(unit, OPERATOR, job.tenant_id, [f for _, f in good])
@@ -95,7 +98,8 @@ class ExtensionImport:
 
 class TenantImport(ExtensionImport):
     """params: {"tenant": TenantCreate fields}. The tenant is made in the first batch's unit,
-    which also stores its id on the job: a replay finds it there and makes no second one."""
+    which also stores its id on the job: a replay finds it there and makes no second one.
+    An atomic job whose check fails never gets that far: no tenant either."""
 
     async def check(self, session: AsyncSession, job: Job, rows: list[JobRow]) -> list[RowOutcome]:
         if job.tenant_id is not None:
@@ -104,10 +108,10 @@ class TenantImport(ExtensionImport):
         refusals = self.extensions.check_for_new_tenant(Tenant(**job.params["tenant"]), [f for _, f in good])
         return sorted(bad + _failures(good, refusals), key=lambda o: o.row)
 
-    async def run_batch(self, unit: Unit, job: Job, rows: list[JobRow]) -> list[RowOutcome]:
+    async def prepare(self, unit: Unit, job: Job) -> None:
+        """Also with no valid row (mode each): the tenant itself was valid."""
         if job.tenant_id is None:
             job.tenant_id = (await tenants.create_tenant(unit, OPERATOR, dict(job.params["tenant"]))).id
-        return await super().run_batch(unit, job, rows)
 
 
 def _failures(good: list[tuple[int, dict]], refusals: list[PbxError | None]) -> list[RowOutcome]:

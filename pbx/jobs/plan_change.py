@@ -26,6 +26,9 @@ class PlanChange:
     async def check(self, session: AsyncSession, job: Job, rows: list[JobRow]) -> list[RowOutcome]:
         return []  # each tenant is decided when its row runs; there is no atomic plan change
 
+    async def prepare(self, unit: Unit, job: Job) -> None:
+        pass
+
     async def run_batch(self, unit: Unit, job: Job, rows: list[JobRow]) -> list[RowOutcome]:
         outcomes = []
         for row in rows:
