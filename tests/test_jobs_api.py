@@ -104,3 +104,22 @@ def test_operator_changes_many_plans_in_one_job_and_a_full_tenant_keeps_its_plan
     assert stack.operator.ok("GET", f"/tenants/{full['id']}")["plan"] == "kobi"
     assert small_api.get(f"/jobs/{job['id']}").status_code == 404  # an operator job is no tenant's
     assert small_api.post("/tenants/plan-change", json=body).status_code == 403
+
+
+def test_every_job_endpoint_is_described_with_its_response_schema(stack):
+    spec = stack.operator.ok("GET", "/openapi.json")
+    expected = {("/tenants/{tenant_id}/extensions/import", "post", "202", "application/json"),
+                ("/tenants/{tenant_id}/extensions/export", "get", "200", "text/csv"),
+                ("/tenants/import", "post", "202", "application/json"),
+                ("/tenants/plan-change", "post", "202", "application/json"),
+                ("/jobs", "get", "200", "application/json"), ("/jobs/{job_id}", "get", "200", "application/json"),
+                ("/jobs/{job_id}", "delete", "200", "application/json"),
+                ("/jobs/{job_id}/result", "get", "200", "text/csv")}
+    for path, method, status, media in expected:
+        operation = spec["paths"]["/api/v1" + path][method]
+        assert operation["responses"][status]["content"][media]["schema"], (path, method)
+        assert {"401", "404", "422"} <= set(operation["responses"]), (path, method)
+    upload = spec["paths"]["/api/v1/tenants/{tenant_id}/extensions/import"]["post"]
+    assert {"text/csv", "application/json"} <= set(upload["requestBody"]["content"]) and "413" in upload["responses"]
+    job = spec["paths"]["/api/v1/jobs/{job_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"errors", "status", "total", "done", "failed", "finished_at"} <= set(job["properties"])
