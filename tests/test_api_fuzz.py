@@ -11,9 +11,13 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 
 def away_from_shared_objects(case):
     """Ids far above any real object's: the session's other tests share this stack,
-    and a fuzzed DELETE /trunks/1 must not remove their carrier."""
+    and a fuzzed DELETE /trunks/1 must not remove their carrier (nor a fuzzed bulk plan
+    change downgrade their tenants)."""
     case.path_parameters = {name: value + 10**9 if isinstance(value, int) and not isinstance(value, bool)
                             else value for name, value in (case.path_parameters or {}).items()}
+    if isinstance(case.body, dict) and isinstance(case.body.get("tenant_ids"), list):  # a bulk plan change
+        case.body["tenant_ids"] = [value + 10**9 if isinstance(value, int) and not isinstance(value, bool)
+                                   else value for value in case.body["tenant_ids"]]
     return case
 
 
