@@ -132,6 +132,7 @@ async def job_result(request: web.Request) -> web.StreamResponse:
     job_id, database = path_id(request, "job_id"), request.app[DATABASE]
     async with database.unit(notify=False) as unit:
         job = await store.visible_job(unit.session, principal(request), job_id)
+        await unit.session.refresh(job, with_for_update=True)  # PostgreSQL: one claim at a time
         _check_result_ready(job)
         job.result_read_at = datetime.now(timezone.utc)
         rows = await store.done_rows(unit.session, job.id)
