@@ -89,7 +89,10 @@ class JobEngine:
             job_id = await self._claim()
             if job_id is None:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can turn a cancel that
+                    # lands as its timeout fires into TimeoutError, and stop() would wait forever.
+                    async with asyncio.timeout(IDLE_POLL_S):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
                 self._wake.clear()
