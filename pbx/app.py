@@ -5,6 +5,7 @@ import asyncio
 import gc
 import logging
 import signal
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -24,6 +25,11 @@ from pbx.config import Settings
 from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
 from pbx.events import EventBus
+from pbx.jobs.engine import EngineSettings, JobEngine
+from pbx.jobs.extension_import import ExtensionImport, TenantImport
+from pbx.jobs.plan_change import PlanChange
+from pbx.jobs.sealing import Sealer
+from pbx.recordings.crypto import load_or_create_key
 from pbx.recordings.flow import RecordingsFlow
 from pbx.services import destination_checks
 from pbx.security.bans import BanPolicy, SipBans
@@ -87,10 +93,24 @@ class ControlPlane:
             self.ami.on_event(name, self.sip_bans.on_security_event)
         self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
         self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
-        self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts,
-                                 self.voicemail, self.recordings.service, self.tenants,
-                                 sip_bans=self.sip_bans)
+        self.sealer, self.jobs = self._job_engine(settings)
+        self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
+                                 prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
+                                 tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans)
         self._runner: web.AppRunner | None = None
+
+    def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
+        """Provisioning jobs: each batch is one unit of work, so the commit listeners above
+        (routing snapshot, fallback) see it as one write; a finished job raises job.finished."""
+        settings.recording_key_path.parent.mkdir(parents=True, exist_ok=True)
+        sealer = Sealer(load_or_create_key(settings.recording_key_path))
+        kinds = {
+            "extensions.import": ExtensionImport(self.extensions, sealer, settings.job_batch_rows),
+            "tenant.import": TenantImport(self.extensions, sealer, settings.job_batch_rows),
+            "tenants.plan_change": PlanChange(self.recordings.service),
+        }
+        limits = EngineSettings(settings.job_workers, timedelta(days=settings.job_retention_days))
+        return sealer, JobEngine(self.database, self.events, kinds, limits)
 
     async def start(self) -> None:
         await self.snapshots.start()
@@ -102,6 +122,7 @@ class ControlPlane:
         self.backups.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
+        self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
         self._runner = ApiRunner(self.web)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.settings.api_host, self.settings.api_port).start()
@@ -112,6 +133,7 @@ class ControlPlane:
         if self._runner:
             await self._runner.cleanup()
         await self.agi.close()
+        await self.jobs.stop()  # a batch cut short rolls back; the job resumes at the next start
         await self.fallback.stop()
         await self.recordings.stop()
         await self.backups.stop()

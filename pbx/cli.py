@@ -1,4 +1,4 @@
-"""The `pbx` command: up, migrate, token create, asterisk-root, recordings, backup, restore."""
+"""The `pbx` command: up, migrate, token create, asterisk-root, recordings, backup, restore, import, jobs."""
 from __future__ import annotations
 
 import argparse
@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     from pbx.backup.cli import add_commands as add_backup_commands
 
     add_backup_commands(commands)
+    from pbx.jobs.cli import add_commands as add_job_commands
+
+    add_job_commands(commands)
     return parser
 
 

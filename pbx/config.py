@@ -56,6 +56,11 @@ class Settings:
     backup_interval_s: float = 86400.0  # 0: no scheduled backups
     backup_keep_daily: int = 7
     backup_keep_weekly: int = 4
+    job_workers: int = 2
+    job_batch_rows: int = 500
+    job_retention_days: float = 30.0
+    import_max_bytes: int = 8 * 1024 * 1024
+    import_max_rows: int = 20_000
 
     @property
     def effective_database_url(self) -> str:
@@ -163,6 +168,11 @@ _ENV = {
     "backup_interval_s": ("PBX_BACKUP_INTERVAL_SECONDS", float),
     "backup_keep_daily": ("PBX_BACKUP_KEEP_DAILY", int),
     "backup_keep_weekly": ("PBX_BACKUP_KEEP_WEEKLY", int),
+    "job_workers": ("PBX_JOB_WORKERS", int),
+    "job_batch_rows": ("PBX_JOB_BATCH_ROWS", int),
+    "job_retention_days": ("PBX_JOB_RETENTION_DAYS", float),
+    "import_max_bytes": ("PBX_IMPORT_MAX_BYTES", int),
+    "import_max_rows": ("PBX_IMPORT_MAX_ROWS", int),
 }
 
 

@@ -22,10 +22,12 @@ EXAMPLES = 12  # per operation and token: the whole run stays around a minute or
 FAR = 10**9  # ids far above any real object's: the session's other tests share this stack
 
 
+
 def aim(case, tenant_id: int):
     """tenant_id: the fuzz tenant's (so answers include real 2xx bodies to check),
     except where an operator would delete it; every other id far from real objects,
-    so a fuzzed DELETE /trunks/1 does not remove another test's carrier."""
+    so a fuzzed DELETE /trunks/1 does not remove another test's carrier (nor a fuzzed
+    bulk plan change downgrade the session's tenants)."""
     deleting_tenant = case.method == "DELETE" and case.path == "/api/v1/tenants/{tenant_id}"
     params = {}
     for name, value in (case.path_parameters or {}).items():
@@ -36,6 +38,9 @@ def aim(case, tenant_id: int):
         else:
             params[name] = value
     case.path_parameters = params
+    if isinstance(case.body, dict) and isinstance(case.body.get("tenant_ids"), list):  # a bulk plan change
+        case.body["tenant_ids"] = [value + FAR if isinstance(value, int) and not isinstance(value, bool)
+                                   else value for value in case.body["tenant_ids"]]
     return case
 
 

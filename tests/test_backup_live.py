@@ -21,7 +21,8 @@ from pbx.recordings.crypto import MAGIC_V2, Cipher, Corrupt
 from pbx.recordings.flow import archive_store
 from tests.support.audio import dominant_frequency
 from tests.support.stack import TEST_PORTS, settings_env, stack_settings, start_stack
-from tests.test_recordings_live import recordings, talk, wait_for
+from tests.support.calls import answered_call, wait_for
+from tests.test_recordings_live import recordings
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone, pytest.mark.realtime]
 
@@ -77,8 +78,8 @@ def test_backup_during_a_call_restores_a_working_exchange(stack, phones, backup_
     exts = extensions(api, tenant["id"])
     caller, callee = register(phones, exts, stack.sip_port)
     try:
-        talk(caller, callee, freq=700.0)
-        talk(caller, callee, freq=900.0)
+        answered_call(caller, callee, seconds=3.0, caller_tone=700.0)
+        answered_call(caller, callee, seconds=3.0, caller_tone=900.0)
         items = wait_for(lambda: len(recordings(api, tenant["id"])) == 2 and recordings(api, tenant["id"]))
         kept, destroyed = sorted(items, key=lambda i: i["id"])
         assert audio_sha(api, tenant["id"], kept) == kept["sha256"]
@@ -146,7 +147,7 @@ def test_a_deleted_recording_is_shredded_even_if_a_copy_of_its_file_survives(sta
     tenant, api = stack.new_tenant("kobi", record_calls=True)
     caller, callee = register(phones, extensions(api, tenant["id"]), stack.sip_port)
     try:
-        talk(caller, callee, freq=800.0, seconds=2.0)
+        answered_call(caller, callee, seconds=2.0, caller_tone=800.0)
     finally:
         caller.remove()
         callee.remove()

@@ -8,6 +8,7 @@ from pbx.api import (
     context,
     extensions,
     ivrs,
+    jobs,
     number_allocations,
     numbers,
     openapi,
@@ -33,17 +34,17 @@ async def health(request: web.Request) -> web.Response:
 
 
 def all_routes() -> list[Route]:
-    return (tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + number_allocations.ROUTES
-            + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES + voicemail.ROUTES
-            + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES)
+    return (jobs.ROUTES + tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES
+            + number_allocations.ROUTES + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES
+            + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
     response.headers.popall("Server", None)  # which software and version answers is not the client's business
 
 
-def build_web_app(settings, database, ami, extension_service, prompt_service,
-                  voicemail_service, recording_service, tenant_service, *, sip_bans=None) -> web.Application:
+def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
+                  sealer, sip_bans) -> web.Application:
     app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
@@ -51,13 +52,14 @@ def build_web_app(settings, database, ami, extension_service, prompt_service,
     app[context.THROTTLE] = AuthThrottle()
     app[context.DATABASE] = database
     app[context.AMI] = ami
-    app[context.EXTENSIONS] = extension_service
-    app[context.PROMPTS] = prompt_service
-    app[context.VOICEMAIL] = voicemail_service
-    app[context.RECORDINGS] = recording_service
-    app[context.TENANTS] = tenant_service
-    if sip_bans is not None:
-        app[context.SIP_BANS] = sip_bans
+    app[context.EXTENSIONS] = extensions
+    app[context.PROMPTS] = prompts
+    app[context.VOICEMAIL] = voicemail
+    app[context.RECORDINGS] = recordings
+    app[context.TENANTS] = tenants
+    app[context.SIP_BANS] = sip_bans
+    app[context.JOBS] = jobs
+    app[context.SEALER] = sealer
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

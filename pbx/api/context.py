@@ -8,6 +8,8 @@ from pbx.asterisk.ami import Ami
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
+from pbx.jobs.engine import JobEngine
+from pbx.jobs.sealing import Sealer
 from pbx.recordings.service import RecordingService
 from pbx.security.bans import SipBans
 from pbx.services.extensions import ExtensionService
@@ -26,6 +28,8 @@ RECORDINGS = web.AppKey("recordings", RecordingService)
 TENANTS = web.AppKey("tenants", TenantService)
 SIP_BANS = web.AppKey("sip_bans", SipBans)
 THROTTLE = web.AppKey("throttle", AuthThrottle)
+JOBS = web.AppKey("jobs", JobEngine)
+SEALER = web.AppKey("sealer", Sealer)
 PRINCIPAL = "pbx.principal"  # per request
 
 

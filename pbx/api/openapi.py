@@ -58,6 +58,8 @@ def _operation(route: Route, schemas: dict) -> dict:
         operation["security"] = []
     if route.form:
         operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _UPLOAD}}}
+    if route.raw_body is not None:
+        operation["requestBody"] = {"required": True, "content": route.raw_body}
     if route.body is not None:
         operation["requestBody"] = {
             "required": not route.optional_body,
@@ -72,7 +74,7 @@ def _success(route: Route) -> dict:
     if route.response == responses.AUDIO:
         content = {responses.AUDIO: {"schema": {"type": "string", "format": "binary"}}}
     else:
-        content = {"application/json": {"schema": route.response or {"type": "object"}}}
+        content = {route.produces: {"schema": route.response or {"type": "object"}}}
     return {str(route.status): {"description": "success", "content": content}}
 
 
@@ -88,13 +90,14 @@ def _errors(route: Route) -> dict:
         found.append((404, "not_found: no such object, or another tenant's"))
     if route.method in _WRITES:
         found.append((409, "conflict or plan_limit"))
-    if route.body is not None or route.form:
+    if route.body is not None or route.form or route.raw_body is not None:
         found.append((413, "too_large: the body or file is over the limit"))
     if route.form:
         found.append((415, "unsupported_media: not MP3 or WAV audio"))
-    if route.body is not None or route.form or route.query:
+    if route.body is not None or route.form or route.query or route.raw_body is not None:
         found.append((422, "invalid: the body or a query parameter"))
-    return {str(status): _error(status, text) for status, text in sorted(found)}
+    found += [(int(status), text) for status, text in route.errors]
+    return {str(status): _error(status, text) for status, text in sorted(dict(found).items())}
 
 
 def _error(status: int, text: str) -> dict:

@@ -22,7 +22,10 @@ class Route:
     form: bool = False  # multipart upload (file + name) instead of JSON
     query: tuple[str, ...] = ()  # optional string query parameters (documented, checked by the handler)
     response: dict | str | None = None  # the 2xx body: a JSON Schema, or a media type (pbx/api/responses.py)
+    produces: str = "application/json"  # media type of a JSON Schema'd success body (text/csv for exports)
     gated: bool = False  # may answer 403 feature_not_in_plan although it writes nothing
+    raw_body: dict | None = None  # request body by media type, when it is not one JSON model (CSV uploads)
+    errors: tuple[tuple[str, str], ...] = ()  # further error statuses: (status, description)
 
 
 def add_routes(app: web.Application, routes: list[Route]) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-from sqlalchemy import delete
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.realtime import PsAor, PsAuth, PsEndpoint
@@ -28,20 +30,34 @@ def callerid(name: str, number: str) -> str:
     return f'"{safe}" <{number}>'
 
 
-def add_rows(session: AsyncSession, sip_id: str, realm: str, password: str, name: str, number: str) -> None:
-    session.add(PsAuth(id=sip_id, auth_type="md5", username=sip_id, realm=realm,
-                       md5_cred=md5_credential(sip_id, realm, password)))
+@dataclass(frozen=True)
+class Account:
+    sip_id: str
+    password: str
+    name: str
+    number: str
+
+
+async def add_rows(session: AsyncSession, realm: str, accounts: list[Account]) -> None:
+    """The accounts' auth, AOR and endpoint rows: one multi-row INSERT per table, so a
+    bulk import costs three statements per batch rather than three per extension."""
+    if not accounts:
+        return
+    await session.execute(insert(PsAuth), [
+        dict(id=a.sip_id, auth_type="md5", username=a.sip_id, realm=realm,
+             md5_cred=md5_credential(a.sip_id, realm, a.password)) for a in accounts])
     # One contact per phone, replaced on re-registration: a dead contact never lingers.
-    session.add(PsAor(id=sip_id, max_contacts=1, remove_existing="yes",
-                      default_expiration=300, minimum_expiration=60, maximum_expiration=3600))
-    session.add(PsEndpoint(
+    await session.execute(insert(PsAor), [
+        dict(id=a.sip_id, max_contacts=1, remove_existing="yes",
+             default_expiration=300, minimum_expiration=60, maximum_expiration=3600) for a in accounts])
+    await session.execute(insert(PsEndpoint), [dict(
         # No transport: Asterisk reaches a phone over the one it registered on (UDP or TLS).
-        id=sip_id, aors=sip_id, auth=sip_id, context=INTERNAL_CONTEXT,
+        id=a.sip_id, aors=a.sip_id, auth=a.sip_id, context=INTERNAL_CONTEXT,
         disallow="all", allow=CODECS, direct_media="no", dtmf_mode="rfc4733",
-        callerid=callerid(name, number), rtp_symmetric="yes", force_rport="yes",
+        callerid=callerid(a.name, a.number), rtp_symmetric="yes", force_rport="yes",
         rewrite_contact="yes", language="en",
         media_encryption="sdes", media_encryption_optimistic="yes",  # SRTP where the phone offers it
-    ))
+    ) for a in accounts])
 
 
 async def set_password(session: AsyncSession, sip_id: str, realm: str, password: str) -> None:

@@ -353,3 +353,42 @@ class SipBanAllowed(Base):
     __tablename__ = "sip_ban_allowlist"
 
     network: Mapped[str] = mapped_column(String(49), primary_key=True)
+class Job(Base):
+    """A provisioning job (pbx/jobs/): its inputs are its rows, so it resumes after a crash.
+    tenant_id is NULL for an operator job over many tenants (a bulk plan change)."""
+
+    __tablename__ = "jobs"
+    # AUTOINCREMENT: a pruned job's id is never handed out again (SQLite would reuse the highest).
+    __table_args__ = (Index("ix_jobs_status", "status", "id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(12))  # queued | running | succeeded | failed | cancelled
+    mode: Mapped[str] = mapped_column(String(8))  # atomic | each
+    validated: Mapped[bool] = mapped_column(Boolean, default=False)  # every row checked once, up front
+    params: Mapped[dict] = mapped_column(JSON)  # what the kind needs besides its rows
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    result_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobRow(Base):
+    """One input row of a job, keyed by (job, row): done and failed rows are never run
+    again, and a row's outcome commits with the work it describes."""
+
+    __tablename__ = "job_rows"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    row: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1 = the first data row
+    input: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | done | failed
+    code: Mapped[str | None] = mapped_column(String(24))
+    message: Mapped[str | None] = mapped_column(String(300))
+    object_id: Mapped[int | None] = mapped_column(Integer)  # the extension (or tenant) it made
+    sip_username: Mapped[str | None] = mapped_column(String(40))
+    # The SIP password, sealed (pbx/jobs/sealing.py) until the result is first read, then NULL.
+    secret: Mapped[str | None] = mapped_column(String(200))

@@ -5,16 +5,16 @@ import secrets
 import string
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.asterisk import endpoints
 from pbx.asterisk.ami import Ami
-from pbx.db.models import Extension
+from pbx.db.models import Extension, Tenant
 from pbx.db.unit import Unit
-from pbx.domain.errors import Conflict, NotFound
-from pbx.domain.plans import PLANS, check_extension_quota, require_feature
+from pbx.domain.errors import Conflict, NotFound, PbxError
+from pbx.domain.plans import PLANS, Plan, check_extension_quota, require_feature
 from pbx.services import destination_checks
 from pbx.services.ring_groups import group_with_member
 from pbx.services.tenants import extension_count, lock_tenant, visible_tenant
@@ -26,13 +26,24 @@ PASSWORD_LENGTH = 20
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
+def _random_text(alphabet: str, length: int) -> str:
+    """Uniform over the alphabet: bytes at or above the largest multiple of its size are
+    dropped (no modulo bias), and one urandom call serves a whole string, not one per
+    character (a 10,000-row import makes 20,000 of these)."""
+    limit = 256 - 256 % len(alphabet)
+    chars: list[str] = []
+    while len(chars) < length:
+        chars.extend(alphabet[b % len(alphabet)] for b in secrets.token_bytes(2 * length) if b < limit)
+    return "".join(chars[:length])
+
+
 def new_password() -> str:
-    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
+    return _random_text(_PASSWORD_ALPHABET, PASSWORD_LENGTH)
 
 
 def new_sip_id(number: str) -> str:
     """Unique across tenants without revealing anything: number + 8 random characters."""
-    return f"{number}-{''.join(secrets.choice(_ID_ALPHABET) for _ in range(8))}"
+    return f"{number}-{_random_text(_ID_ALPHABET, 8)}"
 
 
 @dataclass
@@ -62,22 +73,65 @@ class ExtensionService:
 
     async def create(self, unit: Unit, principal: Principal, tenant_id: int, fields: dict) -> tuple[Extension, str]:
         """Returns the extension and its SIP password, which is shown only now."""
+        (outcome,) = await self.create_many(unit, principal, tenant_id, [fields])
+        if isinstance(outcome, PbxError):
+            raise outcome
+        return outcome
+
+    async def create_many(self, unit: Unit, principal: Principal, tenant_id: int,
+                          rows: list[dict]) -> list[tuple[Extension, str] | PbxError]:
+        """The bulk path (provisioning jobs) and the single one alike: one tenant lock, one
+        count and one lookup of taken numbers for all rows, then each row is admitted by the
+        same rules in order (a row past the quota fails, the rows before it do not) and
+        inserted. Returns, per row, (extension, SIP password) or the error that refused it."""
         session = unit.session
+        admission = await self._admission(session, principal, tenant_id, rows, lock=True)
+        outcomes: list[tuple[Extension, str] | PbxError] = [None] * len(rows)
+        admitted: list[tuple[int, dict]] = []
+        for index, fields in enumerate(rows):
+            try:
+                admitted.append((index, admission.admit(fields)))
+            except PbxError as refused:
+                outcomes[index] = refused
+        try:
+            created = await self._insert(session, tenant_id, [fields for _, fields in admitted])
+        except IntegrityError as exc:
+            raise Conflict("that extension conflicts with an existing one") from exc
+        for (index, _), extension_and_password in zip(admitted, created):
+            outcomes[index] = extension_and_password
+        return outcomes
+
+    async def check_many(self, session: AsyncSession, principal: Principal, tenant_id: int,
+                         rows: list[dict]) -> list[PbxError | None]:
+        """What create_many would refuse, without writing (an atomic import validates first)."""
+        admission = await self._admission(session, principal, tenant_id, rows, lock=False)
+        return [_refusal(admission, fields) for fields in rows]
+
+    @staticmethod
+    def check_for_new_tenant(tenant: Tenant, rows: list[dict]) -> list[PbxError | None]:
+        """check_many for a tenant not yet stored (an operator's tenant import checks first)."""
+        admission = _Admission(tenant, PLANS[tenant.plan], set(), 0)
+        return [_refusal(admission, fields) for fields in rows]
+
+    async def _admission(self, session: AsyncSession, principal: Principal, tenant_id: int, rows: list[dict],
+                         *, lock: bool) -> "_Admission":
         tenant = await visible_tenant(session, principal, tenant_id)
-        await lock_tenant(session, tenant_id)
-        plan = PLANS[tenant.plan]
-        if fields.get("record_calls") is None:
-            fields = {**fields, "record_calls": tenant.record_calls and plan.recording}
-        if fields["record_calls"]:
-            require_feature(plan, "recording")
-        await self._check_number_free(session, tenant_id, fields["number"])
-        check_extension_quota(plan, tenant.extra_extensions, await extension_count(session, tenant_id))
-        password = new_password()
-        extension = Extension(tenant_id=tenant_id, sip_username=new_sip_id(fields["number"]), **fields)
-        session.add(extension)
-        endpoints.add_rows(session, extension.sip_username, self.realm, password, extension.name, extension.number)
-        await self._flush(session)
-        return extension, password
+        if lock:
+            await lock_tenant(session, tenant_id)
+        taken = await _taken_numbers(session, tenant_id, [fields["number"] for fields in rows])
+        return _Admission(tenant, PLANS[tenant.plan], taken, await extension_count(session, tenant_id))
+
+    async def _insert(self, session: AsyncSession, tenant_id: int, admitted: list[dict]) -> list[tuple[Extension, str]]:
+        if not admitted:
+            return []
+        values = [{**fields, "tenant_id": tenant_id, "sip_username": new_sip_id(fields["number"])}
+                  for fields in admitted]
+        statement = insert(Extension).returning(Extension, sort_by_parameter_order=True)
+        extensions = list(await session.scalars(statement, values))
+        passwords = [new_password() for _ in extensions]
+        await endpoints.add_rows(session, self.realm, [
+            endpoints.Account(e.sip_username, p, e.name, e.number) for e, p in zip(extensions, passwords)])
+        return list(zip(extensions, passwords))
 
     async def update(self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int, fields: dict) -> Extension:
         session = unit.session
@@ -129,10 +183,7 @@ class ExtensionService:
 
     @staticmethod
     async def _check_number_free(session: AsyncSession, tenant_id: int, number: str) -> None:
-        taken = await session.scalar(
-            select(Extension.id).where(Extension.tenant_id == tenant_id, Extension.number == number)
-        )
-        if taken:
+        if await _taken_numbers(session, tenant_id, [number]):
             raise Conflict(f"extension {number} already exists")
 
     @staticmethod
@@ -141,6 +192,51 @@ class ExtensionService:
             await session.flush()
         except IntegrityError as exc:
             raise Conflict("that extension conflicts with an existing one") from exc
+
+
+@dataclass
+class _Admission:
+    """The rules a new extension passes, over one snapshot of its tenant taken under the
+    tenant lock: the recording feature, a free number, the plan's quota."""
+
+    tenant: Tenant
+    plan: Plan
+    taken: set[str]
+    count: int
+
+    def admit(self, fields: dict) -> dict:
+        """The row's fields as they will be stored; raises what refuses the row."""
+        if fields.get("record_calls") is None:
+            fields = {**fields, "record_calls": self.tenant.record_calls and self.plan.recording}
+        if fields["record_calls"]:
+            require_feature(self.plan, "recording")
+        if fields["number"] in self.taken:
+            raise Conflict(f"extension {fields['number']} already exists")
+        check_extension_quota(self.plan, self.tenant.extra_extensions, self.count)
+        self.taken.add(fields["number"])
+        self.count += 1
+        return fields
+
+
+def _refusal(admission: _Admission, fields: dict) -> PbxError | None:
+    try:
+        admission.admit(fields)
+    except PbxError as refused:
+        return refused
+    return None
+
+
+_IN_CHUNK = 500  # bound parameters per query stay well under SQLite's limit
+
+
+async def _taken_numbers(session: AsyncSession, tenant_id: int, numbers: list[str]) -> set[str]:
+    taken: set[str] = set()
+    unique = sorted(set(numbers))
+    for start in range(0, len(unique), _IN_CHUNK):
+        chunk = unique[start:start + _IN_CHUNK]
+        taken.update(await session.scalars(
+            select(Extension.number).where(Extension.tenant_id == tenant_id, Extension.number.in_(chunk))))
+    return taken
 
 
 async def _check_unused(session: AsyncSession, extension: Extension) -> None:
