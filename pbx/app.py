@@ -13,6 +13,7 @@ from pbx.agi.server import FastAgiServer
 from pbx.api.app import build_web_app
 from pbx.asterisk import cdrfields
 from pbx.asterisk.ami import Ami
+from pbx.asterisk.health import ExchangeHealth
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
 from pbx.calls.cdrfile import CdrFile
@@ -62,8 +63,12 @@ class ControlPlane:
         self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))
         self.ami.on_event("Cdr", self.calls.on_cdr)
         self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
+        # /health: 503 until AMI is up and Asterisk fully booted; a new Asterisk raises asterisk.restarted.
+        self.health = ExchangeHealth(self.ami, self.events)
+        self.ami.on_event("FullyBooted", self.health.on_fully_booted)
+        self.ami.disconnect_callbacks.append(self.health.connection_lost)
         self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts,
-                                 self.voicemail, self.recordings.service)
+                                 self.voicemail, self.recordings.service, self.health)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -87,6 +92,7 @@ class ControlPlane:
         await self.recordings.stop()
         await self.snapshots.stop()
         self.ami.close()
+        await self.health.stop()
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.engine.dispose()
 

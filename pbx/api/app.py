@@ -26,7 +26,9 @@ MAX_REQUEST_BYTES = 1024 * 1024  # bodies read whole; prompt uploads stream past
 
 
 async def health(request: web.Request) -> web.Response:
-    return json_response({"ok": True, "asterisk": request.app[context.AMI].connected})
+    """200 while the exchange can take calls, else 503 (pbx/asterisk/health.py decides)."""
+    status = request.app[context.HEALTH].status()
+    return json_response(status, status=200 if status["ok"] else 503)
 
 
 def all_routes() -> list[Route]:
@@ -36,7 +38,7 @@ def all_routes() -> list[Route]:
 
 
 def build_web_app(settings, database, ami, extension_service, prompt_service,
-                  voicemail_service, recording_service) -> web.Application:
+                  voicemail_service, recording_service, exchange_health) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[context.SETTINGS] = settings
     app[context.DATABASE] = database
@@ -45,6 +47,7 @@ def build_web_app(settings, database, ami, extension_service, prompt_service,
     app[context.PROMPTS] = prompt_service
     app[context.VOICEMAIL] = voicemail_service
     app[context.RECORDINGS] = recording_service
+    app[context.HEALTH] = exchange_health
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from pbx.asterisk.ami import Ami
+from pbx.asterisk.health import ExchangeHealth
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
@@ -20,6 +21,7 @@ EXTENSIONS = web.AppKey("extensions", ExtensionService)
 PROMPTS = web.AppKey("prompts", PromptService)
 VOICEMAIL = web.AppKey("voicemail", VoicemailService)
 RECORDINGS = web.AppKey("recordings", RecordingService)
+HEALTH = web.AppKey("health", ExchangeHealth)
 PRINCIPAL = "pbx.principal"  # per request
 
 
