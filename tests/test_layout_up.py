@@ -124,6 +124,21 @@ def test_kill_9_of_asterisk_is_restarted_and_health_says_503_until_it_can_take_c
     assert routed_by(up, tenant_id, "702", before) == "dial"
 
 
+def test_chaos_kills_lose_and_duplicate_no_call_record_and_no_recording(up, phones):
+    """bench/chaos.py, small: 20 calls (every third recorded), 3 kill -9s at random moments."""
+    from bench.chaos import UpLayout, print_report, run
+
+    report = run(UpLayout(up), phones, calls=20, faults=3, seed=7)
+    print_report(report, "up")
+    assert len(report.faults) == 3
+    for name in ("call records", "recordings"):
+        figures = report.figures[name]
+        assert figures["expected"] > 0 and figures["lost"] == 0 and figures["duplicated"] == 0, (name, figures)
+    fallback = report.figures["fallback"]
+    assert fallback["answered by the fallback"] + fallback["routed by the control plane anyway"] == \
+        fallback["calls while control plane down"]
+
+
 def test_sigterm_stops_the_supervisor_and_both_children(up, desks):
     pids = children(up.process.pid)
     assert len(pids) == 2
