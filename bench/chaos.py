@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pbx.asterisk import cdrfields  # noqa: E402
+from tests.support.up import children, cmdline  # noqa: E402
 
 CALL_TIMEOUT_S = 20.0
 
@@ -85,16 +86,20 @@ class StackLayout:
             process.kill()
             process.wait()
             threading.Thread(target=self._later, args=(self.stack.control.start,), daemon=True).start()
-        else:
+        else:  # the asterisk process itself, bwrap's child, as in the `up` layout
             process = self.stack.asterisk.process
-            os.killpg(process.pid, signal.SIGKILL)
+            os.kill(next(p for p in children(process.pid) if "asterisk" in cmdline(p)), signal.SIGKILL)
             process.wait()
-            threading.Thread(target=self._later, args=(self.stack.asterisk.start,), daemon=True).start()
+            threading.Thread(target=self._later, args=(lambda: self.stack.asterisk.start(timeout=180),),
+                             daemon=True).start()
 
     @staticmethod
     def _later(start) -> None:
         time.sleep(1.0)
-        start()
+        try:
+            start()
+        except Exception as exc:  # noqa: BLE001 - the run reports it by not recovering
+            print(f"  restart failed: {exc!r}", flush=True)
 
     def sql(self, statement: str) -> list[tuple]:
         return self.stack.sql(statement)
