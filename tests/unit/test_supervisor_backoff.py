@@ -15,4 +15,5 @@ def test_a_child_that_ran_a_minute_starts_again_from_the_first_delay():
         backoff.delay_after_exit(now=1.0)
     backoff.started = 100.0
     assert backoff.delay_after_exit(now=100.0 + STABLE_AFTER_S) == 1
-    assert backoff.delay_after_exit(now=100.0 + STABLE_AFTER_S) == 2
+    backoff.started = 200.0  # started again, and dead again at once
+    assert backoff.delay_after_exit(now=201.0) == 2
