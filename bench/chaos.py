@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import os
+import queue
 import random
 import signal
 import socket
@@ -79,27 +80,31 @@ class StackLayout:
 
     def __init__(self, stack):
         self.stack, self.settings, self.operator = stack, stack.settings, stack.operator
+        # One thread for the whole run starts what was killed: bwrap's --die-with-parent follows
+        # the thread that forked it, so Asterisk started from a short-lived thread would die with it.
+        self.restarts: queue.Queue = queue.Queue()
+        threading.Thread(target=self._restarter, daemon=True).start()
 
     def kill(self, kind: str) -> None:
         if kind == "control plane":
             process = self.stack.control.process
             process.kill()
             process.wait()
-            threading.Thread(target=self._later, args=(self.stack.control.start,), daemon=True).start()
+            self.restarts.put(self.stack.control.start)
         else:  # the asterisk process itself, bwrap's child, as in the `up` layout
             process = self.stack.asterisk.process
             os.kill(next(p for p in children(process.pid) if "asterisk" in cmdline(p)), signal.SIGKILL)
             process.wait()
-            threading.Thread(target=self._later, args=(lambda: self.stack.asterisk.start(timeout=180),),
-                             daemon=True).start()
+            self.restarts.put(lambda: self.stack.asterisk.start(timeout=180))
 
-    @staticmethod
-    def _later(start) -> None:
-        time.sleep(1.0)
-        try:
-            start()
-        except Exception as exc:  # noqa: BLE001 - the run reports it by not recovering
-            print(f"  restart failed: {exc!r}", flush=True)
+    def _restarter(self) -> None:
+        while True:
+            start = self.restarts.get()
+            time.sleep(1.0)
+            try:
+                start()
+            except Exception as exc:  # noqa: BLE001 - the run reports it by not recovering
+                print(f"  restart failed: {exc!r}", flush=True)
 
     def sql(self, statement: str) -> list[tuple]:
         return self.stack.sql(statement)
