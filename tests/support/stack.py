@@ -168,12 +168,13 @@ def start_stack(tmp: Path, database_url: str = "", ports: dict | None = None) ->
     asterisk = AsteriskProcess(settings)
     asterisk.start()
     control = ControlPlaneProcess(settings, tmp / "control-plane.log")
-    try:
+    try:  # nothing left behind on the suite's ports if the start fails half-way
         control.start()
+        api = Api(f"http://{settings.api_host}:{settings.api_port}/api/v1", operator_token(settings))
+        stack = Stack(settings, asterisk, control, api)
+        stack.wait_ami()
     except BaseException:
+        control.stop()
         asterisk.stop()
         raise
-    api = Api(f"http://{settings.api_host}:{settings.api_port}/api/v1", operator_token(settings))
-    stack = Stack(settings, asterisk, control, api)
-    stack.wait_ami()
     return stack
