@@ -16,6 +16,7 @@ from pbx.api.server import ApiRunner
 from pbx.asterisk import cdrfields
 from pbx.asterisk.ami import Ami
 from pbx.asterisk.recordings import recording_finished_handler
+from pbx.asterisk.health import ExchangeHealth
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
 from pbx.backup.job import BackupJob
@@ -84,6 +85,10 @@ class ControlPlane:
         self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))
         self.ami.on_event("Cdr", self.calls.on_cdr)
         self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
+        # /health: 503 until AMI is up and Asterisk fully booted; a new Asterisk raises asterisk.restarted.
+        self.health = ExchangeHealth(self.ami, self.events)
+        self.ami.on_event("FullyBooted", self.health.on_fully_booted)
+        self.ami.disconnect_callbacks.append(self.health.connection_lost)
         self.tenants = TenantService(self.extensions, self.voicemail, self.recordings.service, self.prompts.store)
         # SIP brute-force bans: Asterisk's security events -> a ban row -> nftables drops the source.
         self.sip_bans = SipBans(
@@ -96,7 +101,8 @@ class ControlPlane:
         self.sealer, self.jobs = self._job_engine(settings)
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
-                                 tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans)
+                                 tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
+                                 health=self.health)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
@@ -141,6 +147,7 @@ class ControlPlane:
         self.ami.close()
         await self.sip_bans.stop()  # our nftables table goes with us
         await self.fraud.stop()
+        await self.health.stop()
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.engine.dispose()
 

@@ -1,4 +1,4 @@
-"""The `pbx` command: up, migrate, token create, asterisk-root, recordings, backup, restore, import, jobs."""
+"""The `pbx` command: up, serve, migrate, token create, asterisk-root, recordings, backup, restore, import, jobs."""
 from __future__ import annotations
 
 import argparse
@@ -24,9 +24,11 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pbx", description="Cloud PBX control plane")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    up = commands.add_parser("up", help="run Asterisk and the control plane in the foreground")
+    up = commands.add_parser("up", help="run Asterisk and the control plane, each restarted if it exits")
     up.add_argument("--no-asterisk", action="store_true", help="do not start Asterisk (it runs elsewhere)")
     up.set_defaults(func=cmd_up)
+    serve = commands.add_parser("serve", help="run the control plane alone in the foreground (Asterisk runs apart)")
+    serve.set_defaults(func=cmd_serve)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
     token = commands.add_parser("token", help="API tokens").add_subparsers(required=True, metavar="ACTION")
     create = token.add_parser("create", help="print a new token (the token alone, one line)")
@@ -92,28 +94,37 @@ def cmd_asterisk_root(_args) -> int:
 
 
 def cmd_up(args) -> int:
+    if args.no_asterisk or not settings_from_env().manage_asterisk:
+        return cmd_serve(args)
+    from pbx.asterisk.runner import AsteriskProcess
+    from pbx.supervisor import ControlPlaneChild, Supervisor
+
+    settings = _prepared_settings()
+    return Supervisor(AsteriskProcess(settings), ControlPlaneChild()).run()
+
+
+def cmd_serve(_args) -> int:
     from pbx.app import serve
-    from pbx.asterisk.runner import AsteriskProcess, write_config
+
+    settings = _prepared_settings()
+    # uvloop: asyncio's per-connection work is most of a FastAGI decision's cost.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(serve(settings))
+    return 0
+
+
+def _prepared_settings():
+    """Settings with the AMI secret, the schema up to date and Asterisk's configuration written:
+    the control plane owns that configuration, wherever Asterisk runs."""
+    from pbx.asterisk.runner import write_config
     from pbx.db.migrate import upgrade
     from pbx.security.files import lock_down
 
     settings = settings_from_env().with_secret()
     lock_down(settings.data_dir, settings.audio_dir, settings.recording_archive_dir)
     upgrade(settings.effective_database_url)
-    write_config(settings)  # the control plane owns Asterisk's configuration, wherever Asterisk runs
-    asterisk = AsteriskProcess(settings) if settings.manage_asterisk and not args.no_asterisk else None
-    try:
-        if asterisk:
-            asterisk.start()
-        # uvloop: asyncio's per-connection work is most of a FastAGI decision's cost.
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(serve(settings))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if asterisk:
-            asterisk.stop()
-    return 0
+    write_config(settings)
+    return settings
 
 
 if __name__ == "__main__":

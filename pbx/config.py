@@ -25,6 +25,7 @@ class Settings:
     sip_host: str = "127.0.0.1"
     sip_port: int = 5060
     sip_realm: str = "pbx"
+    sip_timer_t1_ms: int = 100  # SIP's T1; Asterisk keeps each ended call for 64 x T1 (templates/pjsip.conf)
     public_sip_server: str = ""
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
@@ -137,6 +138,7 @@ _ENV = {
     "sip_host": ("PBX_SIP_HOST", str),
     "sip_port": ("PBX_SIP_PORT", int),
     "sip_realm": ("PBX_SIP_REALM", str),
+    "sip_timer_t1_ms": ("PBX_SIP_TIMER_T1", int),
     "public_sip_server": ("PBX_PUBLIC_SIP_SERVER", str),
     "ami_host": ("PBX_AMI_HOST", str),
     "ami_port": ("PBX_AMI_PORT", int),

@@ -1,4 +1,5 @@
-"""Asterisk restarts under the control plane: AMI reconnects by itself."""
+"""Asterisk restarts under the control plane: AMI reconnects by itself, /health answers 503
+meanwhile, and the control plane raises asterisk.restarted."""
 from __future__ import annotations
 
 import pytest
@@ -19,10 +20,14 @@ def test_ami_reconnects_after_asterisk_restart(stack, phones):
     stack.asterisk.stop()
     down = api.get(status_path)
     assert down.status_code == 503 and down.json()["error"]["code"] == "asterisk_unavailable"
-    assert stack.operator.ok("GET", "/health")["asterisk"] is False
+    health = stack.operator.get("/health")  # the exchange cannot take calls: 503
+    assert health.status_code == 503 and health.json()["ok"] is False and health.json()["asterisk"] is False
 
     stack.asterisk.start()
     stack.wait_ami()
+    assert stack.operator.ok("GET", "/health") == {"ok": True, "asterisk": True, "fully_booted": True}
+    log = stack.control.log_path.read_text()
+    assert wait_for(lambda: "event asterisk.restarted" in stack.control.log_path.read_text()), log[-2000:]
     phone.reregister()
     assert phone.wait_registered() == 200
     assert wait_for(lambda: api.ok("GET", status_path)["registered"])

@@ -30,7 +30,9 @@ MAX_REQUEST_BYTES = 1024 * 1024  # bodies read whole; prompt uploads stream past
 
 
 async def health(request: web.Request) -> web.Response:
-    return json_response({"ok": True, "asterisk": request.app[context.AMI].connected})
+    """200 while the exchange can take calls, else 503 (pbx/asterisk/health.py decides)."""
+    status = request.app[context.HEALTH].status()
+    return json_response(status, status=200 if status["ok"] else 503)
 
 
 def all_routes() -> list[Route]:
@@ -44,7 +46,7 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 
 def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
-                  sealer, sip_bans) -> web.Application:
+                  sealer, sip_bans, health) -> web.Application:
     app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
@@ -60,6 +62,7 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     app[context.SIP_BANS] = sip_bans
     app[context.JOBS] = jobs
     app[context.SEALER] = sealer
+    app[context.HEALTH] = health
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

@@ -5,6 +5,7 @@ from aiohttp import web
 
 from pbx.api.throttle import AuthThrottle
 from pbx.asterisk.ami import Ami
+from pbx.asterisk.health import ExchangeHealth
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
@@ -30,6 +31,7 @@ SIP_BANS = web.AppKey("sip_bans", SipBans)
 THROTTLE = web.AppKey("throttle", AuthThrottle)
 JOBS = web.AppKey("jobs", JobEngine)
 SEALER = web.AppKey("sealer", Sealer)
+HEALTH = web.AppKey("health", ExchangeHealth)
 PRINCIPAL = "pbx.principal"  # per request
 
 

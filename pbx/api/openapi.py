@@ -27,8 +27,22 @@ _UPLOAD = {
 _WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 
+_HEALTH_STATUS = {
+    "type": "object",
+    "required": ["ok", "asterisk", "fully_booted"],
+    "properties": {"ok": {"type": "boolean", "description": "the exchange can take calls"},
+                   "asterisk": {"type": "boolean", "description": "AMI logged in"},
+                   "fully_booted": {"type": "boolean", "description": "Asterisk has finished booting"}},
+}
+_HEALTH = {"get": {
+    "summary": "Can the exchange take calls (pbx/asterisk/health.py)", "operationId": "health", "security": [],
+    "responses": {status: {"description": text, "content": {"application/json": {"schema": _HEALTH_STATUS}}}
+                  for status, text in (("200", "ready"), ("503", "AMI down or Asterisk still booting"))},
+}}
+
+
 def document(routes: list[Route]) -> dict:
-    paths: dict[str, dict] = {}
+    paths: dict[str, dict] = {"/api/v1/health": _HEALTH}
     schemas: dict[str, dict] = {"Error": _ERROR, **responses.destination_schemas()}
     for route in routes:
         paths.setdefault("/api/v1" + route.path, {})[route.method.lower()] = _operation(route, schemas)

@@ -58,6 +58,8 @@ def template_values(settings: Settings, *, ami_peer: str | None = None) -> dict[
         "sip_port": str(settings.sip_port),
         "sip_realm": settings.sip_realm,
         "tls_transport": tls_transport(settings),
+        "sip_timer_t1": str(settings.sip_timer_t1_ms),
+        "sip_timer_b": str(64 * settings.sip_timer_t1_ms),  # RFC 3261's 64*T1; Asterisk refuses less
         "rtp_start": str(settings.rtp_start),
         "rtp_end": str(settings.rtp_end),
         "cdr_manager_mappings": cdrfields.manager_mappings(),

@@ -84,22 +84,33 @@ class AsteriskProcess:
             return Path(url.database).resolve().parent
         return self.settings.data_dir
 
-    def start(self, timeout: float = 30.0) -> None:
+    def environment(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    def launch(self) -> None:
+        """Starts Asterisk without waiting for it (the supervisor's restarts: the control
+        plane's AMI connection notices when it is back)."""
         if self.pid:
             return
         self.prepare()
         log_file = open(self.instance / "log" / "stdout.log", "ab")
-        # Own session: Ctrl-C in `pbx up` reaches the control plane, which then
-        # stops Asterisk in order instead of both dying at once.
+        # Own session: Ctrl-C in `pbx up` reaches the supervisor, which then stops the
+        # control plane and Asterisk in order instead of all dying at once.
         self.process = subprocess.Popen(
             self.command(), stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
             start_new_session=True, umask=PRIVATE_UMASK,  # its recordings, astdb and logs: owner-only
+            env=self.environment(),
         )
         log_file.close()
-        self._wait_for_ami(timeout)
+
+    def start(self, timeout: float = 30.0) -> None:
+        if self.pid:
+            return
+        self.launch()
+        self.wait_for_ami(timeout)
         log.info("Asterisk running, pid %s", self.pid)
 
-    def _wait_for_ami(self, timeout: float) -> None:
+    def wait_for_ami(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
