@@ -22,7 +22,7 @@ from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
 from pbx.events import EventBus
 from pbx.recordings.flow import RecordingsFlow
-from pbx.services import destinations
+from pbx.services import destinations, routing_snapshot
 from pbx.services.extensions import ExtensionService
 from pbx.services.fallback import FallbackPublisher
 from pbx.services.prompts import PromptService
@@ -42,9 +42,10 @@ class ControlPlane:
         self.ami = Ami(settings)
         self.extensions = ExtensionService(self.ami, settings.sip_realm)
         self.voicemail = VoicemailService(settings.asterisk_instance_dir, self.database)
-        # Calls are routed from this in-memory copy; every commit marks it stale first.
+        # Calls are routed from this in-memory copy; every commit to a table it reads marks it
+        # stale first, naming the rows it wrote (writes to other tables leave it alone).
         self.snapshots = RoutingSnapshots(self.database)
-        self.database.commit_listeners.append(self.snapshots.changed)
+        self.database.subscribe(routing_snapshot.TABLES, self.snapshots.changed)
         self.agi = FastAgiServer(
             {"route": RouteHandler(self.snapshots, self.voicemail),
              "inbound": InboundHandler(self.snapshots, self.voicemail),
@@ -56,7 +57,7 @@ class ControlPlane:
             users=[destinations.prompt_user],
         )
         self.fallback = FallbackPublisher(self.snapshots, self.ami)
-        self.database.commit_listeners.append(self.fallback.changed)
+        self.database.subscribe(routing_snapshot.TABLES, self.fallback.changed)  # it publishes from the snapshot
         self.ami.login_callbacks.append(self.fallback.resync)
         self.recordings = RecordingsFlow(settings, self.database, self.ami)
         self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))

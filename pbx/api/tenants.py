@@ -56,7 +56,7 @@ async def delete_tenant(request: web.Request) -> web.Response:
 
 async def create_tenant_token(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
-    async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads
+    async with request.app[DATABASE].unit() as unit:
         await tenants.visible_tenant(unit.session, principal(request), tenant_id)
         tenants.require_operator(principal(request))
         token = await create_token(unit.session, tenant_id)

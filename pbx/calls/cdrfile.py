@@ -56,7 +56,7 @@ class CdrFile:
         """Reads everything new; returns how many legs were read."""
         total = 0
         while True:
-            async with self.database.unit(notify=False) as unit:
+            async with self.database.unit() as unit:
                 state = await unit.session.get(CdrFileState, self.path.name)
                 inode, offset, data = read_chunk(self.path, state.inode if state else -1,
                                                  state.offset if state else 0)

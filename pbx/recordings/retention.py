@@ -92,7 +92,7 @@ async def purge_expired(database: Database, store: ArchiveStore, now: datetime, 
             await removing
             following = await _expired_batch(database, now, tenant_id, batch[-1]) if len(batch) == BATCH else []
             removing = asyncio.create_task(remove_files(store, following))
-            async with database.unit(notify=False) as unit:
+            async with database.unit() as unit:
                 total += await record_destruction(unit.session, batch, reason, actor, now)
             batch = following
     finally:

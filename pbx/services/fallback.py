@@ -30,7 +30,8 @@ class FallbackPublisher:
         # difference (thousands of extensions are thousands of AMI actions). None: unknown.
         self._published: dict[str, str] | None = None
 
-    def changed(self) -> None:
+    def changed(self, _written=None) -> None:
+        """A commit listener of the snapshot's tables."""
         self._changed.set()
 
     def resync(self) -> None:

@@ -53,7 +53,7 @@ def test_replayed_and_reordered_legs_make_one_call(tmp_path):
         second = parse_leg(fields(PbxSequence="4", PbxStart="1795441526.8", PbxEnd="1795441527.0"))
         first = parse_leg(fields())
         for batch in ([second], [first, first], [second, first]):
-            async with database.unit(notify=False) as unit:
+            async with database.unit() as unit:
                 await store_legs(unit.session, batch)
         async with database.read() as session:
             call = await session.scalar(select(Call))
@@ -69,7 +69,7 @@ def test_untagged_inbound_calls_belong_to_the_numbers_holder_and_unknown_tenants
         inbound = parse_leg(fields(PbxUniqueid="5.1", PbxLinkedid="5.1", PbxTenant="", PbxRoute="inbound",
                                    PbxDialled="08505550331"))
         stranger = parse_leg(fields(PbxUniqueid="6.1", PbxLinkedid="6.1", PbxTenant="999"))
-        async with database.unit(notify=False) as unit:
+        async with database.unit() as unit:
             await store_legs(unit.session, [inbound, stranger])
         async with database.read() as session:
             return dict((await session.execute(select(Call.linkedid, Call.tenant_id))).all())
