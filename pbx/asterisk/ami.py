@@ -127,6 +127,13 @@ class Ami:
             if key not in entries:
                 await self.action({"Action": "DBDel", "Family": family, "Key": key})
 
+    async def update_family(self, family: str, put: dict[str, str], delete: set[str]) -> None:
+        """Puts and deletes these keys only: new values first, as replace_family does."""
+        for key, value in put.items():
+            await self.action({"Action": "DBPut", "Family": family, "Key": key, "Val": value})
+        for key in delete:
+            await self.action({"Action": "DBDel", "Family": family, "Key": key})
+
     async def _family_keys(self, family: str) -> list[str]:
         prefix = f"/{family}/"
         return [str(m["Key"])[len(prefix):] for m in await self.action({"Action": "DBGetTree", "Family": family})

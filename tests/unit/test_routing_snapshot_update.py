@@ -5,6 +5,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from datetime import datetime, timezone
+
+from pbx.routing import fallback
 from pbx.routing.snapshot import PER_TENANT, Rows, build
 from pbx.routing.snapshot_update import Changes, update
 from tests.unit.routing_rows import rows
@@ -118,9 +121,16 @@ def write(db: Database, data) -> Changes:
 def test_stepping_by_what_was_written_equals_a_full_build(data):
     db = Database()
     snap = build(db.rows())
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
     for _ in range(data.draw(st.integers(1, 12))):
+        before = snap
         snap = update(snap, write(db, data))
         assert snap == build(db.rows())
+        # and the fallback's extension entries follow by the difference alone (numbers are few:
+        # the publisher works them out whole)
+        put, gone = fallback.extension_delta(before, snap)
+        kept = {k: v for k, v in fallback.entries(before, now).items() if k not in gone and not k.startswith("did/")}
+        assert kept | put | fallback.number_entries(snap, now) == fallback.entries(snap, now)
 
 
 def test_a_step_that_changes_one_extension_keeps_the_rest_as_they_were():
