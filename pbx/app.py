@@ -13,6 +13,7 @@ from pbx.agi.server import FastAgiServer
 from pbx.api.app import build_web_app
 from pbx.asterisk import cdrfields
 from pbx.asterisk.ami import Ami
+from pbx.asterisk.readiness import SipReadiness
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
 from pbx.calls.cdrfile import CdrFile
@@ -40,6 +41,9 @@ class ControlPlane:
                                  serialize_writes=self.engine.dialect.name == "sqlite")
         self.events = EventBus()  # listeners (outbox, stream, webhooks) are registered here
         self.ami = Ami(settings)
+        self.sip = SipReadiness(self.ami, settings.sip_host, settings.sip_port)
+        self.ami.on_event("FullyBooted", self.sip.on_fully_booted)
+        self.ami.disconnect_callbacks.append(self.sip.on_disconnect)
         self.extensions = ExtensionService(self.ami, settings.sip_realm)
         self.voicemail = VoicemailService(settings.asterisk_instance_dir, self.database)
         # Calls are routed from this in-memory copy; every commit to a table it reads marks it
@@ -63,7 +67,7 @@ class ControlPlane:
         self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))
         self.ami.on_event("Cdr", self.calls.on_cdr)
         self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
-        self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts,
+        self.web = build_web_app(settings, self.database, self.ami, self.sip, self.extensions, self.prompts,
                                  self.voicemail, self.recordings.service)
         self._runner: web.AppRunner | None = None
 
@@ -105,8 +109,20 @@ async def serve(settings: Settings) -> None:
     # longer stalls every call in flight for ~100 ms (bench/agi_latency.py saw it as p99).
     gc.collect()
     gc.freeze()
-    print(f"ready: http://{settings.api_host}:{settings.api_port}/api/v1", flush=True)
     try:
-        await stop.wait()
+        if await _sip_ready_unless(plane.sip, stop):  # phones told "ready" must be able to register
+            print(f"ready: http://{settings.api_host}:{settings.api_port}/api/v1", flush=True)
+            await stop.wait()
     finally:
         await plane.stop()
+
+
+async def _sip_ready_unless(sip: SipReadiness, stop: asyncio.Event) -> bool:
+    if await sip.ready():
+        return True
+    print("waiting for Asterisk to finish starting and answer SIP", flush=True)
+    waits = [asyncio.ensure_future(sip.wait()), asyncio.ensure_future(stop.wait())]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in waits:
+        task.cancel()
+    return not stop.is_set()

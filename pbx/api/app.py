@@ -26,7 +26,9 @@ MAX_REQUEST_BYTES = 1024 * 1024  # bodies read whole; prompt uploads stream past
 
 
 async def health(request: web.Request) -> web.Response:
-    return json_response({"ok": True, "asterisk": request.app[context.AMI].connected})
+    """asterisk: AMI is connected; sip: Asterisk is fully booted and answers SIP."""
+    return json_response({"ok": True, "asterisk": request.app[context.AMI].connected,
+                          "sip": await request.app[context.SIP_READINESS].ready()})
 
 
 def all_routes() -> list[Route]:
@@ -35,12 +37,13 @@ def all_routes() -> list[Route]:
             + recordings.ROUTES + calls.ROUTES)
 
 
-def build_web_app(settings, database, ami, extension_service, prompt_service,
+def build_web_app(settings, database, ami, sip_readiness, extension_service, prompt_service,
                   voicemail_service, recording_service) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[context.SETTINGS] = settings
     app[context.DATABASE] = database
     app[context.AMI] = ami
+    app[context.SIP_READINESS] = sip_readiness
     app[context.EXTENSIONS] = extension_service
     app[context.PROMPTS] = prompt_service
     app[context.VOICEMAIL] = voicemail_service

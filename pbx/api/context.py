@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from pbx.asterisk.ami import Ami
+from pbx.asterisk.readiness import SipReadiness
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
@@ -16,6 +17,7 @@ from pbx.services.voicemail import VoicemailService
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 AMI = web.AppKey("ami", Ami)
+SIP_READINESS = web.AppKey("sip_readiness", SipReadiness)
 EXTENSIONS = web.AppKey("extensions", ExtensionService)
 PROMPTS = web.AppKey("prompts", PromptService)
 VOICEMAIL = web.AppKey("voicemail", VoicemailService)

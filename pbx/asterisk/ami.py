@@ -27,6 +27,7 @@ class Ami:
         self.action_timeout = action_timeout
         self._ready = asyncio.Event()
         self.login_callbacks: list = []  # called on every (re)login
+        self.disconnect_callbacks: list = []  # called whenever the connection is lost
         self.manager = Manager(
             host=settings.ami_host,
             port=settings.ami_port,
@@ -49,6 +50,8 @@ class Ami:
     def _on_disconnect(self, _manager, _exc) -> None:
         log.warning("AMI connection lost; reconnecting")
         self._ready.clear()
+        for callback in self.disconnect_callbacks:
+            callback()
 
     def on_event(self, name: str, callback) -> None:
         """callback(manager, message) for every AMI event of that name."""

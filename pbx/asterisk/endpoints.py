@@ -28,18 +28,27 @@ def callerid(name: str, number: str) -> str:
     return f'"{safe}" <{number}>'
 
 
+def aor_values() -> dict:
+    """Every column of an extension's AOR row, explicit: Asterisk logs an error for each
+    NULL it parses. One contact per phone, replaced on re-registration, so a dead contact
+    never lingers and needs no qualify (OPTIONS pings: 0 is off)."""
+    return {"max_contacts": 1, "remove_existing": "yes", "default_expiration": 300, "minimum_expiration": 60,
+            "maximum_expiration": 3600, "qualify_frequency": 0}
+
+
+def endpoint_values() -> dict:
+    """The columns of an extension's endpoint row that are the same for every extension."""
+    return {"transport": TRANSPORT, "context": INTERNAL_CONTEXT, "disallow": "all", "allow": CODECS,
+            "direct_media": "no", "dtmf_mode": "rfc4733", "rtp_symmetric": "yes", "force_rport": "yes",
+            "rewrite_contact": "yes", "language": "en"}
+
+
 def add_rows(session: AsyncSession, sip_id: str, realm: str, password: str, name: str, number: str) -> None:
     session.add(PsAuth(id=sip_id, auth_type="md5", username=sip_id, realm=realm,
                        md5_cred=md5_credential(sip_id, realm, password)))
-    # One contact per phone, replaced on re-registration: a dead contact never lingers.
-    session.add(PsAor(id=sip_id, max_contacts=1, remove_existing="yes",
-                      default_expiration=300, minimum_expiration=60, maximum_expiration=3600))
-    session.add(PsEndpoint(
-        id=sip_id, transport=TRANSPORT, aors=sip_id, auth=sip_id, context=INTERNAL_CONTEXT,
-        disallow="all", allow=CODECS, direct_media="no", dtmf_mode="rfc4733",
-        callerid=callerid(name, number), rtp_symmetric="yes", force_rport="yes",
-        rewrite_contact="yes", language="en",
-    ))
+    session.add(PsAor(id=sip_id, **aor_values()))
+    session.add(PsEndpoint(id=sip_id, aors=sip_id, auth=sip_id, callerid=callerid(name, number),
+                           **endpoint_values()))
 
 
 async def set_password(session: AsyncSession, sip_id: str, realm: str, password: str) -> None:
