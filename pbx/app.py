@@ -88,6 +88,7 @@ class ControlPlane:
         if self._runner:
             await self._runner.cleanup()
         await self.agi.close()
+        await self.sip.stop()
         await self.fallback.stop()
         await self.recordings.stop()
         await self.snapshots.stop()
@@ -118,7 +119,7 @@ async def serve(settings: Settings) -> None:
 
 
 async def _sip_ready_unless(sip: SipReadiness, stop: asyncio.Event) -> bool:
-    if await sip.ready():
+    if sip.ready():
         return True
     print("waiting for Asterisk to finish starting and answer SIP", flush=True)
     waits = [asyncio.ensure_future(sip.wait()), asyncio.ensure_future(stop.wait())]

@@ -28,7 +28,7 @@ MAX_REQUEST_BYTES = 1024 * 1024  # bodies read whole; prompt uploads stream past
 async def health(request: web.Request) -> web.Response:
     """asterisk: AMI is connected; sip: Asterisk is fully booted and answers SIP."""
     return json_response({"ok": True, "asterisk": request.app[context.AMI].connected,
-                          "sip": await request.app[context.SIP_READINESS].ready()})
+                          "sip": request.app[context.SIP_READINESS].ready()})
 
 
 def all_routes() -> list[Route]:

@@ -10,36 +10,47 @@ import logging
 import secrets
 
 from pbx.asterisk.ami import Ami
+from pbx.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
 
 class SipReadiness:
-    def __init__(self, ami: Ami, host: str, port: int, *, probe_timeout: float = 1.0):
-        self.ami, self.port, self.probe_timeout = ami, port, probe_timeout
+    def __init__(self, ami: Ami, host: str, port: int, *, probe_timeout: float = 1.0, retry_s: float = 0.5):
+        self.ami, self.port, self.probe_timeout, self.retry_s = ami, port, probe_timeout, retry_s
         self.host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # bound to all: ask it here
         self._booted = False
-        self._answered = False
+        self._answered = asyncio.Event()
+        self._tasks = OwnedTasks()
 
     def on_fully_booted(self, _manager, _message) -> None:
-        """AMI event handler (registered in the composition root)."""
-        self._booted = True
+        """AMI event handler (registered in the composition root): probe SIP until it answers."""
+        if not self._booted:
+            self._booted = True
+            self._tasks.spawn(self._probe(), "sip-probe")
 
     def on_disconnect(self) -> None:
         """The AMI session is gone: the next one says again whether Asterisk is booted."""
-        self._booted = self._answered = False
+        self._booted = False
+        self._answered.clear()
 
-    async def ready(self) -> bool:
-        """The one check others can call (/health, `pbx up`, supervision)."""
-        if not (self.ami.connected and self._booted):
-            return False
-        if not self._answered:
-            self._answered = await options_probe(self.host, self.port, self.probe_timeout)
-        return self._answered
+    def ready(self) -> bool:
+        """The one check others can call (/health, `pbx up`, supervision): no I/O, no wait."""
+        return self.ami.connected and self._booted and self._answered.is_set()
 
     async def wait(self, interval: float = 0.2) -> None:
-        while not await self.ready():
+        while not self.ready():
             await asyncio.sleep(interval)
+
+    async def stop(self) -> None:
+        await self._tasks.cancel()
+
+    async def _probe(self) -> None:
+        while self._booted and not await options_probe(self.host, self.port, self.probe_timeout):
+            await asyncio.sleep(self.retry_s)
+        if self._booted:
+            self._answered.set()
+            log.info("Asterisk is fully booted and answers SIP")
 
 
 class _Answer(asyncio.DatagramProtocol):
