@@ -13,11 +13,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-import time
 from pathlib import Path
 
-from bench.common import bench_parser, bench_run, clock, print_machine, machine
-from pbx.asterisk import endpoints
+from bench.common import bench_parser, bench_run, clock, machine, print_machine
+from bench.prefill import PASSWORD, prefill, sqlite_path
 from pbx.asterisk.runner import AsteriskProcess
 from pbx.db.migrate import upgrade
 from tests.support.phone import Phones
@@ -26,34 +25,27 @@ from tests.support.stack import stack_settings
 _OFFSET = int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
 PORTS = {"api_port": 38180 + _OFFSET, "sip_port": 35160 + _OFFSET, "ami_port": 35138 + _OFFSET,
          "agi_port": 34673 + _OFFSET, "rtp_start": 40100 + _OFFSET, "rtp_end": 40199 + _OFFSET}
-PASSWORD = "bench-password-1234"
 
 
-def fill(database: Path, count: int, realm: str) -> list[str]:
-    """N extensions' realtime rows, straight into SQLite (the API would take minutes)."""
-    sip_ids = [f"{10000 + i}-bench{i:03d}"[:40] for i in range(count)]
+def _tenants(database: Path, count: int) -> None:
     with sqlite3.connect(database) as db:
-        db.executemany("INSERT INTO ps_auths (id, auth_type, username, realm, md5_cred) VALUES (?, 'md5', ?, ?, ?)",
-                       ((s, s, realm, endpoints.md5_credential(s, realm, PASSWORD)) for s in sip_ids))
-        columns = endpoints.aor_values()
-        db.executemany(f"INSERT INTO ps_aors (id, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})",
-                       ((s, *columns.values()) for s in sip_ids))
-        columns = endpoints.endpoint_values()
-        db.executemany(f"INSERT INTO ps_endpoints (id, aors, auth, callerid, {', '.join(columns)}) "
-                       f"VALUES (?, ?, ?, ?{', ?' * len(columns)})",
-                       ((s, s, s, f'"B" <{s[:5]}>', *columns.values()) for s in sip_ids))
-    return sip_ids
+        db.executemany("INSERT INTO tenants (id, name, plan, extra_extensions, international_calls, created_at, "
+                       "record_calls, recording_notice) VALUES (?, ?, 'enterprise', 0, 0, '2026-12-01', 0, 1)",
+                       ((t, f"T{t}") for t in range(1, count + 1)))
 
 
 def boot(tmp: Path, count: int) -> dict:
     settings = stack_settings(tmp, "", PORTS).with_secret()
     upgrade(settings.effective_database_url)
-    sip_ids = fill(Path(settings.effective_database_url.split("///", 1)[1]), count, settings.sip_realm)
+    tenants = max(1, count // 1000)  # as the registration bench: 1,000 a tenant
+    _tenants(sqlite_path(settings.effective_database_url), tenants)
+    sip_ids = prefill(sqlite_path(settings.effective_database_url), list(range(1, tenants + 1)), count // tenants,
+                      settings.sip_realm) if count else []
     asterisk = AsteriskProcess(settings)
     started = clock()
     asterisk.start(timeout=600)
     ami_open = clock() - started
-    asterisk.wait_fully_booted(timeout=600)
+    asterisk.wait_fully_booted(timeout=600)  # `core waitfullybooted`: what FullyBooted says over AMI
     booted = clock() - started
     registered = None
     if sip_ids:
@@ -87,7 +79,6 @@ def main() -> int:
                   f"{r['log_lines']} log lines ({r['errors']} warnings/errors) {r['sample']}", flush=True)
     print("-" * 100)
     print_machine(results[-1]["machine"])
-    print(f"  load avg  {os.getloadavg()} (now)")
     return 0
 
 
