@@ -18,11 +18,11 @@ class RecordingAmi(Ami):
         return []
 
 
-async def test_unknown_state_sends_everything_and_removes_strays():
-    ami = RecordingAmi({"a": "1", "stray": "x"})
-    await ami.replace_family("f", {"a": "1", "b": "2"})
-    assert ami.tree == {"a": "1", "b": "2"}
-    assert ("DBPut", "a") in ami.sent and ("DBGetTree", None) in ami.sent
+async def test_unknown_state_is_read_first_then_only_the_difference_is_sent():
+    ami = RecordingAmi({"a": "1", "b": "old", "stray": "x"})
+    await ami.replace_family("f", {"a": "1", "b": "2", "c": "3"})
+    assert ami.tree == {"a": "1", "b": "2", "c": "3"}
+    assert ami.sent == [("DBGetTree", None), ("DBPut", "b"), ("DBPut", "c"), ("DBDel", "stray")]
 
 
 async def test_known_state_sends_only_the_difference():

@@ -17,7 +17,7 @@ class AstDb(Ami):
     async def action(self, message: dict):
         self.sent.append((message["Action"], message.get("Key")))
         if message["Action"] == "DBGetTree":
-            return [{"Event": "DBGetTreeResponse", "Key": f"/{fallback.FAMILY}/{k}"} for k in self.tree]
+            return [{"Event": "DBGetTreeResponse", "Key": f"/{fallback.FAMILY}/{k}", "Val": v} for k, v in self.tree.items()]
         if message["Action"] == "DBPut":
             self.tree[message["Key"]] = message["Val"]
         if message["Action"] == "DBDel":
@@ -61,3 +61,11 @@ async def test_a_reconnect_sends_everything_again():
     publisher.resync()
     await publisher.publish_once()
     assert astdb.tree["ep/101-t2"] == "2"
+
+
+async def test_a_restarted_control_plane_sends_nothing_asterisk_already_has():
+    snapshots, astdb = Snapshots(build(rows())), AstDb()
+    await FallbackPublisher(snapshots, astdb).publish_once()
+    astdb.sent.clear()
+    await FallbackPublisher(snapshots, astdb).publish_once()  # a new process: astdb's copy is unknown to it
+    assert astdb.sent == [("DBGetTree", None)]
