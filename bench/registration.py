@@ -191,6 +191,13 @@ def prefilled(stack, tenant_ids: list[int], per_tenant: int) -> list[dict]:
     stack.control.stop()
     stack.control.start(timeout=300)
     print(f"  prefilled {len(sip_ids)} in {clock() - started:.1f} s (control plane restarted)", flush=True)
+    started = clock()
+    while clock() - started < 600:  # a fresh Asterisk's astdb gets the whole fallback family first
+        before = cpu_seconds(stack.control.process.pid)
+        time.sleep(2)
+        if cpu_seconds(stack.control.process.pid) - before < 0.1:
+            break
+    print(f"  control plane idle again after {clock() - started:.1f} s (first fallback publish)", flush=True)
     return [{"sip": {"username": s, "password": PASSWORD}} for s in sip_ids]
 
 
