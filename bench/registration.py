@@ -9,9 +9,11 @@ Prints figures; asserts nothing about time. See bench/README.md.
 1. Fill: tenants on the enterprise plan, N extensions through POST /tenants/{tid}/extensions
    with tenant tokens; the first --sequential of them one request at a time, the rest with
    --concurrency requests in flight (aiohttp client, keep-alive).
-2. Liveness: --samples times, POST a new extension and, the moment 201 is back, register a
-   pjsua2 phone with the returned credentials; time 201 -> 200 OK of REGISTER. Interleaved
-   with the same measurement for an extension created during the fill (SIP alone).
+2. Liveness: --samples times, POST a new extension (into the largest filled tenant, unless
+   --samples-into new) and, the moment 201 is back, register a pjsua2 phone with the returned
+   credentials; time POST sent -> 200 OK of REGISTER (the headline) and 201 -> 200 OK.
+   Interleaved with the same measurement for an extension created during the fill (SIP alone).
+   --prefill writes the N extensions straight into SQLite instead (bench/prefill.py).
 3. RSS of Asterisk (bwrap + children) and of the control plane.
 """
 from __future__ import annotations
