@@ -61,7 +61,8 @@ class ControlPlane:
             users=[destinations.prompt_user],
         )
         self.fallback = FallbackPublisher(self.snapshots, self.ami)
-        self.database.subscribe(routing_snapshot.TABLES, self.fallback.changed)  # it publishes from the snapshot
+        # It publishes from the snapshot: the snapshot's tables are its tables.
+        self.database.subscribe(routing_snapshot.TABLES, self.fallback.changed)
         self.ami.login_callbacks.append(self.fallback.resync)
         self.recordings = RecordingsFlow(settings, self.database, self.ami)
         self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))

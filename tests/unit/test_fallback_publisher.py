@@ -17,7 +17,8 @@ class AstDb(Ami):
     async def action(self, message: dict):
         self.sent.append((message["Action"], message.get("Key")))
         if message["Action"] == "DBGetTree":
-            return [{"Event": "DBGetTreeResponse", "Key": f"/{fallback.FAMILY}/{k}", "Val": v} for k, v in self.tree.items()]
+            return [{"Event": "DBGetTreeResponse", "Key": f"/{fallback.FAMILY}/{k}", "Val": v}
+                    for k, v in self.tree.items()]
         if message["Action"] == "DBPut":
             self.tree[message["Key"]] = message["Val"]
         if message["Action"] == "DBDel":
