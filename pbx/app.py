@@ -17,6 +17,7 @@ from pbx.asterisk import cdrfields
 from pbx.asterisk.ami import Ami
 from pbx.asterisk.recordings import recording_finished_handler
 from pbx.asterisk.health import ExchangeHealth
+from pbx.asterisk.readiness import SipReadiness
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
 from pbx.backup.job import BackupJob
@@ -32,7 +33,7 @@ from pbx.jobs.plan_change import PlanChange
 from pbx.jobs.sealing import Sealer
 from pbx.recordings.crypto import load_or_create_key
 from pbx.recordings.flow import RecordingsFlow
-from pbx.services import destination_checks
+from pbx.services import destination_checks, routing_snapshot
 from pbx.security.bans import BanPolicy, SipBans
 from pbx.security.failures import SECURITY_EVENTS
 from pbx.security.guard import FraudGuard
@@ -55,11 +56,15 @@ class ControlPlane:
                                  serialize_writes=self.engine.dialect.name == "sqlite")
         self.events = EventBus()  # listeners (outbox, stream, webhooks) are registered here
         self.ami = Ami(settings)
+        self.sip = SipReadiness(self.ami, settings.sip_host, settings.sip_port)
+        self.ami.on_event("FullyBooted", self.sip.on_fully_booted)
+        self.ami.disconnect_callbacks.append(self.sip.on_disconnect)
         self.voicemail = VoicemailService(settings.asterisk_instance_dir, self.database)
         self.extensions = ExtensionService(self.ami, settings.sip_realm, self.voicemail)
-        # Calls are routed from this in-memory copy; every commit marks it stale first.
+        # Calls are routed from this in-memory copy; every commit to a table it reads marks it
+        # stale first, naming the rows it wrote (writes to other tables leave it alone).
         self.snapshots = RoutingSnapshots(self.database)
-        self.database.commit_listeners.append(self.snapshots.changed)
+        self.database.subscribe(routing_snapshot.TABLES, self.snapshots.changed)
         # Toll-fraud limits: outbound attempts and international minutes checked per call; the
         # concurrent-call cap is the dialplan's, which reports refusals as an AMI UserEvent.
         self.fraud = FraudGuard(self.database, self.events)
@@ -76,7 +81,8 @@ class ControlPlane:
             users=[destination_checks.prompt_user],
         )
         self.fallback = FallbackPublisher(self.snapshots, self.ami)
-        self.database.commit_listeners.append(self.fallback.changed)
+        # It publishes from the snapshot: the snapshot's tables are its tables.
+        self.database.subscribe(routing_snapshot.TABLES, self.fallback.changed)
         self.ami.login_callbacks.append(self.fallback.resync)
         self.recordings = RecordingsFlow(settings, self.database, self.ami)
         self.ami.on_event("Cdr", recording_finished_handler(self.recordings.sweeper.poke))
@@ -86,7 +92,7 @@ class ControlPlane:
         self.ami.on_event("Cdr", self.calls.on_cdr)
         self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
         # /health: 503 until AMI is up and Asterisk fully booted; a new Asterisk raises asterisk.restarted.
-        self.health = ExchangeHealth(self.ami, self.events)
+        self.health = ExchangeHealth(self.ami, self.events, self.sip)
         self.ami.on_event("FullyBooted", self.health.on_fully_booted)
         self.ami.disconnect_callbacks.append(self.health.connection_lost)
         self.tenants = TenantService(self.extensions, self.voicemail, self.recordings.service, self.prompts.store)
@@ -140,6 +146,7 @@ class ControlPlane:
             await self._runner.cleanup()
         await self.agi.close()
         await self.jobs.stop()  # a batch cut short rolls back; the job resumes at the next start
+        await self.sip.stop()
         await self.fallback.stop()
         await self.recordings.stop()
         await self.backups.stop()
@@ -165,8 +172,20 @@ async def serve(settings: Settings) -> None:
     # longer stalls every call in flight for ~100 ms (bench/agi_latency.py saw it as p99).
     gc.collect()
     gc.freeze()
-    print(f"ready: http://{settings.api_host}:{settings.api_port}/api/v1", flush=True)
     try:
-        await stop.wait()
+        if await _sip_ready_unless(plane.sip, stop):  # phones told "ready" must be able to register
+            print(f"ready: http://{settings.api_host}:{settings.api_port}/api/v1", flush=True)
+            await stop.wait()
     finally:
         await plane.stop()
+
+
+async def _sip_ready_unless(sip: SipReadiness, stop: asyncio.Event) -> bool:
+    if sip.ready():
+        return True
+    print("waiting for Asterisk to finish starting and answer SIP", flush=True)
+    waits = [asyncio.ensure_future(sip.wait()), asyncio.ensure_future(stop.wait())]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in waits:
+        task.cancel()
+    return not stop.is_set()

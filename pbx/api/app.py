@@ -30,7 +30,8 @@ MAX_REQUEST_BYTES = 1024 * 1024  # bodies read whole; prompt uploads stream past
 
 
 async def health(request: web.Request) -> web.Response:
-    """200 while the exchange can take calls, else 503 (pbx/asterisk/health.py decides)."""
+    """200 while the exchange can take calls (AMI up, Asterisk fully booted, SIP answering), else 503
+    (pbx/asterisk/health.py decides)."""
     status = request.app[context.HEALTH].status()
     return json_response(status, status=200 if status["ok"] else 503)
 

@@ -56,7 +56,7 @@ async def auth_middleware(request: web.Request, handler):
         throttle.failed(address)
         raise Unauthorized("unknown or expired token")
     if found.stale_last_use:
-        async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads
+        async with request.app[DATABASE].unit() as unit:
             await touch_last_use(unit.session, found.principal.token_id)
     request[PRINCIPAL] = found.principal
     return await handler(request)

@@ -66,7 +66,7 @@ async def _rows(request: web.Request) -> list:
 
 async def _queue(request: web.Request, kind: str, tenant_id: int | None, mode: str, params: dict,
                  rows: list) -> web.Response:
-    async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads, yet
+    async with request.app[DATABASE].unit() as unit:
         job = await store.create_job(unit.session, kind, tenant_id, mode, params, rows)
     request.app[JOBS].wake()
     return json_response({"job": present_job(job)}, status=202)
@@ -120,7 +120,7 @@ async def list_jobs(request: web.Request) -> web.Response:
 
 
 async def cancel_job(request: web.Request) -> web.Response:
-    async with request.app[DATABASE].unit(notify=False) as unit:
+    async with request.app[DATABASE].unit() as unit:
         job = await request.app[JOBS].cancel(unit, principal(request), path_id(request, "job_id"))
     return json_response(present_job(job))
 
@@ -130,7 +130,7 @@ async def job_result(request: web.Request) -> web.StreamResponse:
     409), the seals are deleted only once the whole file has been sent, and a download that
     broke off can be repeated."""
     job_id, database = path_id(request, "job_id"), request.app[DATABASE]
-    async with database.unit(notify=False) as unit:
+    async with database.unit() as unit:
         job = await store.visible_job(unit.session, principal(request), job_id)
         await unit.session.refresh(job, with_for_update=True)  # PostgreSQL: one claim at a time
         _check_result_ready(job)
@@ -143,10 +143,10 @@ async def job_result(request: web.Request) -> web.StreamResponse:
     try:
         response = await _send_csv(request, body, f"job-{job.id}-result.csv")
     except BaseException:
-        async with database.unit(notify=False) as unit:
+        async with database.unit() as unit:
             (await unit.session.get(Job, job.id)).result_read_at = None
         raise
-    async with database.unit(notify=False) as unit:
+    async with database.unit() as unit:
         await store.wipe_secrets(unit.session, job.id, job.result_read_at)
     return response
 

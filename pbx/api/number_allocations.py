@@ -34,14 +34,14 @@ async def list_allocations(request: web.Request) -> web.Response:
 async def create_allocation(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
     body = AllocationCreate.model_validate(await json_body(request))
-    async with request.app[DATABASE].unit(notify=False) as unit:  # routing reads numbers, not allocations
+    async with request.app[DATABASE].unit() as unit:  # routing reads numbers, not allocations
         row = await number_allocations.allocate(unit, principal(request), tenant_id, body.number)
     return json_response(present(row), status=201)
 
 
 async def delete_allocation(request: web.Request) -> web.Response:
     ids = path_id(request, "tenant_id"), path_id(request, "allocation_id")
-    async with request.app[DATABASE].unit(notify=False) as unit:
+    async with request.app[DATABASE].unit() as unit:
         await number_allocations.release(unit, principal(request), *ids)
     return web.Response(status=204)
 

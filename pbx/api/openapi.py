@@ -29,10 +29,11 @@ _WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 _HEALTH_STATUS = {
     "type": "object",
-    "required": ["ok", "asterisk", "fully_booted"],
+    "required": ["ok", "asterisk", "fully_booted", "sip"],
     "properties": {"ok": {"type": "boolean", "description": "the exchange can take calls"},
                    "asterisk": {"type": "boolean", "description": "AMI logged in"},
-                   "fully_booted": {"type": "boolean", "description": "Asterisk has finished booting"}},
+                   "fully_booted": {"type": "boolean", "description": "Asterisk has finished booting"},
+                   "sip": {"type": "boolean", "description": "Asterisk answers SIP OPTIONS"}},
 }
 _HEALTH = {"get": {
     "summary": "Can the exchange take calls (pbx/asterisk/health.py)", "operationId": "health", "security": [],

@@ -52,7 +52,7 @@ async def list_recordings(request: web.Request) -> web.Response:
 
 async def recording_audio(request: web.Request) -> web.StreamResponse:
     ids = _ids(request)
-    async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads
+    async with request.app[DATABASE].unit() as unit:
         size, chunks = await request.app[RECORDINGS].open_audio(unit, principal(request), *ids)
     response = web.StreamResponse(headers={"Content-Type": "audio/wav", "Content-Length": str(size)})
     await response.prepare(request)
@@ -68,7 +68,7 @@ async def recording_audio(request: web.Request) -> web.StreamResponse:
 
 async def delete_recording(request: web.Request) -> web.Response:
     ids = _ids(request)
-    async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads
+    async with request.app[DATABASE].unit() as unit:
         await request.app[RECORDINGS].delete(unit, principal(request), *ids)
     return web.Response(status=204)
 
@@ -99,7 +99,7 @@ async def verify_access_log(request: web.Request) -> web.Response:
 async def erase_recordings(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
     body = EraseBody.model_validate(await json_body(request))
-    async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads
+    async with request.app[DATABASE].unit() as unit:
         count = await request.app[RECORDINGS].erase(unit, principal(request), tenant_id, body.number)
     return json_response({"erased": count})
 

@@ -43,7 +43,7 @@ async def list_bans(request: web.Request) -> web.Response:
 
 async def lift_ban(request: web.Request) -> web.Response:
     require_operator(principal(request))
-    async with request.app[DATABASE].unit(notify=False) as unit:  # routing reads no bans
+    async with request.app[DATABASE].unit() as unit:  # routing reads no bans
         await request.app[SIP_BANS].lift(unit, path_id(request, "ban_id"))
     return web.Response(status=204)
 
@@ -57,7 +57,7 @@ async def put_allowlist(request: web.Request) -> web.Response:
     require_operator(principal(request))
     body = Allowlist.model_validate(await json_body(request))
     networks = sorted(set(body.networks))
-    async with request.app[DATABASE].unit(notify=False) as unit:
+    async with request.app[DATABASE].unit() as unit:
         await request.app[SIP_BANS].replace_allowlist(unit, networks)
     return json_response({"networks": networks})
 

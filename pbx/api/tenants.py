@@ -47,7 +47,7 @@ async def delete_tenant(request: web.Request) -> web.Response:
 async def create_tenant_token(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
     body = TokenCreate.model_validate(await json_body(request) if request.body_exists else {})
-    async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads
+    async with request.app[DATABASE].unit() as unit:
         await tenants.visible_tenant(unit.session, principal(request), tenant_id)
         tenants.require_operator(principal(request))
         token, row = await tokens.create_token(unit.session, tenant_id, body.expires_at)
@@ -65,7 +65,7 @@ async def list_tenant_tokens(request: web.Request) -> web.Response:
 async def revoke_tenant_token(request: web.Request) -> web.Response:
     """A tenant may revoke its own tokens (a leaked one at once); the operator any."""
     tenant_id, token_id = path_id(request, "tenant_id"), path_id(request, "token_id")
-    async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads
+    async with request.app[DATABASE].unit() as unit:
         await tenants.visible_tenant(unit.session, principal(request), tenant_id)
         await tokens.revoke(unit.session, tenant_id, token_id)
     return web.Response(status=204)

@@ -32,7 +32,7 @@ async def message_audio(request: web.Request) -> web.StreamResponse:
 
 async def delete_message(request: web.Request) -> web.Response:
     ids = (*_ids(request), path_id(request, "message_id"))
-    async with request.app[DATABASE].unit(notify=False) as unit:  # nothing routing reads
+    async with request.app[DATABASE].unit() as unit:
         await request.app[VOICEMAIL].delete(unit, principal(request), *ids)
     return web.Response(status=204)
 

@@ -30,6 +30,23 @@ def callerid(name: str, number: str) -> str:
     return f'"{safe}" <{number}>'
 
 
+def aor_values() -> dict:
+    """Every column of an extension's AOR row, explicit: Asterisk logs an error for each
+    NULL it parses. One contact per phone, replaced on re-registration, so a dead contact
+    never lingers and needs no qualify (OPTIONS pings: 0 is off)."""
+    return {"max_contacts": 1, "remove_existing": "yes", "default_expiration": 300, "minimum_expiration": 60,
+            "maximum_expiration": 3600, "qualify_frequency": 0}
+
+
+def endpoint_values() -> dict:
+    """The columns of an extension's endpoint row that are the same for every extension. No
+    transport: Asterisk reaches a phone over the one it registered on (UDP or TLS); SRTP (SDES)
+    where the phone offers it."""
+    return {"context": INTERNAL_CONTEXT, "disallow": "all", "allow": CODECS, "direct_media": "no",
+            "dtmf_mode": "rfc4733", "rtp_symmetric": "yes", "force_rport": "yes", "rewrite_contact": "yes",
+            "language": "en", "media_encryption": "sdes", "media_encryption_optimistic": "yes"}
+
+
 @dataclass(frozen=True)
 class Account:
     sip_id: str
@@ -40,24 +57,17 @@ class Account:
 
 async def add_rows(session: AsyncSession, realm: str, accounts: list[Account]) -> None:
     """The accounts' auth, AOR and endpoint rows: one multi-row INSERT per table, so a
-    bulk import costs three statements per batch rather than three per extension."""
+    bulk import costs three statements per batch rather than three per extension (the
+    routing snapshot reads none of these tables)."""
     if not accounts:
         return
     await session.execute(insert(PsAuth), [
         dict(id=a.sip_id, auth_type="md5", username=a.sip_id, realm=realm,
              md5_cred=md5_credential(a.sip_id, realm, a.password)) for a in accounts])
-    # One contact per phone, replaced on re-registration: a dead contact never lingers.
-    await session.execute(insert(PsAor), [
-        dict(id=a.sip_id, max_contacts=1, remove_existing="yes",
-             default_expiration=300, minimum_expiration=60, maximum_expiration=3600) for a in accounts])
-    await session.execute(insert(PsEndpoint), [dict(
-        # No transport: Asterisk reaches a phone over the one it registered on (UDP or TLS).
-        id=a.sip_id, aors=a.sip_id, auth=a.sip_id, context=INTERNAL_CONTEXT,
-        disallow="all", allow=CODECS, direct_media="no", dtmf_mode="rfc4733",
-        callerid=callerid(a.name, a.number), rtp_symmetric="yes", force_rport="yes",
-        rewrite_contact="yes", language="en",
-        media_encryption="sdes", media_encryption_optimistic="yes",  # SRTP where the phone offers it
-    ) for a in accounts])
+    await session.execute(insert(PsAor), [dict(id=a.sip_id, **aor_values()) for a in accounts])
+    await session.execute(insert(PsEndpoint), [
+        dict(id=a.sip_id, aors=a.sip_id, auth=a.sip_id, callerid=callerid(a.name, a.number), **endpoint_values())
+        for a in accounts])
 
 
 async def set_password(session: AsyncSession, sip_id: str, realm: str, password: str) -> None:

@@ -1,7 +1,7 @@
 """Can the exchange take calls? The one place that decides it (`/health` answers 503 while
 not), and that notices when Asterisk has been restarted underneath the control plane.
 
-Ready = AMI logged in and Asterisk fully booted: AMI accepts logins while modules are still
+Ready = AMI logged in, Asterisk fully booted and answering SIP (pbx/asterisk/readiness.py): AMI accepts logins while modules are still
 loading (with 30,000 extensions SIP answered two minutes later), and Asterisk sends
 `FullyBooted` to a session at login once it is booted, or to every session when it gets
 there. A restart shows as a new start time in `CoreStatus` after a FullyBooted: whoever
@@ -13,6 +13,7 @@ import asyncio
 import logging
 
 from pbx.asterisk.ami import Ami
+from pbx.asterisk.readiness import SipReadiness
 from pbx.domain.errors import AsteriskUnavailable
 from pbx.events import EventBus
 
@@ -20,8 +21,9 @@ log = logging.getLogger(__name__)
 
 
 class ExchangeHealth:
-    def __init__(self, ami: Ami, events: EventBus):
+    def __init__(self, ami: Ami, events: EventBus, sip: SipReadiness):
         self.ami = ami
+        self.sip = sip
         self.events = events
         self.booted = False
         self._started_at: str | None = None  # Asterisk's start, as CoreStatus gives it
@@ -29,10 +31,11 @@ class ExchangeHealth:
 
     @property
     def ready(self) -> bool:
-        return self.ami.connected and self.booted
+        return self.ami.connected and self.booted and self.sip.ready()
 
     def status(self) -> dict:
-        return {"ok": self.ready, "asterisk": self.ami.connected, "fully_booted": self.booted}
+        return {"ok": self.ready, "asterisk": self.ami.connected, "fully_booted": self.booted,
+                "sip": self.sip.ready()}
 
     def connection_lost(self) -> None:
         self.booted = False

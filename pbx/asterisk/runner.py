@@ -123,6 +123,10 @@ class AsteriskProcess:
         self.stop()
         raise TimeoutError("Asterisk did not open its AMI port in time")
 
+    def wait_fully_booted(self, timeout: float = 60.0) -> None:
+        """Until Asterisk has loaded everything (`core waitfullybooted`)."""
+        self.cli("core waitfullybooted", timeout=timeout)
+
     def stop(self, timeout: float = 10.0) -> None:
         if not self.process:
             return

@@ -16,8 +16,13 @@ def _contact(host: str, port: int) -> str:
     return f"sip:{host}:{port}"
 
 
+# Every column explicit (Asterisk logs an error for each NULL it parses): its own defaults.
+AOR_VALUES = {"max_contacts": 1, "qualify_frequency": 0, "remove_existing": "no", "default_expiration": 3600,
+              "minimum_expiration": 60, "maximum_expiration": 7200}
+
+
 def add_rows(session: AsyncSession, sip_id: str, host: str, port: int, match: list[str]) -> None:
-    session.add(PsAor(id=sip_id, contact=_contact(host, port), max_contacts=1, qualify_frequency=0))
+    session.add(PsAor(id=sip_id, contact=_contact(host, port), **AOR_VALUES))
     session.add(PsEndpoint(
         id=sip_id, transport=TRANSPORT, aors=sip_id, context=INBOUND_CONTEXT, disallow="all",
         allow=TRUNK_CODECS, direct_media="no", dtmf_mode="rfc4733", rtp_symmetric="yes",

@@ -34,7 +34,7 @@ async def replay_journal(database: Database, store: ArchiveStore) -> dict:
 async def _apply(database: Database, store: ArchiveStore, batch: list[dict]) -> int:
     await retention.remove_files(store, [_Row(e) for e in batch])
     file_ids = [e["file_id"] for e in batch]
-    async with database.unit(notify=False) as unit:
+    async with database.unit() as unit:
         recorded = set(await unit.session.scalars(select(RecordingDestruction.file_id).where(
             RecordingDestruction.file_id.in_(file_ids))))
         alive = set(await unit.session.scalars(select(Recording.file_id).where(Recording.file_id.in_(file_ids))))

@@ -92,7 +92,7 @@ class CdrFile:
             chunk = await asyncio.to_thread(read_chunk, self.path, *position, self.chunk_bytes)
             if chunk.end == chunk.start:
                 return total
-            async with self.database.unit(notify=False) as unit:
+            async with self.database.unit() as unit:
                 state = await unit.session.get(CdrFileState, self.path.name)
                 if position != ((state.inode, state.offset) if state else (-1, 0)):
                     continue  # another reconcile moved on meanwhile: read again from there

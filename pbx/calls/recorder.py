@@ -71,7 +71,7 @@ class CallRecorder:
 
     async def _write(self, batch: list[Leg]) -> None:
         try:
-            async with self.database.unit(notify=False) as unit:
+            async with self.database.unit() as unit:
                 await store_legs(unit.session, batch)
         except Exception:
             # Asterisk's file still has them: read them back once the database is back.

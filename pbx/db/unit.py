@@ -1,18 +1,27 @@
-"""One transaction per request; Asterisk work queued inside it runs only after commit."""
+"""One transaction per request; Asterisk work queued inside it runs only after commit.
+
+The unit learns what its transaction wrote (pbx/db/written.py) and, once it is committed,
+tells the subscribers of those tables: a writer cannot forget to, and a write that no
+subscriber reads (a call record, say) wakes none of them.
+"""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from pbx.db.written import Written, WriteTracker
 
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
+CommitListener = Callable[[Written], None]
 
 
 @dataclass
@@ -25,6 +34,12 @@ class Unit:
         self._after_commit.append(job)
 
 
+@dataclass(frozen=True)
+class _Subscription:
+    tables: frozenset[str]
+    listener: CommitListener
+
+
 class Database:
     def __init__(self, sessionmaker: async_sessionmaker, *, serialize_writes: bool = False):
         self.sessionmaker = sessionmaker
@@ -32,18 +47,22 @@ class Database:
         # sleeps (seconds of tail latency under load); queueing writers here, in
         # order, is fair and wastes nothing. PostgreSQL needs no such help.
         self._write_lock = asyncio.Lock() if serialize_writes else contextlib.nullcontext()
-        self.commit_listeners: list = []  # called after every committed write
+        self._subscriptions: list[_Subscription] = []
+
+    def subscribe(self, tables: Iterable[str], listener: CommitListener) -> None:
+        """`listener(written)` runs synchronously after every committed transaction that wrote
+        one of `tables`, before the writer's request returns."""
+        self._subscriptions.append(_Subscription(frozenset(tables), listener))
 
     @asynccontextmanager
-    async def unit(self, *, notify: bool = True):
-        """notify=False: a write no listener cares about (call records, recordings, voicemail),
-        so routing snapshots are not rebuilt for it."""
+    async def unit(self):
         async with self._write_lock, self.sessionmaker() as session:
             unit = Unit(session)
+            tracker = WriteTracker()
+            _track(session, tracker)
             async with session.begin():
                 yield unit
-        for listener in self.commit_listeners if notify else ():
-            listener()
+        self._notify(tracker.written)
         for job in unit._after_commit:
             try:
                 await job()
@@ -52,7 +71,19 @@ class Database:
                 # that failed while AMI was down is harmless: the rows are gone).
                 log.exception("after-commit Asterisk job failed")
 
+    def _notify(self, written: Written) -> None:
+        for subscription in self._subscriptions:
+            if not subscription.tables.isdisjoint(written.tables):
+                subscription.listener(written)
+
     @asynccontextmanager
     async def read(self):
         async with self.sessionmaker() as session:
             yield session
+
+
+def _track(session: AsyncSession, tracker: WriteTracker) -> None:
+    """Session-local listeners: they live and die with this unit's session."""
+    sync = session.sync_session
+    event.listen(sync, "after_flush", tracker.after_flush)
+    event.listen(sync, "do_orm_execute", tracker.on_execute)

@@ -137,7 +137,7 @@ class JobEngine:
         """One step: every row's failures are recorded; an atomic job with any ends here."""
         async with self.database.read() as session:
             failures = await kind.check(session, job, await store.pending_rows(session, job.id))
-        async with self.database.unit(notify=False) as unit:
+        async with self.database.unit() as unit:
             job = await self._still_running(unit.session, job.id)
             if job is None:
                 return False
@@ -171,7 +171,7 @@ class JobEngine:
             await asyncio.sleep(1.0)  # e.g. the database was briefly unavailable: the job is retried
             return
         self._attempts.pop(job_id)
-        async with self.database.unit(notify=False) as unit:
+        async with self.database.unit() as unit:
             job = await self._still_running(unit.session, job_id)
             if job is not None:
                 await self._finish(unit, job, "failed")
@@ -179,7 +179,7 @@ class JobEngine:
     async def _pruner(self) -> None:
         while True:
             try:
-                async with self.database.unit(notify=False) as unit:
+                async with self.database.unit() as unit:
                     pruned = await store.prune_finished(
                         unit.session, datetime.now(timezone.utc) - self.settings.retention)
                 if pruned:

@@ -131,7 +131,7 @@ class Archiver:
 
     async def _commit(self, name: SpoolName, digest: Digest, wrapped: bytes, target: Path) -> bool:
         try:
-            async with self.database.unit(notify=False) as unit:
+            async with self.database.unit() as unit:
                 tenant = await unit.session.get(Tenant, name.tenant_id)
                 if tenant is None or not PLANS[tenant.plan].recording:
                     reason = "tenant_deleted" if tenant is None else "plan_change"

@@ -111,7 +111,7 @@ async def remove_pending_files(database: Database, store: ArchiveStore) -> int:
                 await _checkpoint(database)
             return total
         await remove_files(store, rows)
-        async with database.unit(notify=False) as unit:
+        async with database.unit() as unit:
             await unit.session.execute(update(RecordingDestruction).where(
                 RecordingDestruction.id.in_([r.id for r in rows])).values(file_pending=False))
         total += len(rows)
@@ -137,7 +137,7 @@ async def purge_expired(database: Database, store: ArchiveStore, now: datetime, 
         following = asyncio.ensure_future(_expired_batch(database, now, tenant_id, batch[-1])
                                           if len(batch) == BATCH else _nothing())
         try:
-            async with database.unit(notify=False) as unit:
+            async with database.unit() as unit:
                 total += await destroy(unit, store, batch, reason, actor, now)
         except BaseException:
             following.cancel()

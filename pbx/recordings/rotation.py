@@ -25,7 +25,7 @@ async def rewrap_all(database: Database, keyring: Keyring) -> dict:
         stale = [{"rid": r.id, "key": keyring.rewrap(r.wrapped_key)} for r in rows
                  if r.wrapped_key[:ID_BYTES] != keyring.current_id]
         if stale:
-            async with database.unit(notify=False) as unit:
+            async with database.unit() as unit:
                 await unit.session.execute(
                     update(Recording.__table__).where(Recording.__table__.c.id == bindparam("rid"))
                     .values(wrapped_key=bindparam("key")), stale)

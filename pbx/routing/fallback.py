@@ -46,8 +46,34 @@ def entries(snap: Snapshot, now: datetime) -> dict[str, str]:
     found: dict[str, str] = {}
     for party in snap.endpoints.values():
         found |= extension_entries(party.tenant_id, party.number, party.sip_id)
+    return found | number_entries(snap, now)
+
+
+def number_entries(snap: Snapshot, now: datetime) -> dict[str, str]:
+    """The did/ entries: what each public number does at `now` (schedules change with the clock)."""
+    found: dict[str, str] = {}
     for e164, number in snap.numbers.items():
         tenant = snap.tenants[number.tenant_id]
         if action := static_action(route_destination(number.destination, tenant.at(now), tenant.tenant_id)):
             found[number_key(e164)] = action
     return found
+
+
+def extension_delta(old: Snapshot, new: Snapshot) -> tuple[dict[str, str], set[str]]:
+    """The ep/ and ext/ entries to put, and the keys to delete, to go from `old` to `new`.
+    Snapshot steps reuse what they did not change, so a tenant (or an extension) that is
+    the same object in both is skipped without a look inside."""
+    put: dict[str, str] = {}
+    gone: set[str] = set()
+    for tenant_id in old.tenants.keys() | new.tenants.keys():
+        before, after = old.tenants.get(tenant_id), new.tenants.get(tenant_id)
+        if before is after:
+            continue
+        was, now = (before.extensions if before else {}), (after.extensions if after else {})
+        for number, party in was.items():
+            if now.get(number) is not party:
+                gone.update(extension_entries(tenant_id, number, party.sip_id))
+        for number, party in now.items():
+            if was.get(number) is not party:
+                put |= extension_entries(tenant_id, number, party.sip_id)
+    return put, gone - put.keys()

@@ -72,7 +72,7 @@ class SipBans:
             task.add_done_callback(self._tasks.discard)
 
     async def ban(self, address: str, failures: int) -> None:
-        async with self.database.unit(notify=False) as unit:
+        async with self.database.unit() as unit:
             if await unit.session.scalar(_active().where(SipBan.address == address)) is not None:
                 return
             now = _now()

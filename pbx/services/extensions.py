@@ -5,7 +5,7 @@ import secrets
 import string
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -126,8 +126,12 @@ class ExtensionService:
             return []
         values = [{**fields, "tenant_id": tenant_id, "sip_username": new_sip_id(fields["number"])}
                   for fields in admitted]
-        statement = insert(Extension).returning(Extension, sort_by_parameter_order=True)
-        extensions = list(await session.scalars(statement, values))
+        # ORM rows, not an insert() statement: the unit of work then knows which extensions it
+        # wrote, so the routing snapshot reads back these rows only (SQLAlchemy still sends one
+        # multi-row INSERT ... RETURNING per batch).
+        extensions = [Extension(**v) for v in values]
+        session.add_all(extensions)
+        await session.flush()
         passwords = [new_password() for _ in extensions]
         await endpoints.add_rows(session, self.realm, [
             endpoints.Account(e.sip_username, p, e.name, e.number) for e, p in zip(extensions, passwords)])

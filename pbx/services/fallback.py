@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from pbx.asterisk.ami import Ami
 from pbx.domain.errors import AsteriskUnavailable
 from pbx.routing import fallback
+from pbx.routing.snapshot import Snapshot
 from pbx.services.routing_snapshot import RoutingSnapshots
 from pbx.tasks import Clock, WakeableLoop
 
@@ -21,11 +22,16 @@ class FallbackPublisher:
         # One publish for a burst of changes.
         self._loop = WakeableLoop("fallback-publisher", self.publish_once, interval_s=refresh_s,
                                   debounce_s=debounce_s, clock=clock)
-        # What astdb holds, as far as this process knows: later publishes send only the
-        # difference (thousands of extensions are thousands of AMI actions). None: unknown.
+        # What astdb holds, as far as this process knows, and the snapshot it was published
+        # from: later publishes work out and send only the difference (thousands of
+        # extensions are thousands of AMI actions, and walking them all would stall the
+        # event loop at every write). None: unknown.
         self._published: dict[str, str] | None = None
+        self._basis: Snapshot | None = None
+        self._numbers: dict[str, str] = {}
 
-    def changed(self) -> None:
+    def changed(self, _written=None) -> None:
+        """A commit listener of the snapshot's tables."""
         self._loop.poke()
 
     def resync(self) -> None:
@@ -43,9 +49,27 @@ class FallbackPublisher:
         if not self.ami.connected:
             return  # published again on login
         try:
-            entries = fallback.entries(await self.snapshots.get(), datetime.now(timezone.utc))
+            snap, now = await self.snapshots.get(), datetime.now(timezone.utc)
             known, self._published = self._published, None  # unknown until this one is through
-            await self.ami.replace_family(fallback.FAMILY, entries, known)
-            self._published = entries
+            if known is None:
+                entries = fallback.entries(snap, now)
+                self._numbers = fallback.number_entries(snap, now)
+                await self.ami.replace_family(fallback.FAMILY, entries)
+            else:
+                entries = known
+                put, gone = self._difference(known, snap, now)
+                await self.ami.update_family(fallback.FAMILY, put, gone)
+                entries |= put
+                for key in gone:
+                    entries.pop(key, None)
+            self._published, self._basis = entries, snap
         except AsteriskUnavailable:
             self._loop.poke()  # it went away mid-publish: again once it is back (or now, if it is)
+
+    def _difference(self, known: dict[str, str], snap: Snapshot, now: datetime) -> tuple[dict, set]:
+        put, gone = fallback.extension_delta(self._basis, snap)
+        numbers = fallback.number_entries(snap, now)
+        put |= numbers
+        gone |= self._numbers.keys() - numbers.keys()  # the did/ keys last published
+        self._numbers = numbers
+        return {key: value for key, value in put.items() if known.get(key) != value}, gone - put.keys()

@@ -1,15 +1,16 @@
 """Keeps the routing snapshot (pbx/routing/snapshot.py) current, so that calls are
 decided without touching the database.
 
-Consistency rule: every committed write marks the snapshot stale before the write's
-request returns (Database.commit_listeners run inside the unit); a call that finds it
+Consistency rule: every committed write to a table it reads marks the snapshot stale, and
+says which rows, before the write's request returns (Database.subscribe: commit listeners
+run inside the unit); a call that finds it
 stale waits for a rebuild that *started after* that mark. So a call never routes by
 data older than the last write that had returned when the call arrived. Rebuilds run
 one at a time in a task this object owns; writes that land during one are coalesced
 into the next. With no call waiting, a rebuild after writes is delayed so that bulk
-writes do not rebuild once per row. A rebuild reads every row (8 bulk reads) but builds
-only the tenants whose rows changed (at 10,000 extensions: ~50 ms, ~110-160 ms from
-nothing; bench/README.md).
+writes do not rebuild once per row. A rebuild reads back only the rows that were written
+(by primary key) and changes only what they change (pbx/routing/snapshot_update.py): its
+cost follows the writes, not the size of the tenant or of the database.
 """
 from __future__ import annotations
 
@@ -31,26 +32,63 @@ from pbx.db.models import (
     Trunk,
 )
 from pbx.db.unit import Database
-from pbx.routing import snapshot
+from pbx.db.written import Written
+from pbx.routing import snapshot, snapshot_update
 from pbx.routing.snapshot import Rows, Snapshot
+from pbx.routing.snapshot_update import Changes
 from pbx.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
 
 async def load(database: Database, previous: Snapshot | None = None) -> Snapshot:
-    """Eight bulk reads, then a pure build that reuses the tenants of `previous` whose rows
-    did not change. A write landing between two reads may leave this snapshot half-aware
-    of it; that write has marked it stale, so the next rebuild (which every later call
-    waits for) sees all of it."""
+    """Every row (at start-up): eight bulk reads, then a pure build (reusing the tenants of
+    `previous` whose rows did not change)."""
     rows = Rows()
     async with database.read() as session:
         conn = await session.connection()
-        for name, columns, table in _QUERIES:
-            result = await conn.execute(select(*columns).order_by(table.id))
-            setattr(rows, name, [tuple(row) for row in result])
-    rows.prompts = [(pid, tid, f"{configgen.AUDIO}/{tid}/{file_id}") for pid, tid, file_id in rows.prompts]
+        for name, (columns, table) in _QUERIES.items():
+            setattr(rows, name, _rows(name, await conn.execute(select(*columns).order_by(table.id))))
     return snapshot.build(rows, previous)
+
+
+async def refresh(database: Database, previous: Snapshot, written: Written) -> Snapshot:
+    """The next snapshot from the rows `written` names, read again by primary key (a table a
+    statement wrote, rows unknown, is read whole). A write landing meanwhile may leave this
+    one half-aware of it; that write has marked it stale and named its rows, so the next
+    step (which every later call waits for) reads them again."""
+    changes = Changes()
+    async with database.read() as session:
+        conn = await session.connection()
+        for name, (columns, table) in _QUERIES.items():
+            keys = written.rows.get(name, {})
+            if _read_whole(name, written):
+                changes.whole[name] = _rows(name, await conn.execute(select(*columns)))
+            elif keys:
+                found = {}
+                ids = list(keys)
+                for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):  # bound the IN list
+                    found |= {r[0]: r for r in _rows(name, await conn.execute(
+                        select(*columns).where(table.id.in_(chunk))))}
+                if name == "tenants":
+                    changes.tenants = {key: found.get(key) for key in keys}
+                else:
+                    changes.rows[name] = {key: (tenant_id, found.get(key)) for key, tenant_id in keys.items()}
+    return snapshot_update.update(previous, changes)
+
+
+def _read_whole(name: str, written: Written) -> bool:
+    """A table a statement wrote (rows unknown); the trunks (few, and one write changes the
+    default of all); a row deleted whose tenant is unknown (it could not be placed)."""
+    keys = written.rows.get(name, {})
+    return (name in written.whole or (name == "trunks" and bool(keys))
+            or (name != "tenants" and None in keys.values()))
+
+
+def _rows(name: str, result) -> list[tuple]:
+    if name == "prompts":  # what Playback() is given
+        return [(pid, tid, f"{configgen.AUDIO}/{tid}/{file_id}") for pid, tid, file_id in result]
+    return [tuple(row) for row in result]
 
 
 def _text(column):
@@ -58,22 +96,23 @@ def _text(column):
     return cast(column, Text)
 
 
-_QUERIES = [
-    ("tenants", (Tenant.id, Tenant.plan, Tenant.international_calls, Tenant.recording_notice,
+_QUERIES = {
+    "tenants": ((Tenant.id, Tenant.plan, Tenant.international_calls, Tenant.recording_notice,
                  Tenant.max_concurrent_calls, Tenant.max_international_minutes, Tenant.max_call_attempts_per_minute),
-     Tenant),
-    ("extensions", (Extension.id, Extension.tenant_id, Extension.number, Extension.sip_username,
+                Tenant),
+    "extensions": ((Extension.id, Extension.tenant_id, Extension.number, Extension.sip_username,
                     Extension.voicemail, Extension.record_calls), Extension),
-    ("numbers", (Number.tenant_id, Number.number, _text(Number.destination)), Number),
-    ("trunks", (Trunk.sip_id, Trunk.default_outbound), Trunk),
-    ("prompts", (Prompt.id, Prompt.tenant_id, Prompt.file_id), Prompt),
-    ("ivrs", (Ivr.id, Ivr.tenant_id, Ivr.greeting_prompt_id, _text(Ivr.options), Ivr.timeout_seconds,
+    "numbers": ((Number.id, Number.tenant_id, Number.number, _text(Number.destination)), Number),
+    "trunks": ((Trunk.sip_id, Trunk.default_outbound), Trunk),
+    "prompts": ((Prompt.id, Prompt.tenant_id, Prompt.file_id), Prompt),
+    "ivrs": ((Ivr.id, Ivr.tenant_id, Ivr.greeting_prompt_id, _text(Ivr.options), Ivr.timeout_seconds,
               Ivr.max_attempts, _text(Ivr.timeout_destination)), Ivr),
-    ("schedules", (Schedule.id, Schedule.tenant_id, Schedule.timezone, _text(Schedule.weekly),
+    "schedules": ((Schedule.id, Schedule.tenant_id, Schedule.timezone, _text(Schedule.weekly),
                    _text(Schedule.holidays)), Schedule),
-    ("ring_groups", (RingGroup.id, RingGroup.tenant_id, _text(RingGroup.extensions), RingGroup.strategy,
+    "ring_groups": ((RingGroup.id, RingGroup.tenant_id, _text(RingGroup.extensions), RingGroup.strategy,
                      RingGroup.ring_seconds, _text(RingGroup.next_destination)), RingGroup),
-]
+}
+TABLES = frozenset(table.__tablename__ for _, table in _QUERIES.values())  # what the snapshot subscribes to
 
 
 class RoutingSnapshots:
@@ -84,6 +123,7 @@ class RoutingSnapshots:
         self.current = Snapshot()
         self.last_build_s = 0.0
         self._wanted = 0  # bumped by every committed write
+        self._pending = Written()  # what those writes wrote, not yet read back
         self._built = -1  # the _wanted value the current snapshot was started at
         self._rounds = 0  # rebuilds started
         self._failed_round = 0  # the last one that failed
@@ -93,8 +133,9 @@ class RoutingSnapshots:
         self._error: Exception | None = None
         self._tasks = OwnedTasks()
 
-    def changed(self) -> None:
-        """A commit listener: synchronous, so the mark is made before the write returns."""
+    def changed(self, written: Written) -> None:
+        """A commit listener (of TABLES): synchronous, so the mark is made before the write returns."""
+        self._pending.merge(written)
         self._wanted += 1
         self._wake.set()
 
@@ -103,7 +144,8 @@ class RoutingSnapshots:
         return self._built < self._wanted
 
     async def start(self) -> None:
-        await self._rebuild()  # calls are routed from the first one on
+        self.current = await load(self.database)  # calls are routed from the first one on
+        self._built = self._wanted
         self._tasks.spawn(self._run(), "routing-snapshot")
 
     async def stop(self) -> None:
@@ -138,12 +180,15 @@ class RoutingSnapshots:
 
     async def _rebuild(self) -> None:
         target = self._wanted  # taken before the reads start: they see every write counted in it
+        written = self._pending.take()
         self._rounds += 1
         started = time.perf_counter()
         try:
-            fresh = await load(self.database, self.current)
+            fresh = await refresh(self.database, self.current, written)
         except Exception as exc:
             log.exception("rebuilding the routing snapshot failed")
+            written.merge(self._pending)
+            self._pending = written  # read them again next time
             self._error, self._failed_round = exc, self._rounds
             self._wake.set()  # try again (after the idle delay)
         else:

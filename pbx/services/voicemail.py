@@ -44,7 +44,7 @@ class VoicemailService:
         """Makes the row; returns where Asterisk records (its view, without extension)."""
         file_id = secrets.token_hex(12)
         (self.root / str(tenant_id)).mkdir(parents=True, exist_ok=True)
-        async with self.database.unit(notify=False) as unit:
+        async with self.database.unit() as unit:
             unit.session.add(VoicemailMessage(tenant_id=tenant_id, extension_id=extension_id, file_id=file_id,
                                               caller=caller_number(caller)))
         return f"{configgen.INSTANCE}/{SPOOL}/{tenant_id}/{file_id}"

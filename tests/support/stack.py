@@ -105,7 +105,7 @@ class ControlPlaneProcess:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log_path.read_text()[-3000:]
             try:
-                if requests.get(base + "/health", timeout=1).ok:
+                if requests.get(base + "/health", timeout=5).ok:
                     return
             except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy starting
                 time.sleep(0.1)

@@ -19,8 +19,8 @@ def rows(*, plan: str = "kobi", notice: bool = True, records: tuple[str, ...] = 
     one whose stored destination no longer parses. Tenant 2 holds 101 too."""
     ext = [(i, 1, f"10{i}", f"10{i}-t1", f"10{i}" in voicemail, f"10{i}" in records) for i in (1, 2, 3)]
     ext.append((9, 2, "101", "101-t2", False, True))
-    numbers = [(1, f"+90850555000{i}", json.dumps(d)) for i, d in enumerate(TO.values())]
-    numbers += [(1, "+908505550099", json.dumps({"type": "gone"})), (2, "+908505550200", json.dumps(TO["ext"]))]
+    numbers = [(20 + i, 1, f"+90850555000{i}", json.dumps(d)) for i, d in enumerate(TO.values())]
+    numbers += [(40, 1, "+908505550099", json.dumps({"type": "gone"})), (41, 2, "+908505550200", json.dumps(TO["ext"]))]
     return Rows(
         tenants=[(1, plan, False, notice), (2, "enterprise", True, True)],
         extensions=ext, numbers=numbers,

@@ -55,7 +55,7 @@ def test_replayed_and_reordered_legs_make_one_call(tmp_path):
         second = parse_leg(fields(PbxSequence="4", PbxStart="1795441526.8", PbxEnd="1795441527.0"))
         first = parse_leg(fields())
         for batch in ([second], [first, first], [second, first]):
-            async with database.unit(notify=False) as unit:
+            async with database.unit() as unit:
                 await store_legs(unit.session, batch)
         async with database.read() as session:
             call = await session.scalar(select(Call))
@@ -71,7 +71,7 @@ def test_untagged_inbound_calls_belong_to_the_numbers_holder_and_unknown_tenants
         inbound = parse_leg(fields(PbxUniqueid="5.1", PbxLinkedid="5.1", PbxTenant="", PbxRoute="inbound",
                                    PbxDialled="08505550331"))
         stranger = parse_leg(fields(PbxUniqueid="6.1", PbxLinkedid="6.1", PbxTenant="999"))
-        async with database.unit(notify=False) as unit:
+        async with database.unit() as unit:
             await store_legs(unit.session, [inbound, stranger])
         async with database.read() as session:
             return dict((await session.execute(select(Call.linkedid, Call.tenant_id))).all())
@@ -143,7 +143,7 @@ def test_the_csv_copy_is_parsed_off_the_event_loop_and_outside_the_write_lock(tm
         path.write_text(csv_line())
         reconcile = asyncio.create_task(CdrFile(path, database).reconcile())
         assert await asyncio.to_thread(parsing.wait, 30)
-        async with database.unit(notify=False) as unit:
+        async with database.unit() as unit:
             unit.session.add(Tenant(id=9, name="V", plan="kobi"))
         written.set()
         return await reconcile
