@@ -34,8 +34,11 @@ class Clock:
 
     async def wait(self, event: asyncio.Event, timeout_s: float) -> bool:
         """True when the event was set, False when the timeout passed first."""
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can drop a cancel that lands
+        # as the event is set, and the loop then outlives its owner's stop().
         try:
-            await asyncio.wait_for(event.wait(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await event.wait()
         except TimeoutError:
             return False
         return True

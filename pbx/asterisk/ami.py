@@ -67,7 +67,8 @@ class Ami:
 
     async def wait_connected(self, timeout: float) -> bool:
         try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see pbx/tasks.py Clock.wait
+                await self._ready.wait()
         except TimeoutError:
             return False
         return True
@@ -82,15 +83,13 @@ class Ami:
     async def action(self, action: dict) -> list:
         if not self.connected:
             raise AsteriskUnavailable("Asterisk's manager interface is not connected")
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancel that lands as the
+        # reply arrives, and a loop of 200,000 astdb actions then ran on after shutdown.
         try:
-            reply = await asyncio.wait_for(self.manager.send_action(action), self.action_timeout)
+            async with asyncio.timeout(self.action_timeout):
+                reply = await self.manager.send_action(action)
         except (TimeoutError, ConnectionError, AttributeError) as exc:
             raise AsteriskUnavailable(f"Asterisk did not answer {action['Action']}") from exc
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            # Python 3.11's wait_for drops a cancel that lands as the reply arrives: a loop of
-            # 200,000 astdb actions then ran on after shutdown had cancelled it (never stopping).
-            raise asyncio.CancelledError
         return reply if isinstance(reply, list) else [reply]
 
     async def contacts(self, endpoint: str) -> list[dict]:

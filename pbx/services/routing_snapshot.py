@@ -171,7 +171,8 @@ class RoutingSnapshots:
             if not self._urgent.is_set():
                 delay = max(self.idle_delay_s, self.last_build_s / self.max_share)
                 try:
-                    await asyncio.wait_for(self._urgent.wait(), delay)
+                    async with asyncio.timeout(delay):  # not wait_for: see pbx/tasks.py Clock.wait
+                        await self._urgent.wait()
                 except TimeoutError:
                     pass
             self._wake.clear()
