@@ -44,6 +44,7 @@ class Settings:
     recording_key_file: str = ""  # "" = <data_dir>/recording.key
     recording_sweep_s: float = 30.0
     retention_interval_s: float = 3600.0
+    asterisk_log: str = "file"  # "file": messages.log in the instance; "stdout": a container's log
 
     @property
     def effective_database_url(self) -> str:
@@ -111,7 +112,14 @@ _ENV = {
     "recording_key_file": ("PBX_RECORDING_KEY_FILE", str),
     "recording_sweep_s": ("PBX_RECORDING_SWEEP_SECONDS", float),
     "retention_interval_s": ("PBX_RETENTION_INTERVAL_SECONDS", float),
+    "asterisk_log": ("PBX_ASTERISK_LOG", lambda v: _one_of(v, "file", "stdout")),
 }
+
+
+def _one_of(value: str, *allowed: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{value!r}: expected one of {', '.join(allowed)}")
+    return value
 
 
 def settings_from_env(env: dict[str, str] | None = None, **overrides) -> Settings:

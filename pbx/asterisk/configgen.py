@@ -5,6 +5,7 @@ Paths here are as Asterisk sees them inside its root (see runner.MOUNTS).
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from string import Template
 
@@ -56,6 +57,8 @@ def template_values(settings: Settings, *, ami_peer: str | None = None) -> dict[
         "sip_realm": settings.sip_realm,
         "rtp_start": str(settings.rtp_start),
         "rtp_end": str(settings.rtp_end),
+        # A container's Asterisk logs to its standard output (docker logs), not into a volume.
+        "log_channel": "/dev/stdout" if settings.asterisk_log == "stdout" else "messages.log",
         "cdr_manager_mappings": cdrfields.manager_mappings(),
         "cdr_custom_mapping": cdrfields.custom_mapping(),
         **realtime_values(settings.effective_database_url),
@@ -104,7 +107,11 @@ def _wanted(name: str, values: dict[str, str]) -> bool:
 
 
 def _write(path: Path, text: str) -> Path:
+    """Owner-only: the files hold the AMI secret and the database password, and Asterisk
+    reads them as the same user that writes them (the containers share one uid)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
+    tmp.unlink(missing_ok=True)
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+        out.write(text)
     tmp.replace(path)
     return path
