@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import tomllib
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -17,12 +19,15 @@ from sqlalchemy.engine import make_url
 
 from pbx.asterisk import configgen, root, runner
 from pbx.config import env_table, settings_from_env
+from tests.support.compose import build_specs, compose_env
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 ASTERISK_DOCKERFILE = (REPO / "docker" / "asterisk.Dockerfile").read_text()
 PBX_DOCKERFILE = (REPO / "docker" / "pbx.Dockerfile").read_text()
+SIP_PING = (REPO / "docker" / "sip-ping").read_text()
+VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
 
 
 def interpolate(value: str) -> str:
@@ -57,6 +62,17 @@ def source_of(service: str, path: str) -> tuple[str, PurePosixPath]:
                key=lambda t: len(t.parts), default=None)
     assert best is not None, f"{path} is not on any volume of {service}"
     return mounts(service)[str(best)], path.relative_to(best)
+
+
+def image_copies(dockerfile: str) -> dict[str, str]:
+    """COPY target -> source (the repo's folder that the image carries)."""
+    copies = [arg.split() for op, arg in instructions(dockerfile) if op == "COPY"]
+    return {parts[-1].rstrip("/"): parts[0] for parts in copies}
+
+
+def assert_in_image_or_volume(service: str, dockerfile: str, path: str) -> None:
+    if not any(PurePosixPath(path).is_relative_to(target) for target in image_copies(dockerfile)):
+        source_of(service, path)
 
 
 def instructions(dockerfile: str) -> list[tuple[str, str]]:
@@ -114,10 +130,15 @@ def test_asterisk_sees_what_pbx_writes():
         source_of("asterisk", f"{configgen.INSTANCE}/spool/monitor")
 
 
-def test_dialplans_in_both_containers():
+def test_dialplans_and_prompts_are_part_of_the_asterisk_image():
+    """The image of this project version carries its dialplans and shipped prompts: a
+    production host needs no checkout of the repo, and nothing binds from it."""
     settings = pbx_settings()
-    assert mounts("asterisk")[configgen.DIALPLANS] == "./dialplans"
-    assert any(v.endswith(f":{configgen.DIALPLANS}:ro") for v in SERVICES["asterisk"]["volumes"])
+    copies = image_copies(ASTERISK_DOCKERFILE)
+    assert copies[configgen.DIALPLANS] == "dialplans/"
+    assert copies[configgen.SOUNDS] == "pbx/asterisk/sounds/"
+    for service in SERVICES.values():
+        assert not [v for v in service.get("volumes", []) if v.startswith(".")], "no bind mounts from the repo"
     workdir = [arg for op, arg in instructions(PBX_DOCKERFILE) if op == "WORKDIR"][-1]
     assert settings.dialplans_dir == Path(workdir) / "dialplans"
 
@@ -129,13 +150,13 @@ def test_every_asterisk_path_is_mounted(tmp_path):
     for conf in tmp_path.iterdir():
         used |= set(re.findall(r"/srv/pbx/[^\s\"',]*", conf.read_text()))
     for path in used:
-        source_of("asterisk", path)
+        assert_in_image_or_volume("asterisk", ASTERISK_DOCKERFILE, path)
 
 
 def test_postgres_is_where_the_url_says_and_only_on_loopback():
     url = make_url(pbx_env()["PBX_DATABASE_URL"])
     assert url.host == "127.0.0.1"
-    assert SERVICES["postgres"]["ports"] == [f"127.0.0.1:{url.port}:5432"]
+    assert [interpolate(p) for p in SERVICES["postgres"]["ports"]] == [f"127.0.0.1:{url.port}:5432"]
     assert SERVICES["postgres"]["image"] in ("postgres:16", "postgres:17")
     env = SERVICES["postgres"]["environment"]
     assert (env["POSTGRES_USER"], env["POSTGRES_DB"]) == (url.username, url.database)
@@ -145,7 +166,8 @@ def test_postgres_is_where_the_url_says_and_only_on_loopback():
 def test_pbx_healthcheck_uses_the_api_port():
     settings = pbx_settings()
     test = " ".join(SERVICES["pbx"]["healthcheck"]["test"])
-    assert f"http://127.0.0.1:{settings.api_port}/api/v1/health" in test
+    # The port the settings read, from the container's own environment.
+    assert "http://127.0.0.1:{os.environ['PBX_API_PORT']}/api/v1/health" in test
     assert settings.api_host in ("127.0.0.1", "0.0.0.0")
 
 
@@ -155,8 +177,16 @@ def test_asterisk_command_is_the_runners(monkeypatch):
     expected = command[command.index("/usr/sbin/asterisk"):]
     cmd = [arg for op, arg in instructions(ASTERISK_DOCKERFILE) if op == "CMD"]
     assert [json.loads(c) for c in cmd] == [expected]
-    health = SERVICES["asterisk"]["healthcheck"]["test"]
-    assert health[1:4] == [expected[0], *expected[-2:]]
+    assert f"{expected[0]} {' '.join(expected[-2:])} -rx" in SIP_PING
+    assert SERVICES["asterisk"]["healthcheck"]["test"] == ["CMD", "sip-ping"]
+    assert image_copies(ASTERISK_DOCKERFILE)["/usr/local/bin/sip-ping"] == "docker/sip-ping"
+
+
+def test_asterisk_health_probes_the_sip_transport_pbx_configures():
+    asterisk_env = {k: interpolate(v) for k, v in SERVICES["asterisk"]["environment"].items()}
+    settings = pbx_settings()
+    assert (asterisk_env["PBX_SIP_HOST"], int(asterisk_env["PBX_SIP_PORT"])) == (settings.sip_host, settings.sip_port)
+    assert "OPTIONS sip:" in SIP_PING and "$ENV{PBX_SIP_PORT}" in SIP_PING
 
 
 def test_asterisk_image_is_the_roots():
@@ -182,12 +212,12 @@ def test_pbx_image_keeps_migrations_beside_the_package():
     copies = {arg.split()[0]: arg.split()[-1] for op, arg in instructions(PBX_DOCKERFILE) if op == "COPY"}
     for folder in ("pbx/", "migrations/", "dialplans/"):
         assert copies[folder] == folder
-    assert "pip install --no-cache-dir -e ." in PBX_DOCKERFILE
+    assert "pip install --no-cache-dir --no-deps -e ." in PBX_DOCKERFILE
     cmd = [json.loads(arg) for op, arg in instructions(PBX_DOCKERFILE) if op == "CMD"]
     assert cmd == [["pbx", "up", "--no-asterisk"]]
 
 
-@pytest.mark.parametrize("name", ["docker-compose.yml", ".dockerignore", *sorted(
+@pytest.mark.parametrize("name", ["docker-compose.yml", ".dockerignore", "scripts/images", *sorted(
     str(p.relative_to(REPO)) for p in (REPO / "docker").iterdir())])
 def test_no_registry_host_names(name):
     text = (REPO / name).read_text().lower()
@@ -198,3 +228,85 @@ def test_no_registry_host_names(name):
 def test_dockerignore_keeps_the_context_small():
     ignored = set((REPO / ".dockerignore").read_text().split())
     assert {".git", ".venv", "var", "ivr_audio/*", "tests", "bench/results"} <= ignored
+
+
+def test_every_service_restarts_unless_stopped():
+    for name, service in SERVICES.items():
+        assert service["restart"] == "unless-stopped", name
+
+
+def test_images_are_pinned_to_asterisk_22_and_the_project_version():
+    assert SERVICES["pbx"]["image"] == f"pbx/control-plane:{VERSION}"
+    assert SERVICES["asterisk"]["image"] == f"pbx/asterisk:{VERSION}-asterisk22"
+    assert SERVICES["postgres"]["image"] == "postgres:17"
+    assert "Pin: version 1:22.*" in ASTERISK_DOCKERFILE
+
+
+def test_both_images_run_as_one_non_root_uid():
+    """They share the instance volume, whose generated files are 0600."""
+    uids = []
+    for dockerfile in (ASTERISK_DOCKERFILE, PBX_DOCKERFILE):
+        steps = instructions(dockerfile)
+        users = [arg for op, arg in steps if op == "USER"]
+        assert users and users[-1] not in ("root", "0"), users
+        uids += [arg for op, arg in steps if op == "ARG" and arg.startswith("PBX_UID=")]
+    assert len(uids) == 2 and len(set(uids)) == 1, uids
+
+
+def test_no_secret_is_baked_into_an_image():
+    for dockerfile in (ASTERISK_DOCKERFILE, PBX_DOCKERFILE):
+        for op, arg in instructions(dockerfile):
+            if op in ("ENV", "ARG"):
+                assert not re.search(r"SECRET|PASSWORD|KEY", arg, re.I), arg
+    raw = (REPO / "docker-compose.yml").read_text()
+    for name in ("PBX_AMI_SECRET", "POSTGRES_PASSWORD"):
+        assert "${%s:?" % name in raw, f"{name} must come from the environment, and be required"
+
+
+def test_data_prompts_recordings_and_the_key_are_volumes():
+    settings = pbx_settings()
+    for path in (settings.data_dir, settings.audio_dir, settings.recording_archive_dir,
+                 settings.recording_spool_dir, settings.recording_key_path.parent):
+        volume, inside = source_of("pbx", str(path))
+        assert volume in COMPOSE["volumes"] and inside == PurePosixPath("."), path
+    # Not in the data volume (nor in its backups): a volume of its own.
+    assert source_of("pbx", str(settings.recording_key_path))[0] != source_of("pbx", str(settings.data_dir))[0]
+
+
+def test_asterisk_logs_to_stdout_and_keeps_its_memory_in_check():
+    assert pbx_settings().asterisk_log == "stdout"
+    assert SERVICES["asterisk"]["environment"]["MALLOC_ARENA_MAX"] == "2"
+
+
+def test_host_ports_are_variables_the_test_fills():
+    """Every port on the host's network can be moved; the end-to-end test fills every
+    variable the file requires (tests/support/compose.py)."""
+    env = SERVICES["pbx"]["environment"]
+    for name in ("PBX_API_PORT", "PBX_SIP_PORT", "PBX_AMI_PORT", "PBX_AGI_PORT", "PBX_RTP_START", "PBX_RTP_END"):
+        assert re.fullmatch(r"\$\{%s:-\d+\}" % name, env[name]), name
+    required = set(re.findall(r"\$\{(\w+):\?", (REPO / "docker-compose.yml").read_text()))
+    assert required <= compose_env().keys()
+    ports = [int(v) for k, v in compose_env().items() if k.endswith(("_PORT", "_START", "_END"))]
+    assert all(41000 <= port <= 41999 for port in ports), ports
+
+
+def test_the_test_builds_what_compose_builds():
+    built = {image: (context, dockerfile) for image, context, dockerfile in build_specs()}
+    assert built == {
+        SERVICES["pbx"]["image"]: (REPO, REPO / "docker" / "pbx.Dockerfile"),
+        SERVICES["asterisk"]["image"]: (REPO, REPO / "docker" / "asterisk.Dockerfile"),
+    }
+
+
+def test_stand_in_bases_are_what_the_files_name():
+    names = subprocess.run([str(REPO / "scripts" / "images"), "--names"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    froms = {arg.split()[0] for dockerfile in (ASTERISK_DOCKERFILE, PBX_DOCKERFILE)
+             for op, arg in instructions(dockerfile) if op == "FROM"}
+    assert set(names) == froms | {SERVICES["postgres"]["image"]}
+
+
+def test_generated_asterisk_config_is_owner_only(tmp_path):
+    for path in configgen.render(pbx_settings(), tmp_path):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert "/dev/stdout => " in (tmp_path / "logger.conf").read_text()

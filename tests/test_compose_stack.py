@@ -31,7 +31,8 @@ def compose():
     project = f"pbxtest{os.environ.get('PBX_TEST_PORT_OFFSET', '0')}"
     with private_engine() as engine:
         stack = ComposeStack(engine, project, compose_env())
-        stack.down()  # what a killed earlier run may have left
+        if stack.leftovers():  # from an earlier run killed before its down
+            stack.down()
         try:
             stack.build()
             stack.up()

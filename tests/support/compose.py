@@ -5,7 +5,6 @@ PBX_TEST_PORT_OFFSET so that side-by-side suites do not collide.
 """
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
@@ -75,27 +74,36 @@ class ComposeStack:
     def exec(self, service: str, *command: str) -> str:
         return self.compose("exec", "-T", service, *command).stdout
 
-    def container(self, service: str) -> str:
-        return self.compose("ps", "-q", service).stdout.strip()
+    def _containers(self, *flags: str) -> dict[str, str]:
+        """Service -> status, from the Docker CLI: docker-compose starts far slower than it."""
+        out = self.engine.docker("ps", *flags, "--filter", f"label=com.docker.compose.project={self.project}",
+                                 "--format", '{{.Label "com.docker.compose.service"}}\t{{.Status}}').stdout
+        return dict(line.split("\t", 1) for line in out.splitlines() if line)
 
-    def health(self, service: str) -> str:
-        state = json.loads(self.engine.docker("inspect", self.container(service)).stdout)[0]["State"]
-        return state.get("Health", {}).get("Status", state["Status"])
+    def leftovers(self) -> bool:
+        """Containers or volumes of this project, from a run that was killed before its down."""
+        volumes = self.engine.docker("volume", "ls", "-q", "--filter",
+                                     f"label=com.docker.compose.project={self.project}").stdout
+        return bool(self._containers("-a") or volumes.strip())
 
     def wait_healthy(self, services=("postgres", "pbx", "asterisk"), timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(self.container(s) and self.health(s) == "healthy" for s in services):
+            status = self._containers()
+            if all("(healthy)" in status.get(s, "") for s in services):
                 return
-            time.sleep(1)
-        raise TimeoutError(f"not healthy: { {s: self.health(s) for s in services} }\n{self.logs()}")
+            time.sleep(0.5)
+        raise TimeoutError(f"not healthy: {self._containers('-a')}\n{self.logs()}")
 
     def logs(self, tail: int = 60) -> str:
         return self.compose("logs", "--no-color", f"--tail={tail}", check=False).stdout
 
     def psql(self, query: str) -> list[list[str]]:
-        out = self.exec("postgres", "psql", "-U", "pbx", "-d", "pbx", "-v", "ON_ERROR_STOP=1", "-tAF", "\t",
-                        "-c", query)
+        """A query in the postgres container, as `docker-compose exec postgres psql` runs it."""
+        container = self.engine.docker("ps", "-q", "--filter", f"label=com.docker.compose.project={self.project}",
+                                       "--filter", "label=com.docker.compose.service=postgres").stdout.split()[0]
+        out = self.engine.docker("exec", container, "psql", "-U", "pbx", "-d", "pbx", "-v", "ON_ERROR_STOP=1",
+                                 "-tAF", "\t", "-c", query).stdout
         return [line.split("\t") for line in out.splitlines() if line]
 
     def down(self) -> None:
