@@ -228,6 +228,7 @@ def test_no_registry_host_names(name):
 def test_dockerignore_keeps_the_context_small():
     ignored = set((REPO / ".dockerignore").read_text().split())
     assert {".git", ".venv", "var", "ivr_audio/*", "tests", "bench/results"} <= ignored
+    assert ".env" in ignored, "the secrets file must never reach a build context"
 
 
 def test_every_service_restarts_unless_stopped():
