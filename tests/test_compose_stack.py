@@ -103,23 +103,22 @@ def test_the_call_record_is_stored_in_the_containerized_postgres(compose, office
 def test_an_uploaded_prompt_plays_in_an_ivr(compose, compose_operator, office, phones, tmp_path):
     tenant, api, _ = office
     tid = tenant["id"]
-    trunk = compose_operator.ok("POST", "/trunks", {"name": "Taşıyıcı", "host": CARRIER_ADDRESS,
-                                            "port": phones.sip_port(CARRIER_ADDRESS), "match": [CARRIER_ADDRESS]})
-    carrier = phones.add_phone("carrier", "unused", register=False, bind_address=CARRIER_ADDRESS, port=SIP)
-    try:
-        menu = api.ok("POST", f"/tenants/{tid}/ivrs", {
-            "name": "Karşılama", "greeting_prompt_id": prompt(api, tid, 1000.0, seconds=4.0),
-            "options": {"2": {"type": "extension", "extension": "102"}}})
-        api.ok("POST", f"/tenants/{tid}/numbers",
-               {"number": "+908505552001", "destination": {"type": "ivr", "ivr_id": menu["id"]}})
-        call = carrier.call(f"sip:+908505552001@127.0.0.1:{SIP}")
-        call.wait_confirmed(timeout=15)
-        heard = record(call, tmp_path / "greeting.wav", 1.5)
-        call.hangup()
-        assert abs(dominant_frequency(heard, skip_seconds=0.5) - 1000.0) < 20
-    finally:
-        carrier.remove()
-        compose_operator.delete(f"/trunks/{trunk['id']}")
+    compose_operator.ok("POST", "/trunks", {"name": "Taşıyıcı", "host": CARRIER_ADDRESS,
+                                           "port": phones.sip_port(CARRIER_ADDRESS), "match": [CARRIER_ADDRESS]})
+    # Kept to the session's end: deleting an account bound to its own transport breaks
+    # later accounts on the one pjsua2 endpoint (shared/notes/asterisk-here.md).
+    carrier = phones.add_phone("compose-carrier", "unused", register=False, bind_address=CARRIER_ADDRESS, port=SIP)
+    menu = api.ok("POST", f"/tenants/{tid}/ivrs", {
+        "name": "Karşılama", "greeting_prompt_id": prompt(api, tid, 1000.0, seconds=4.0),
+        "options": {"2": {"type": "extension", "extension": "102"}}})
+    api.ok("POST", f"/tenants/{tid}/numbers",
+           {"number": "+908505552001", "destination": {"type": "ivr", "ivr_id": menu["id"]}})
+    call = carrier.call(f"sip:+908505552001@127.0.0.1:{SIP}")
+    call.wait_confirmed(timeout=15)
+    heard = record(call, tmp_path / "greeting.wav", 1.5)
+    call.hangup()
+    call.wait_disconnected(timeout=15)
+    assert abs(dominant_frequency(heard, skip_seconds=0.5) - 1000.0) < 20
 
 
 def test_asterisk_container_restart_phones_reregister_and_no_record_is_lost(compose, office, tmp_path):

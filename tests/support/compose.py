@@ -54,9 +54,13 @@ class ComposeStack:
         self.engine, self.project = engine, project
         self.env = {**engine.env, **env, "COMPOSE_PROJECT_NAME": project}
 
-    def compose(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run(["docker-compose", "-f", str(COMPOSE_FILE), *args], env=self.env, cwd=REPO,
-                              capture_output=True, text=True, check=check, timeout=timeout)
+    def compose(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+        result = subprocess.run(["docker-compose", "-f", str(COMPOSE_FILE), *args], env=self.env, cwd=REPO,
+                                capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"docker-compose {' '.join(args)}: exit {result.returncode}\n"
+                                 f"{result.stderr[-3000:]}\n{self.logs() if args[0] != 'logs' else ''}")
+        return result
 
     def build(self) -> None:
         """The compose file's own build sections, over the host's network (the private engine
@@ -86,7 +90,7 @@ class ComposeStack:
                                      f"label=com.docker.compose.project={self.project}").stdout
         return bool(self._containers("-a") or volumes.strip())
 
-    def wait_healthy(self, services=("postgres", "pbx", "asterisk"), timeout: float = 180) -> None:
+    def wait_healthy(self, services=("postgres", "pbx", "asterisk"), timeout: float = 360) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             status = self._containers()

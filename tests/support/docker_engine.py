@@ -97,7 +97,16 @@ class DockerEngine:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+        self._unmount_leftovers()
         shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def _unmount_leftovers(self) -> None:
+        """dockerd leaves its default network namespace mounted under the exec root."""
+        prefix = f"{self.run_dir}/"
+        with open("/proc/self/mounts") as mounts:
+            points = [line.split()[1] for line in mounts if line.split()[1].startswith(prefix)]
+        for point in sorted(points, reverse=True):
+            subprocess.run(["umount", point], capture_output=True)
 
 
 @contextlib.contextmanager
@@ -111,10 +120,28 @@ def private_engine():
         for stale in cache.iterdir():
             if stale.is_dir() and stale != data_root:
                 shutil.rmtree(stale, ignore_errors=True)
+        _stop_orphan(cache / "dockerd.pid")
         engine = DockerEngine(data_root)
         try:
             engine.start()
+            (cache / "dockerd.pid").write_text(str(engine.process.pid))
             engine.ensure_base_images()
             yield engine
         finally:
             engine.stop()
+            (cache / "dockerd.pid").unlink(missing_ok=True)
+
+
+def _stop_orphan(pid_file: Path) -> None:
+    """A dockerd that a killed run (SIGKILL: no finally) left on the data root."""
+    try:
+        pid = int(pid_file.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if cmdline.startswith(DOCKERD.encode()):
+        os.kill(pid, 15)
+        for _ in range(300):
+            if not Path(f"/proc/{pid}").exists():
+                break
+            time.sleep(0.2)
