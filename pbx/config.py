@@ -62,6 +62,7 @@ class Settings:
     job_retention_days: float = 30.0
     import_max_bytes: int = 8 * 1024 * 1024
     import_max_rows: int = 20_000
+    asterisk_log: str = "file"  # "file": messages.log in the instance; "stdout": a container's log
 
     @property
     def effective_database_url(self) -> str:
@@ -175,7 +176,14 @@ _ENV = {
     "job_retention_days": ("PBX_JOB_RETENTION_DAYS", float),
     "import_max_bytes": ("PBX_IMPORT_MAX_BYTES", int),
     "import_max_rows": ("PBX_IMPORT_MAX_ROWS", int),
+    "asterisk_log": ("PBX_ASTERISK_LOG", lambda v: _one_of(v, "file", "stdout")),
 }
+
+
+def _one_of(value: str, *allowed: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{value!r}: expected one of {', '.join(allowed)}")
+    return value
 
 
 def settings_from_env(env: dict[str, str] | None = None, **overrides) -> Settings:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -23,6 +24,8 @@ COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 ASTERISK_DOCKERFILE = (REPO / "docker" / "asterisk.Dockerfile").read_text()
 PBX_DOCKERFILE = (REPO / "docker" / "pbx.Dockerfile").read_text()
+SIP_PING = (REPO / "docker" / "sip-ping").read_text()
+VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
 
 
 def interpolate(value: str) -> str:
@@ -57,6 +60,17 @@ def source_of(service: str, path: str) -> tuple[str, PurePosixPath]:
                key=lambda t: len(t.parts), default=None)
     assert best is not None, f"{path} is not on any volume of {service}"
     return mounts(service)[str(best)], path.relative_to(best)
+
+
+def image_copies(dockerfile: str) -> dict[str, str]:
+    """COPY target -> source (the repo's folder that the image carries)."""
+    copies = [arg.split() for op, arg in instructions(dockerfile) if op == "COPY"]
+    return {parts[-1].rstrip("/"): parts[0] for parts in copies}
+
+
+def assert_in_image_or_volume(service: str, dockerfile: str, path: str) -> None:
+    if not any(PurePosixPath(path).is_relative_to(target) for target in image_copies(dockerfile)):
+        source_of(service, path)
 
 
 def instructions(dockerfile: str) -> list[tuple[str, str]]:
@@ -114,10 +128,15 @@ def test_asterisk_sees_what_pbx_writes():
         source_of("asterisk", f"{configgen.INSTANCE}/spool/monitor")
 
 
-def test_dialplans_in_both_containers():
+def test_dialplans_and_prompts_are_part_of_the_asterisk_image():
+    """The image of this project version carries its dialplans and shipped prompts: a
+    production host needs no checkout of the repo, and nothing binds from it."""
     settings = pbx_settings()
-    assert mounts("asterisk")[configgen.DIALPLANS] == "./dialplans"
-    assert any(v.endswith(f":{configgen.DIALPLANS}:ro") for v in SERVICES["asterisk"]["volumes"])
+    copies = image_copies(ASTERISK_DOCKERFILE)
+    assert copies[configgen.DIALPLANS] == "dialplans/"
+    assert copies[configgen.SOUNDS] == "pbx/asterisk/sounds/"
+    for service in SERVICES.values():
+        assert not [v for v in service.get("volumes", []) if v.startswith(".")], "no bind mounts from the repo"
     workdir = [arg for op, arg in instructions(PBX_DOCKERFILE) if op == "WORKDIR"][-1]
     assert settings.dialplans_dir == Path(workdir) / "dialplans"
 
@@ -129,13 +148,13 @@ def test_every_asterisk_path_is_mounted(tmp_path):
     for conf in tmp_path.iterdir():
         used |= set(re.findall(r"/srv/pbx/[^\s\"',]*", conf.read_text()))
     for path in used:
-        source_of("asterisk", path)
+        assert_in_image_or_volume("asterisk", ASTERISK_DOCKERFILE, path)
 
 
 def test_postgres_is_where_the_url_says_and_only_on_loopback():
     url = make_url(pbx_env()["PBX_DATABASE_URL"])
     assert url.host == "127.0.0.1"
-    assert SERVICES["postgres"]["ports"] == [f"127.0.0.1:{url.port}:5432"]
+    assert [interpolate(p) for p in SERVICES["postgres"]["ports"]] == [f"127.0.0.1:{url.port}:5432"]
     assert SERVICES["postgres"]["image"] in ("postgres:16", "postgres:17")
     env = SERVICES["postgres"]["environment"]
     assert (env["POSTGRES_USER"], env["POSTGRES_DB"]) == (url.username, url.database)
@@ -145,7 +164,8 @@ def test_postgres_is_where_the_url_says_and_only_on_loopback():
 def test_pbx_healthcheck_uses_the_api_port():
     settings = pbx_settings()
     test = " ".join(SERVICES["pbx"]["healthcheck"]["test"])
-    assert f"http://127.0.0.1:{settings.api_port}/api/v1/health" in test
+    # The port the settings read, from the container's own environment.
+    assert "http://127.0.0.1:{os.environ['PBX_API_PORT']}/api/v1/health" in test
     assert settings.api_host in ("127.0.0.1", "0.0.0.0")
 
 
@@ -153,10 +173,19 @@ def test_asterisk_command_is_the_runners(monkeypatch):
     monkeypatch.setattr(runner.shutil, "which", lambda name: f"/usr/bin/{name}")
     command = runner.AsteriskProcess(pbx_settings()).command()
     expected = command[command.index("/usr/sbin/asterisk"):]
-    cmd = [arg for op, arg in instructions(ASTERISK_DOCKERFILE) if op == "CMD"]
-    assert [json.loads(c) for c in cmd] == [expected]
-    health = SERVICES["asterisk"]["healthcheck"]["test"]
-    assert health[1:4] == [expected[0], *expected[-2:]]
+    [cmd] = [json.loads(arg) for op, arg in instructions(ASTERISK_DOCKERFILE) if op == "CMD"]
+    # The runner's command, under a shell only to set an owner-only umask first.
+    assert cmd[:2] == ["/bin/sh", "-c"] and cmd[2] == "umask 077 && exec " + " ".join(expected)
+    assert f"{expected[0]} {' '.join(expected[-2:])} -rx" in SIP_PING
+    assert SERVICES["asterisk"]["healthcheck"]["test"] == ["CMD", "sip-ping"]
+    assert image_copies(ASTERISK_DOCKERFILE)["/usr/local/bin/sip-ping"] == "docker/sip-ping"
+
+
+def test_asterisk_health_probes_the_sip_transport_pbx_configures():
+    asterisk_env = {k: interpolate(v) for k, v in SERVICES["asterisk"]["environment"].items()}
+    settings = pbx_settings()
+    assert (asterisk_env["PBX_SIP_HOST"], int(asterisk_env["PBX_SIP_PORT"])) == (settings.sip_host, settings.sip_port)
+    assert "OPTIONS sip:" in SIP_PING and "$ENV{PBX_SIP_PORT}" in SIP_PING
 
 
 def test_asterisk_image_is_the_roots():
@@ -182,12 +211,12 @@ def test_pbx_image_keeps_migrations_beside_the_package():
     copies = {arg.split()[0]: arg.split()[-1] for op, arg in instructions(PBX_DOCKERFILE) if op == "COPY"}
     for folder in ("pbx/", "migrations/", "dialplans/"):
         assert copies[folder] == folder
-    assert "pip install --no-cache-dir -e ." in PBX_DOCKERFILE
+    assert "pip install --no-cache-dir --no-deps -e ." in PBX_DOCKERFILE
     cmd = [json.loads(arg) for op, arg in instructions(PBX_DOCKERFILE) if op == "CMD"]
     assert cmd == [["pbx", "up", "--no-asterisk"]]
 
 
-@pytest.mark.parametrize("name", ["docker-compose.yml", ".dockerignore", *sorted(
+@pytest.mark.parametrize("name", ["docker-compose.yml", ".dockerignore", "scripts/images", *sorted(
     str(p.relative_to(REPO)) for p in (REPO / "docker").iterdir())])
 def test_no_registry_host_names(name):
     text = (REPO / name).read_text().lower()
@@ -198,3 +227,4 @@ def test_no_registry_host_names(name):
 def test_dockerignore_keeps_the_context_small():
     ignored = set((REPO / ".dockerignore").read_text().split())
     assert {".git", ".venv", "var", "ivr_audio/*", "tests", "bench/results"} <= ignored
+    assert ".env" in ignored, "the secrets file must never reach a build context"

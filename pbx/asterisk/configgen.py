@@ -62,6 +62,8 @@ def template_values(settings: Settings, *, ami_peer: str | None = None) -> dict[
         "sip_timer_b": str(64 * settings.sip_timer_t1_ms),  # RFC 3261's 64*T1; Asterisk refuses less
         "rtp_start": str(settings.rtp_start),
         "rtp_end": str(settings.rtp_end),
+        # A container's Asterisk logs to its standard output (docker logs), not into a volume.
+        "log_channel": "/dev/stdout" if settings.asterisk_log == "stdout" else "messages.log",
         "cdr_manager_mappings": cdrfields.manager_mappings(),
         "cdr_custom_mapping": cdrfields.custom_mapping(),
         **realtime_values(settings.effective_database_url),
@@ -125,10 +127,11 @@ def _wanted(name: str, values: dict[str, str]) -> bool:
 
 
 def _write(path: Path, text: str) -> Path:
-    """Owner-only whatever the umask: manager.conf and extensions.conf hold secrets."""
+    """Owner-only: the files hold the AMI secret and the database password, and Asterisk
+    reads them as the same user that writes them (the containers share one uid)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.unlink(missing_ok=True)
-    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
         out.write(text)
     tmp.replace(path)
     return path
