@@ -47,7 +47,7 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 
 def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
-                  sealer, sip_bans, health) -> web.Application:
+                  sealer, sip_bans, exchange_health) -> web.Application:
     app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
@@ -63,7 +63,7 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     app[context.SIP_BANS] = sip_bans
     app[context.JOBS] = jobs
     app[context.SEALER] = sealer
-    app[context.HEALTH] = health
+    app[context.HEALTH] = exchange_health
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))
