@@ -146,14 +146,17 @@ eventfilter(action(include),name(Hangup)) =
 
 class CarrierAsterisk(TrackedAsterisk):
     """A second Asterisk playing the carrier: the product's templates, then its own pjsip.conf,
-    manager.conf and dialplan; no realtime (everything from its pjsip.conf)."""
+    manager.conf and dialplan; no realtime (everything from its pjsip.conf). `carrier` is its
+    addresses and ports (CARRIER's keys); `pbx_sip_port` where the PBX under test listens."""
 
-    pbx_sip_port = PORTS["sip_port"]
+    def __init__(self, settings, carrier: dict, pbx_sip_port: int):
+        super().__init__(settings)
+        self.carrier, self.pbx_sip_port = carrier, pbx_sip_port
 
     def prepare(self) -> None:
         super().prepare()
         etc = self.instance / "etc"
-        values = dict(CARRIER, pbx_sip_port=self.pbx_sip_port, secret=self.settings.ami_secret)
+        values = dict(self.carrier, pbx_sip_port=self.pbx_sip_port, secret=self.settings.ami_secret)
         (etc / "pjsip.conf").write_text(CARRIER_PJSIP.format(**values))
         (etc / "manager.conf").write_text(CARRIER_MANAGER.format(**values))
         (etc / "sorcery.conf").write_text("; bench carrier: everything from pjsip.conf\n")
@@ -163,15 +166,15 @@ class CarrierAsterisk(TrackedAsterisk):
         (etc / "logger.conf").write_text("[general]\n[logfiles]\nmessages.log => notice,warning,error\n")
 
 
-def start_carrier(tmp: Path) -> CarrierAsterisk:
+def start_carrier(tmp: Path, carrier: dict = CARRIER, pbx_sip_port: int = PORTS["sip_port"]) -> CarrierAsterisk:
     settings = settings_from_env(
-        env={}, data_dir=tmp / "carrier", audio_dir=tmp / "carrier" / "audio", sip_host=CARRIER["address"],
-        sip_port=CARRIER["sip_port"], ami_port=CARRIER["ami_port"], agi_port=CARRIER["agi_port"],
-        rtp_start=CARRIER["rtp_start"], rtp_end=CARRIER["rtp_end"], ami_secret=secrets.token_urlsafe(16),
+        env={}, data_dir=tmp / "carrier", audio_dir=tmp / "carrier" / "audio", sip_host=carrier["address"],
+        sip_port=carrier["sip_port"], ami_port=carrier["ami_port"], agi_port=carrier["agi_port"],
+        rtp_start=carrier["rtp_start"], rtp_end=carrier["rtp_end"], ami_secret=secrets.token_urlsafe(16),
     )
-    carrier = CarrierAsterisk(settings)
-    carrier.start()
-    return carrier
+    process = CarrierAsterisk(settings, carrier, pbx_sip_port)
+    process.start()
+    return process
 
 
 # ---- the bench dialplan ----------------------------------------------------------------------

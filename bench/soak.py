@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -27,9 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import TrackedAsterisk, bench_parser, bench_run, clock, machine, populate, print_machine, \
     process_tree, start_stack
-from bench.cps_asterisks import CARRIER_MANAGER, CARRIER_PJSIP, PBX_WATCHER, PBX_WATCHER_CONF, CarrierAsterisk
+from bench.cps_asterisks import PBX_WATCHER, PBX_WATCHER_CONF, start_carrier
 from bench.cps_calls import Ami, Calls, offer
-from pbx.config import settings_from_env
 
 OFFSET = int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
 PORTS = {"api_port": 40080 + OFFSET, "sip_port": 40060 + OFFSET, "ami_port": 40038 + OFFSET,
@@ -59,32 +57,6 @@ class SoakAsterisk(TrackedAsterisk):
         elif self.arena_max:
             env["MALLOC_ARENA_MAX"] = self.arena_max
         return env
-
-
-class SoakCarrier(CarrierAsterisk):
-    pbx_sip_port = PORTS["sip_port"]
-
-    def prepare(self) -> None:
-        TrackedAsterisk.prepare(self)
-        etc = self.instance / "etc"
-        values = dict(CARRIER, pbx_sip_port=self.pbx_sip_port, secret=self.settings.ami_secret)
-        (etc / "pjsip.conf").write_text(CARRIER_PJSIP.format(**values))
-        (etc / "manager.conf").write_text(CARRIER_MANAGER.format(**values))
-        (etc / "sorcery.conf").write_text("; bench carrier: everything from pjsip.conf\n")
-        (etc / "extconfig.conf").write_text("; bench carrier: no realtime\n[settings]\n")
-        (etc / "extensions.conf").write_text("[carrier-in]\nexten => _X.,1,Hangup()\n")
-        (etc / "logger.conf").write_text("[general]\n[logfiles]\nmessages.log => notice,warning,error\n")
-
-
-def start_carrier(tmp: Path) -> SoakCarrier:
-    settings = settings_from_env(
-        env={}, data_dir=tmp / "carrier", audio_dir=tmp / "carrier" / "audio", sip_host=CARRIER["address"],
-        sip_port=CARRIER["sip_port"], ami_port=CARRIER["ami_port"], agi_port=CARRIER["agi_port"],
-        rtp_start=CARRIER["rtp_start"], rtp_end=CARRIER["rtp_end"], ami_secret=secrets.token_urlsafe(16),
-    )
-    carrier = SoakCarrier(settings)
-    carrier.start()
-    return carrier
 
 
 # ---- sampling --------------------------------------------------------------------------------
@@ -258,7 +230,7 @@ def main() -> int:
     SoakAsterisk.pjsip_system = args.pjsip_system
     with bench_run("pbx-bench-soak-", args.keep) as tmp:
         stack = start_stack(tmp, PORTS, asterisk_class=SoakAsterisk)
-        carrier = start_carrier(tmp)
+        carrier = start_carrier(tmp, CARRIER, PORTS["sip_port"])
         stack.operator.ok("POST", "/trunks", {"name": "Soak carrier", "host": CARRIER["address"],
                                               "port": CARRIER["sip_port"], "match": [CARRIER["address"]]})
         tenant = asyncio.run(populate(stack.operator.base, stack.operator.token, 1, 5, concurrency=1))[0]
