@@ -102,6 +102,8 @@ class Settings:
             host = self.sip_server.rsplit(":", 1)[0]
             transports.append({"protocol": "tls", "server": f"{host}:{self.sip_tls_port}"})
         return transports
+
+    @property
     def destruction_journal_path(self) -> Path:
         if self.destruction_journal_file:
             return Path(self.destruction_journal_file)

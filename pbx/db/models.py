@@ -353,6 +353,8 @@ class SipBanAllowed(Base):
     __tablename__ = "sip_ban_allowlist"
 
     network: Mapped[str] = mapped_column(String(49), primary_key=True)
+
+
 class Job(Base):
     """A provisioning job (pbx/jobs/): its inputs are its rows, so it resumes after a crash.
     tenant_id is NULL for an operator job over many tenants (a bulk plan change)."""

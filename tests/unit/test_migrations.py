@@ -68,6 +68,8 @@ def test_every_table_with_an_integer_id_never_reuses_it(tmp_path):
                    and "AUTOINCREMENT" not in sql.upper()]
     engine.dispose()
     assert reusing == []
+
+
 def test_realtime_aors_written_before_0016_get_explicit_values(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'a.sqlite3'}"
     upgrade(url, "0011")
