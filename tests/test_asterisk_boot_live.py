@@ -67,9 +67,10 @@ def booting():
 def test_a_start_over_thousands_of_extensions_is_quiet_and_ready_means_registrable(booting, phones):
     settings, sip_ids, control, asterisk = booting
     base = f"http://{settings.api_host}:{settings.api_port}/api/v1"
-    control.start(timeout=60)  # before Asterisk: the control plane is up, SIP is not
-    before = health(base)
-    assert before["ok"] and before["sip"] is False and before["asterisk"] is False
+    control.start(timeout=60, healthy=False)  # before Asterisk: the control plane is up, SIP is not
+    before = requests.get(base + "/health", timeout=5)
+    assert before.status_code == 503  # the exchange cannot take calls yet
+    assert before.json() == {"ok": False, "asterisk": False, "fully_booted": False, "sip": False}
 
     asterisk.start(timeout=120)
     deadline = time.monotonic() + 180

@@ -25,7 +25,7 @@ def test_ami_reconnects_after_asterisk_restart(stack, phones):
 
     stack.asterisk.start()
     stack.wait_ami()
-    assert stack.operator.ok("GET", "/health") == {"ok": True, "asterisk": True, "fully_booted": True}
+    assert stack.operator.ok("GET", "/health") == {"ok": True, "asterisk": True, "fully_booted": True, "sip": True}
     log = stack.control.log_path.read_text()
     assert wait_for(lambda: "event asterisk.restarted" in stack.control.log_path.read_text()), log[-2000:]
     phone.reregister()
