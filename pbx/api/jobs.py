@@ -194,7 +194,7 @@ ROUTES = [
     Route("POST", "/tenants/plan-change", change_plans, "Move many tenants to one plan in one job (operator)",
           status=202, operator_only=True, body=schemas.PlanChangeBody, response=schemas.JOB_ACCEPTED),
     Route("GET", "/jobs", list_jobs, "List jobs, newest first (at most 200); a tenant token sees its own",
-          query=("tenant_id",), response=schemas.JOB_LIST),
+          query=("tenant_id",), response=schemas.JOB_LIST, errors=(("404", "no such tenant, or another tenant's"),)),
     Route("GET", "/jobs/{job_id}", get_job, "A job's status, counts and every failed row",
           response=schemas.JOB_WITH_ERRORS),
     Route("DELETE", "/jobs/{job_id}", cancel_job, "Cancel a queued or running job (rows already done stay)",
