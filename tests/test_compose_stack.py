@@ -16,6 +16,7 @@ import pytest
 from tests.support.audio import dominant_frequency
 from tests.support.compose import COMPOSE_PORTS, ComposeStack, compose_env
 from tests.support.docker_engine import private_engine
+from tests.conftest import CARRIER_ADDRESS
 from tests.support.stack import Api
 from tests.test_calls_live import calls_of
 from tests.test_ivr import prompt, record
@@ -23,7 +24,6 @@ from tests.test_ivr import prompt, record
 pytestmark = [pytest.mark.compose, pytest.mark.asterisk, pytest.mark.phone]
 
 SIP = COMPOSE_PORTS["sip"]
-CARRIER_ADDRESS = "127.0.5.41"  # not conftest's carrier: this one is the compose stack's trunk
 
 
 @pytest.fixture(scope="module")
@@ -100,19 +100,19 @@ def test_the_call_record_is_stored_in_the_containerized_postgres(compose, office
     assert len(stored_calls(compose, tenant["id"])) == 1
 
 
-def test_an_uploaded_prompt_plays_in_an_ivr(compose, compose_operator, office, phones, tmp_path):
+def test_an_uploaded_prompt_plays_in_an_ivr(compose, compose_operator, office, phones, carrier, tmp_path):
     tenant, api, _ = office
     tid = tenant["id"]
+    # The session's carrier phone (tests/conftest.py) is the compose stack's carrier too: a
+    # second account on a transport of its own would become pjsua2's default account and
+    # take the session carrier's incoming calls in every later test.
     compose_operator.ok("POST", "/trunks", {"name": "Taşıyıcı", "host": CARRIER_ADDRESS,
                                            "port": phones.sip_port(CARRIER_ADDRESS), "match": [CARRIER_ADDRESS]})
-    # Kept to the session's end: deleting an account bound to its own transport breaks
-    # later accounts on the one pjsua2 endpoint (shared/notes/asterisk-here.md).
-    carrier = phones.add_phone("compose-carrier", "unused", register=False, bind_address=CARRIER_ADDRESS, port=SIP)
     menu = api.ok("POST", f"/tenants/{tid}/ivrs", {
         "name": "Karşılama", "greeting_prompt_id": prompt(api, tid, 1000.0, seconds=4.0),
         "options": {"2": {"type": "extension", "extension": "102"}}})
-    api.ok("POST", f"/tenants/{tid}/numbers",
-           {"number": "+908505552001", "destination": {"type": "ivr", "ivr_id": menu["id"]}})
+    compose_operator.ok("POST", f"/tenants/{tid}/numbers",  # the operator allocates it on the way
+                        {"number": "+908505552001", "destination": {"type": "ivr", "ivr_id": menu["id"]}})
     call = carrier.call(f"sip:+908505552001@127.0.0.1:{SIP}")
     call.wait_confirmed(timeout=15)
     heard = record(call, tmp_path / "greeting.wav", 1.5)
