@@ -234,7 +234,7 @@ def main() -> int:
         stack.operator.ok("POST", "/trunks", {"name": "Soak carrier", "host": CARRIER["address"],
                                               "port": CARRIER["sip_port"], "match": [CARRIER["address"]]})
         tenant = asyncio.run(populate(stack.operator.base, stack.operator.token, 1, 5, concurrency=1))[0]
-        stack.operator.as_token(tenant.token).ok("POST", f"/tenants/{tenant.id}/numbers", {
+        stack.operator.ok("POST", f"/tenants/{tenant.id}/numbers", {  # allocates it to the tenant too
             "number": DID, "destination": {"type": "announcement", "prompt_id": tenant.prompt_id}})
         with open(stack.asterisk.instance / "etc" / "manager.conf", "a") as conf:
             conf.write(PBX_WATCHER_CONF.format(user=PBX_WATCHER, secret=carrier.settings.ami_secret))
