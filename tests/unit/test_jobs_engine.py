@@ -51,18 +51,22 @@ def database_url(tmp_path):
     return url
 
 
-async def run_engine(url, kind, jobs, *, before_start=None):
-    wait_for = ("succeeded", "failed", "cancelled")
+def engine_on(url, kind, workers: int):
+    """A job engine over `url` running `kind` as "test", and the events it raises."""
     engine = make_engine(url)
     database = Database(make_sessionmaker(engine), serialize_writes=True)
-    events = EventBus()
-    seen = []
+    events, seen = EventBus(), []
 
     async def listener(event):
         seen.append(event)
 
     events.listeners.append(listener)
-    runner = JobEngine(database, events, {"test": kind}, EngineSettings(workers=2))
+    return engine, database, JobEngine(database, events, {"test": kind}, EngineSettings(workers=workers)), seen
+
+
+async def run_engine(url, kind, jobs, *, before_start=None):
+    wait_for = ("succeeded", "failed", "cancelled")
+    engine, database, runner, seen = engine_on(url, kind, workers=2)
     ids = []
     async with database.unit() as unit:
         for mode, inputs in jobs:
@@ -121,16 +125,7 @@ async def test_a_resumed_job_does_only_its_pending_rows(database_url):
 async def test_cancel_ends_a_running_job_keeps_its_done_rows_and_raises_job_finished(database_url):
     kind = Counting()
     kind.gate.clear()  # the first batch waits inside its unit
-    engine = make_engine(database_url)
-    database = Database(make_sessionmaker(engine), serialize_writes=True)
-    events = EventBus()
-    seen = []
-
-    async def listener(event):
-        seen.append(event)
-
-    events.listeners.append(listener)
-    runner = JobEngine(database, events, {"test": kind}, EngineSettings(workers=1))
+    engine, database, runner, seen = engine_on(database_url, kind, workers=1)
     async with database.unit() as unit:
         job_id = (await store.create_job(unit.session, "test", None, "each", {}, [{}] * 6)).id
     runner.start()
