@@ -3,6 +3,7 @@ TLS transport uses a self-signed certificate made for the session (tests/support
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -21,39 +22,35 @@ def test_extension_sip_details_list_both_transports(stack):
     assert ext["sip"]["transport"] == "udp" and ext["sip"]["srtp"] == "optional"
 
 
-def test_a_tls_phone_with_srtp_calls_a_plain_udp_phone_and_both_hear(stack, phones, tmp_path):
+@contextmanager
+def tls_and_udp_phones(stack, phones, srtp: str):
+    """Extension 101 registered over TLS (SRTP `srtp`), 102 over UDP, in a new tenant."""
     tenant, api = stack.new_tenant("kobi")
     secure, plain = (api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": n, "name": f"Dahili {n}"})
                      for n in ("101", "102"))
-    # SRTP mandatory on this phone: the call is only set up if Asterisk accepts SRTP (SDES).
     tls_phone = phones.add_phone(secure["sip"]["username"], secure["sip"]["password"],
-                                 port=stack.settings.sip_tls_port, tls=True, srtp="mandatory")
+                                 port=stack.settings.sip_tls_port, tls=True, srtp=srtp)
     udp_phone = phones.add_phone(plain["sip"]["username"], plain["sip"]["password"], port=stack.sip_port)
     try:
         assert tls_phone.wait_registered(timeout=10) == 200
         assert udp_phone.wait_registered() == 200
-        both_hear(tls_phone.call("102"), udp_phone, tmp_path)
+        yield tls_phone, udp_phone
     finally:
         tls_phone.remove()
         udp_phone.remove()
+
+
+def test_a_tls_phone_with_srtp_calls_a_plain_udp_phone_and_both_hear(stack, phones, tmp_path):
+    # SRTP mandatory on this phone: the call is only set up if Asterisk accepts SRTP (SDES).
+    with tls_and_udp_phones(stack, phones, "mandatory") as (tls_phone, udp_phone):
+        both_hear(tls_phone.call("102"), udp_phone, tmp_path)
 
 
 def test_a_plain_phone_reaches_a_phone_registered_over_tls(stack, phones, tmp_path):
     """Asterisk calls a phone over the transport it registered on (the endpoint pins none);
     its offer is plain RTP with SRTP keys (optimistic), which an SRTP-optional phone takes."""
-    tenant, api = stack.new_tenant("kobi")
-    secure, plain = (api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": n, "name": f"Dahili {n}"})
-                     for n in ("101", "102"))
-    tls_phone = phones.add_phone(secure["sip"]["username"], secure["sip"]["password"],
-                                 port=stack.settings.sip_tls_port, tls=True, srtp="optional")
-    udp_phone = phones.add_phone(plain["sip"]["username"], plain["sip"]["password"], port=stack.sip_port)
-    try:
-        assert tls_phone.wait_registered(timeout=10) == 200
-        assert udp_phone.wait_registered() == 200
+    with tls_and_udp_phones(stack, phones, "optional") as (tls_phone, udp_phone):
         both_hear(udp_phone.call("101"), tls_phone, tmp_path)
-    finally:
-        tls_phone.remove()
-        udp_phone.remove()
 
 
 def both_hear(call, callee, tmp_path) -> None:
