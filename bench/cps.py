@@ -75,7 +75,7 @@ from bench.cps_asterisks import (
     start_carrier,
     write_shell_agi,
 )
-from bench.cps_calls import Ami, Calls, VariantResult, offer
+from bench.cps_calls import VariantResult, offer, watched_calls
 
 
 def asterisk_shape(asterisk) -> str:
@@ -101,12 +101,7 @@ def cpu_snapshot(pbx, carrier, control) -> dict:
 
 
 async def run_all(stack, carrier, args, variants: list[str]) -> list[VariantResult]:
-    calls = Calls()
-    carrier_ami = Ami(calls.carrier_event)
-    carrier_ami.on_response = calls.carrier_response
-    await carrier_ami.connect(CARRIER["ami_port"], "bench", carrier.settings.ami_secret)
-    pbx_ami = Ami(calls.pbx_event)
-    await pbx_ami.connect(stack.settings.ami_port, PBX_WATCHER, carrier.settings.ami_secret)
+    calls, carrier_ami, pbx_ami = await watched_calls(stack, carrier, CARRIER["ami_port"], PBX_WATCHER)
     results = []
     try:
         if args.prewarm > 0:

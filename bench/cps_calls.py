@@ -188,3 +188,15 @@ async def offer(carrier_ami: Ami, calls: Calls, did: str, seconds: float, concur
 
     await asyncio.gather(*(slot() for _ in range(concurrency)))
     return made, clock() - started
+
+
+async def watched_calls(stack, carrier, carrier_ami_port: int, pbx_watcher: str) -> tuple[Calls, Ami, Ami]:
+    """Calls offered through the carrier's AMI and followed on the PBX's own (its watcher user,
+    which shares the carrier's secret): what cps.py and soak.py both drive."""
+    calls = Calls()
+    carrier_ami = Ami(calls.carrier_event)
+    carrier_ami.on_response = calls.carrier_response
+    await carrier_ami.connect(carrier_ami_port, "bench", carrier.settings.ami_secret)
+    pbx_ami = Ami(calls.pbx_event)
+    await pbx_ami.connect(stack.settings.ami_port, pbx_watcher, carrier.settings.ami_secret)
+    return calls, carrier_ami, pbx_ami

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import TrackedAsterisk, bench_parser, bench_run, clock, machine, populate, print_machine, \
     process_tree, start_stack
 from bench.cps_asterisks import PBX_WATCHER, PBX_WATCHER_CONF, start_carrier
-from bench.cps_calls import Ami, Calls, offer
+from bench.cps_calls import offer, watched_calls
 
 OFFSET = int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
 PORTS = {"api_port": 40080 + OFFSET, "sip_port": 40060 + OFFSET, "ami_port": 40038 + OFFSET,
@@ -114,12 +114,7 @@ def print_sample(row: dict) -> None:
 
 
 async def soak(stack, carrier, args) -> list[dict]:
-    calls = Calls()
-    carrier_ami = Ami(calls.carrier_event)
-    carrier_ami.on_response = calls.carrier_response
-    await carrier_ami.connect(CARRIER["ami_port"], "bench", carrier.settings.ami_secret)
-    pbx_ami = Ami(calls.pbx_event)
-    await pbx_ami.connect(stack.settings.ami_port, PBX_WATCHER, carrier.settings.ami_secret)
+    calls, carrier_ami, pbx_ami = await watched_calls(stack, carrier, CARRIER["ami_port"], PBX_WATCHER)
     started, rows, done, failed = clock(), [], 0, 0
     rows.append(sample(stack, 0, 0, started))
     print_sample(rows[-1])
