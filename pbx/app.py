@@ -21,6 +21,13 @@ from pbx.calls.recorder import CallRecorder
 from pbx.config import Settings
 from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
+from pbx.eventing.calls import CallEvents
+from pbx.eventing.dispatcher import WebhookDispatcher
+from pbx.eventing.hub import Hub
+from pbx.eventing.retry import schedule_from
+from pbx.eventing.sender import Sender
+from pbx.eventing.ssrf import allowed_networks
+from pbx.eventing.webhooks import WebhookService
 from pbx.events import EventBus
 from pbx.recordings.flow import RecordingsFlow
 from pbx.services import destination_checks
@@ -40,7 +47,13 @@ class ControlPlane:
         self.engine = make_engine(settings.effective_database_url)
         self.database = Database(make_sessionmaker(self.engine),
                                  serialize_writes=self.engine.dialect.name == "sqlite")
-        self.events = EventBus()  # listeners (outbox, stream, webhooks) are registered here
+        self.events = EventBus(self.database)  # tenants' events go to the outbox, then to these sinks:
+        self.event_hub = Hub()  # the WebSocket stream
+        allow = allowed_networks(settings.outbound_allow_networks)
+        self.webhooks = WebhookService(allow)
+        self.dispatcher = WebhookDispatcher(self.database, self.events, Sender(allow),
+                                            schedule_from(settings.webhook_retry), per_tenant=settings.webhook_in_flight)
+        self.events.sinks += [self.event_hub.publish, self.dispatcher.on_event]
         self.ami = Ami(settings)
         self.voicemail = VoicemailService(settings.asterisk_instance_dir, self.database)
         self.extensions = ExtensionService(self.ami, settings.sip_realm, self.voicemail)
@@ -64,12 +77,19 @@ class ControlPlane:
         self.ami.on_event("Cdr", recording_finished_handler(self.recordings.sweeper.poke))
         # After Asterisk (re)starts, what it was recording when it went away is finished.
         self.ami.login_callbacks.append(self.recordings.sweeper.poke)
-        self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))
+        # Calls raise call.ringing/answered from AMI's Dial events and call.ended with their record.
+        self.call_events = CallEvents(self.database, self.events)
+        for name in ("DialBegin", "DialEnd"):
+            self.ami.on_event(name, self.call_events.on_dial)
+        ended = self.call_events.calls_stored
+        self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir),
+                                                         self.database, on_calls=ended), on_calls=ended)
         self.ami.on_event("Cdr", self.calls.on_cdr)
         self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
         self.tenants = TenantService(self.extensions, self.voicemail, self.recordings.service, self.prompts.store)
         self.web = build_web_app(settings, self.database, self.ami, self.extensions, self.prompts,
-                                 self.voicemail, self.recordings.service, self.tenants)
+                                 self.voicemail, self.recordings.service, self.tenants,
+                                 webhook_service=self.webhooks, event_hub=self.event_hub)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -77,6 +97,8 @@ class ControlPlane:
         self.fallback.start()
         self.recordings.start()
         self.calls.start()
+        self.call_events.start()
+        self.dispatcher.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self._runner = web.AppRunner(self.web, access_log=None)
@@ -94,6 +116,8 @@ class ControlPlane:
         await self.snapshots.stop()
         self.ami.close()
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
+        await self.call_events.stop()
+        await self.dispatcher.stop()
         await self.engine.dispose()
 
 

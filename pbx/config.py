@@ -44,6 +44,9 @@ class Settings:
     recording_key_file: str = ""  # "" = <data_dir>/recording.key
     recording_sweep_s: float = 30.0
     retention_interval_s: float = 3600.0
+    outbound_allow_networks: str = ""  # CIDRs webhooks may reach although private/loopback
+    webhook_retry: str = ""  # "first,cap,give_up" seconds; "" = 10 s doubling to 1 h, for 24 h
+    webhook_in_flight: int = 4  # deliveries at once per tenant
 
     @property
     def effective_database_url(self) -> str:
@@ -111,6 +114,9 @@ _ENV = {
     "recording_key_file": ("PBX_RECORDING_KEY_FILE", str),
     "recording_sweep_s": ("PBX_RECORDING_SWEEP_SECONDS", float),
     "retention_interval_s": ("PBX_RETENTION_INTERVAL_SECONDS", float),
+    "outbound_allow_networks": ("PBX_OUTBOUND_ALLOW_NETWORKS", str),
+    "webhook_retry": ("PBX_WEBHOOK_RETRY", str),
+    "webhook_in_flight": ("PBX_WEBHOOK_IN_FLIGHT", int),
 }
 
 

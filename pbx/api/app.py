@@ -6,6 +6,7 @@ from aiohttp import web
 from pbx.api import (
     calls,
     context,
+    events,
     extensions,
     ivrs,
     numbers,
@@ -17,6 +18,7 @@ from pbx.api import (
     tenants,
     trunks,
     voicemail,
+    webhooks,
 )
 from pbx.api.auth import auth_middleware
 from pbx.api.errors import error_middleware, json_response
@@ -32,11 +34,12 @@ async def health(request: web.Request) -> web.Response:
 def all_routes() -> list[Route]:
     return (tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES + ivrs.ROUTES
             + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES + voicemail.ROUTES
-            + recordings.ROUTES + calls.ROUTES)
+            + recordings.ROUTES + calls.ROUTES + events.ROUTES + webhooks.ROUTES)
 
 
 def build_web_app(settings, database, ami, extension_service, prompt_service,
-                  voicemail_service, recording_service, tenant_service) -> web.Application:
+                  voicemail_service, recording_service, tenant_service, *, webhook_service=None,
+                  event_hub=None) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[context.SETTINGS] = settings
     app[context.DATABASE] = database
@@ -46,6 +49,8 @@ def build_web_app(settings, database, ami, extension_service, prompt_service,
     app[context.VOICEMAIL] = voicemail_service
     app[context.RECORDINGS] = recording_service
     app[context.TENANTS] = tenant_service
+    app[context.WEBHOOKS] = webhook_service
+    app[context.EVENT_HUB] = event_hub
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

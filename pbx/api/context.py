@@ -7,6 +7,8 @@ from pbx.asterisk.ami import Ami
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
+from pbx.eventing.hub import Hub
+from pbx.eventing.webhooks import WebhookService
 from pbx.recordings.service import RecordingService
 from pbx.services.extensions import ExtensionService
 from pbx.services.prompts import PromptService
@@ -22,6 +24,8 @@ PROMPTS = web.AppKey("prompts", PromptService)
 VOICEMAIL = web.AppKey("voicemail", VoicemailService)
 RECORDINGS = web.AppKey("recordings", RecordingService)
 TENANTS = web.AppKey("tenants", TenantService)
+WEBHOOKS = web.AppKey("webhooks", WebhookService)
+EVENT_HUB = web.AppKey("event_hub", Hub)
 PRINCIPAL = "pbx.principal"  # per request
 
 

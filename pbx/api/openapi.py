@@ -50,7 +50,7 @@ def _operation(route: Route, schemas: dict) -> dict:
             {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
             for name in _PARAM.findall(route.path)
         ] + [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}} for name in route.query],
-        "responses": _responses(route),
+        "responses": _responses(route, schemas),
     }
     if route.public:
         operation["security"] = []
@@ -64,9 +64,11 @@ def _operation(route: Route, schemas: dict) -> dict:
     return operation
 
 
-def _responses(route: Route) -> dict:
+def _responses(route: Route, schemas: dict) -> dict:
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    responses = {str(route.status): {"description": "success"}}
+    responses = {str(route.status): {"description": route.response_description}}
+    if route.response is not None:
+        responses[str(route.status)]["content"] = {"application/json": {"schema": _schema_ref(route.response, schemas)}}
     errors = [("401", "unauthorized"), ("404", "not found"), ("409", "conflict"), ("422", "invalid")]
     if route.form:
         errors += [("413", "too large"), ("415", "not MP3 or WAV audio")]

@@ -20,6 +20,8 @@ class Route:
     public: bool = False
     form: bool = False  # multipart upload (file + name) instead of JSON
     query: tuple[str, ...] = ()  # optional string query parameters (documented, checked by the handler)
+    response: type[BaseModel] | None = None  # the success body's schema, where the route declares it
+    response_description: str = "success"
 
 
 def add_routes(app: web.Application, routes: list[Route]) -> None:

@@ -288,3 +288,9 @@ class CdrFileState(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     inode: Mapped[int] = mapped_column(BigInteger)
     offset: Mapped[int] = mapped_column(BigInteger)
+
+
+
+# Events and webhooks (kept apart so this file stays readable); imported here so one
+# import of pbx.db.models registers every table.
+from pbx.db.event_tables import EventCounter, EventRow, Webhook, WebhookDelivery  # noqa: E402,F401
