@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from pbx.eventing.outbox import write_event
+from pbx.eventing.outbox import NewEvent, write_events
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,18 @@ class EventBus:
             if unit is None:
                 return await self._deliver(event)
             return unit.after_commit(lambda: self._deliver(event))
-        published = await write_event(unit.session, type, tenant_id, data, event.at, dedupe_key)
-        if published is not None:
-            stored = Event(type, tenant_id, data, event.at, published)
-            unit.after_commit(lambda: self._deliver(stored))
+        await self.emit_many([NewEvent(type, tenant_id, data, event.at, dedupe_key)], unit=unit)
+
+    async def emit_many(self, new: list[NewEvent], *, unit) -> None:
+        """Tenants' events in one go (a few statements per tenant): what emit does, for batches."""
+        stored = [Event(p["type"], p["tenant_id"], p["data"], published=p)
+                  for p in await write_events(unit.session, new)]
+        if stored:
+            unit.after_commit(lambda: self._deliver_all(stored))
+
+    async def _deliver_all(self, events: list[Event]) -> None:
+        for event in events:
+            await self._deliver(event)
 
     async def _deliver(self, event: Event) -> None:
         log.info("event %s tenant=%s %s", event.type, event.tenant_id, event.data)

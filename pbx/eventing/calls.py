@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
 from pbx.db.models import Call, Tenant
+from pbx.eventing.outbox import NewEvent
 from pbx.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
@@ -89,13 +91,14 @@ class CallEvents:
         """After call records were stored (in their transaction): call.ended for each."""
         calls = await unit.session.scalars(select(Call).where(Call.linkedid.in_(sorted(linkedids)),
                                                               Call.tenant_id.is_not(None)))
-        for call in list(calls):
-            try:  # a savepoint each: an event that fails to be written never costs the call record
-                async with unit.session.begin_nested():
-                    await self.events.emit("call.ended", call.tenant_id, ended_data(call), unit=unit,
-                                           dedupe_key=f"call.ended:{call.linkedid}")
-            except Exception:
-                log.exception("call.ended of call %s not raised", call.linkedid)
+        now = datetime.now(timezone.utc)
+        new = [NewEvent("call.ended", call.tenant_id, ended_data(call), now, f"call.ended:{call.linkedid}")
+               for call in calls]
+        try:  # in a savepoint: events that fail to be written never cost the call records
+            async with unit.session.begin_nested():
+                await self.events.emit_many(new, unit=unit)
+        except Exception:
+            log.exception("call.ended of %d calls not raised", len(new))
 
     def start(self) -> None:
         self._tasks.spawn(self._drain(), "call-events")
@@ -117,7 +120,7 @@ class CallEvents:
         async with self.database.unit(notify=False) as unit:
             tenants = set(await unit.session.scalars(select(Tenant.id).where(
                 Tenant.id.in_({p.tenant_id for p in batch}))))
-            for pending in batch:
-                if pending.tenant_id in tenants:  # a tenant deleted mid-call has no events any more
-                    await self.events.emit(pending.type, pending.tenant_id, pending.data, unit=unit,
-                                           dedupe_key=pending.dedupe_key)
+            now = datetime.now(timezone.utc)
+            # A tenant deleted mid-call has no events any more.
+            await self.events.emit_many([NewEvent(p.type, p.tenant_id, p.data, now, p.dedupe_key)
+                                         for p in batch if p.tenant_id in tenants], unit=unit)

@@ -10,7 +10,7 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from pbx.db.event_tables import EventRow, Webhook, WebhookDelivery
 from pbx.eventing.outbox import as_published
@@ -85,13 +85,24 @@ class WebhookDispatcher:
         failed = any(not (o.delivered or o.gone) for _, o in results)
         failing_since = (hook.failing_since or now) if failed else None
         async with self.database.unit(notify=False) as unit:
-            for delivery, outcome in results:
-                await unit.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery.id)
-                                           .values(**self._after(delivery, outcome, now)))
+            await self._store_outcomes(unit, [(delivery.id, self._after(delivery, outcome, now))
+                                              for delivery, outcome in results])
             await unit.session.execute(update(Webhook).where(Webhook.id == hook.id)
                                        .values(failing_since=failing_since))
             if failed and self.schedule.exhausted((now - failing_since).total_seconds()):
                 await self._disable(unit, hook)
+
+    @staticmethod
+    async def _store_outcomes(unit, outcomes: list[tuple[int, dict]]) -> None:
+        """One executemany per shape of change (delivered / gone / to retry)."""
+        table = WebhookDelivery.__table__
+        by_shape: dict[tuple, list[dict]] = defaultdict(list)
+        for delivery_id, values in outcomes:
+            by_shape[tuple(sorted(values))].append({"delivery_id": delivery_id, **values})
+        for names, rows in by_shape.items():
+            statement = (table.update().where(table.c.id == bindparam("delivery_id"))
+                         .values({name: bindparam(name) for name in names}))
+            await unit.session.execute(statement, rows)
 
     def _after(self, delivery: WebhookDelivery, outcome: Outcome, now: datetime) -> dict:
         attempts = delivery.attempts + 1
