@@ -169,3 +169,58 @@ def test_seq_per_tenant_increasing_published_after_commit_and_deduplicated(tmp_p
     assert sorted(s for t, s in rows if t == 8) == list(range(1, 7))
     assert len(published) == 27 and len({e["id"] for e in published}) == 27
     assert owed == [21]  # only the call.ended the webhook subscribes to, once
+
+
+class ScriptedSender:
+    """Answers each send with the next status of a script (None: no answer)."""
+
+    def __init__(self, statuses):
+        from pbx.eventing.sender import Outcome
+        self.outcomes = [Outcome(s, None if s else "TimeoutError") for s in statuses]
+        self.sent = []
+
+    async def send(self, url, secret, event):
+        self.sent.append(event["seq"])
+        return self.outcomes.pop(0) if self.outcomes else self.outcomes_default()
+
+    @staticmethod
+    def outcomes_default():
+        from pbx.eventing.sender import Outcome
+        return Outcome(200)
+
+    async def close(self):
+        pass
+
+
+def _dispatch(tmp_path, statuses, schedule, events=2):
+    from pbx.eventing.dispatcher import WebhookDispatcher
+
+    async def scenario(database):
+        bus, published = EventBus(database), []
+        bus.sinks.append(published.append)
+        for n in range(events):
+            await bus.emit("call.ended", 7, {"n": n})
+        sender = ScriptedSender(statuses)
+        dispatcher = WebhookDispatcher(database, bus, sender, schedule)
+        for _ in range(len(statuses) + events + 1):
+            await dispatcher.dispatch_due()
+            await asyncio.sleep(schedule.first_s)
+        async with database.read() as session:
+            rows = (await session.execute(select(WebhookDelivery.seq, WebhookDelivery.status,
+                                                 WebhookDelivery.attempts).order_by(WebhookDelivery.seq))).all()
+            hook = await session.scalar(select(Webhook))
+        return sender.sent, rows, hook.enabled, [e["type"] for e in published]
+
+    return run_db(tmp_path, scenario)
+
+
+def test_dispatcher_retries_in_seq_order_and_410_stops(tmp_path):
+    sent, rows, enabled, _ = _dispatch(tmp_path, [503, None, 200, 410], RetrySchedule(0.01, 0.02, 3600))
+    assert sent == [1, 1, 1, 2]  # seq 2 waits while seq 1 is retried
+    assert [tuple(r) for r in rows] == [(1, "delivered", 3), (2, "gone", 1)] and enabled
+
+
+def test_dispatcher_disables_a_webhook_failing_for_the_give_up_time(tmp_path):
+    sent, rows, enabled, types = _dispatch(tmp_path, [500] * 50, RetrySchedule(0.01, 0.02, 0.05), events=1)
+    assert not enabled and [r.status for r in rows] == ["failed"]
+    assert types.count("webhook.disabled") == 1
