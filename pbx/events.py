@@ -42,8 +42,12 @@ class EventBus:
         """dedupe_key: an event made from something Asterisk may report twice (an AMI
         replay) is stored, and published, once per (tenant, dedupe_key)."""
         if unit is None and tenant_id is not None and self.database is not None:
-            async with self.database.unit(notify=False) as own:
-                return await self.emit(type, tenant_id, data, unit=own, dedupe_key=dedupe_key)
+            try:  # a unit of its own: its failure is the event's, not the caller's
+                async with self.database.unit(notify=False) as own:
+                    return await self.emit(type, tenant_id, data, unit=own, dedupe_key=dedupe_key)
+            except Exception:
+                log.exception("event %s of tenant %s could not be stored", type, tenant_id)
+                return None
         event = Event(type, tenant_id, data)
         if unit is None or tenant_id is None:
             if unit is None:
