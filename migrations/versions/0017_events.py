@@ -29,8 +29,8 @@ def upgrade() -> None:
         sa.Column('at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('data', sa.JSON(), nullable=False),
         sa.Column('dedupe_key', sa.String(length=120), nullable=True),
-        sa.UniqueConstraint('tenant_id', 'seq'),
-        sa.UniqueConstraint('tenant_id', 'dedupe_key'),
+        sa.UniqueConstraint('tenant_id', 'seq', name='uq_events_tenant_seq'),
+        sa.UniqueConstraint('tenant_id', 'dedupe_key', name='uq_events_tenant_dedupe_key'),
     )
     op.create_table(
         'webhooks',

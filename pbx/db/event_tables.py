@@ -24,7 +24,9 @@ class EventRow(Base):
     dedupe_key: events made from Asterisk's reports (type + linkedid), so a replay is stored once."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("tenant_id", "seq"), UniqueConstraint("tenant_id", "dedupe_key"))
+    # Named: the naming convention would give both uq_events_tenant_id.
+    __table_args__ = (UniqueConstraint("tenant_id", "seq", name="uq_events_tenant_seq"),
+                      UniqueConstraint("tenant_id", "dedupe_key", name="uq_events_tenant_dedupe_key"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
