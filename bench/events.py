@@ -140,7 +140,7 @@ async def deliver(database: Database, url: str, events: int, webhooks: int) -> d
     dispatcher = WebhookDispatcher(database, bus, Sender(allowed_networks("127.0.0.0/8")), RetrySchedule())
     cpu, wall = time.process_time(), time.perf_counter()
     while await dispatcher.dispatch_due():
-        pass
+        await dispatcher.idle()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     await dispatcher.sender.close()
     async with database.read() as session:

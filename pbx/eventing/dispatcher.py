@@ -1,7 +1,7 @@
 """Webhook deliveries, at least once: works from the webhook_deliveries rows only (so
-it resumes after a restart), one delivery at a time per webhook in seq order, at most
-`per_tenant` in flight per tenant. A failure is retried on the one RetrySchedule; a
-410 stops; a webhook failing for the schedule's whole give-up time is disabled and
+it resumes after a restart), one delivery at a time per webhook in seq order, each
+webhook on its own task, at most `per_tenant` in flight per tenant. A failure is
+retried on the one RetrySchedule; a 410 stops; a webhook failing for the schedule's whole give-up time is disabled and
 the tenant gets a webhook.disabled event."""
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class WebhookDispatcher:
         self.database, self.events, self.sender, self.schedule = database, events, sender, schedule
         self.per_tenant = per_tenant
         self._tenant_slots: dict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_tenant))
+        self._in_flight: dict[int, asyncio.Task] = {}  # webhook id -> its deliveries under way
         # Retries fall due with no poke: looked for every interval (a test's short schedule, sooner).
         self._loop = WakeableLoop("webhook-dispatch", self.dispatch_due, retry_s=1.0, run_at_start=True,
                                   interval_s=min(interval_s, schedule.first_s / 2))
@@ -45,27 +46,43 @@ class WebhookDispatcher:
 
     async def stop(self) -> None:
         await self._loop.stop()
+        for task in self._in_flight.values():
+            task.cancel()
+        await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
         await self.sender.close()
 
     async def dispatch_due(self) -> int:
-        """One round: every webhook with a due delivery gets its due ones, in seq order."""
-        due = await self._due()
+        """Starts every webhook with due deliveries and none in flight on its due ones, in
+        seq order, and returns at once: a slow receiver (10 s each) holds up only itself."""
+        due = await self._due(set(self._in_flight))
         by_hook: dict[int, list] = defaultdict(list)
         for row in due:
             by_hook[row[1].id].append(row)
-        await asyncio.gather(*(self._deliver_hook(rows) for rows in by_hook.values()))
-        if len(due) == BATCH:
-            self._loop.poke()
+        for hook_id, rows in by_hook.items():
+            task = asyncio.create_task(self._deliver_hook(rows), name=f"webhook-{hook_id}")
+            self._in_flight[hook_id] = task
+            task.add_done_callback(lambda _t, hook_id=hook_id: self._finished(hook_id))
         return len(due)
 
-    async def _due(self) -> list[tuple[WebhookDelivery, Webhook, EventRow]]:
+    def _finished(self, hook_id: int) -> None:
+        task = self._in_flight.pop(hook_id)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("webhook %s deliveries failed", hook_id, exc_info=task.exception())
+        self._loop.poke()  # its next ones may be due already
+
+    async def idle(self) -> None:
+        """Until nothing is in flight (tests, benches)."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _due(self, busy: set[int]) -> list[tuple[WebhookDelivery, Webhook, EventRow]]:
         async with self.database.read() as session:
             result = await session.execute(
                 select(WebhookDelivery, Webhook, EventRow)
                 .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
                 .join(EventRow, EventRow.id == WebhookDelivery.event_id)
                 .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= _now(),
-                       Webhook.enabled.is_(True))
+                       Webhook.enabled.is_(True), WebhookDelivery.webhook_id.not_in(busy))
                 .order_by(WebhookDelivery.webhook_id, WebhookDelivery.seq).limit(BATCH))
             return [tuple(row) for row in result]
 
