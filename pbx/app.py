@@ -26,6 +26,13 @@ from pbx.calls.recorder import CallRecorder
 from pbx.config import Settings
 from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
+from pbx.eventing.calls import CallEvents
+from pbx.eventing.dispatcher import WebhookDispatcher
+from pbx.eventing.hub import Hub
+from pbx.eventing.retry import schedule_from
+from pbx.eventing.sender import Sender
+from pbx.eventing.ssrf import allowed_networks
+from pbx.eventing.webhooks import WebhookService
 from pbx.events import EventBus
 from pbx.jobs.engine import EngineSettings, JobEngine
 from pbx.jobs.extension_import import ExtensionImport, TenantImport
@@ -54,7 +61,13 @@ class ControlPlane:
         self.engine = make_engine(settings.effective_database_url)
         self.database = Database(make_sessionmaker(self.engine),
                                  serialize_writes=self.engine.dialect.name == "sqlite")
-        self.events = EventBus()  # listeners (outbox, stream, webhooks) are registered here
+        self.events = EventBus(self.database)  # tenants' events go to the outbox, then to these sinks:
+        self.event_hub = Hub()  # the WebSocket stream
+        allow = allowed_networks(settings.outbound_allow_networks)
+        self.webhooks = WebhookService(allow)
+        self.dispatcher = WebhookDispatcher(self.database, self.events, Sender(allow),
+                                            schedule_from(settings.webhook_retry), per_tenant=settings.webhook_in_flight)
+        self.events.sinks += [self.event_hub.publish, self.dispatcher.on_event]
         self.ami = Ami(settings)
         self.sip = SipReadiness(self.ami, settings.sip_host, settings.sip_port)
         self.ami.on_event("FullyBooted", self.sip.on_fully_booted)
@@ -88,7 +101,13 @@ class ControlPlane:
         self.ami.on_event("Cdr", recording_finished_handler(self.recordings.sweeper.poke))
         # After Asterisk (re)starts, what it was recording when it went away is finished.
         self.ami.login_callbacks.append(self.recordings.sweeper.poke)
-        self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir), self.database))
+        # Calls raise call.ringing/answered from AMI's Dial events and call.ended with their record.
+        self.call_events = CallEvents(self.database, self.events)
+        for name in ("DialBegin", "DialEnd"):
+            self.ami.on_event(name, self.call_events.on_dial)
+        ended = self.call_events.calls_stored
+        self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir),
+                                                         self.database, on_calls=ended), on_calls=ended)
         self.ami.on_event("Cdr", self.calls.on_cdr)
         self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
         # /health: 503 until AMI is up and Asterisk fully booted; a new Asterisk raises asterisk.restarted.
@@ -108,7 +127,8 @@ class ControlPlane:
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
-                                 exchange_health=self.health)
+                                 exchange_health=self.health,
+                                 webhooks=self.webhooks, event_hub=self.event_hub)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
@@ -132,6 +152,8 @@ class ControlPlane:
         await self.sip_bans.start()  # before AMI: its events may ban at once
         await self.fraud.start()
         self.backups.start()
+        self.call_events.start()
+        self.dispatcher.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
@@ -156,6 +178,8 @@ class ControlPlane:
         await self.fraud.stop()
         await self.health.stop()
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
+        await self.call_events.stop()
+        await self.dispatcher.stop()
         await self.engine.dispose()
 
 

@@ -63,6 +63,9 @@ class Settings:
     import_max_bytes: int = 8 * 1024 * 1024
     import_max_rows: int = 20_000
     asterisk_log: str = "file"  # "file": messages.log in the instance; "stdout": a container's log
+    outbound_allow_networks: str = ""  # CIDRs webhooks may reach although private/loopback
+    webhook_retry: str = ""  # "first,cap,give_up" seconds; "" = 10 s doubling to 1 h, for 24 h
+    webhook_in_flight: int = 4  # deliveries at once per tenant
 
     @property
     def effective_database_url(self) -> str:
@@ -179,6 +182,9 @@ _ENV = {
     "import_max_bytes": ("PBX_IMPORT_MAX_BYTES", int),
     "import_max_rows": ("PBX_IMPORT_MAX_ROWS", int),
     "asterisk_log": ("PBX_ASTERISK_LOG", lambda v: _one_of(v, "file", "stdout")),
+    "outbound_allow_networks": ("PBX_OUTBOUND_ALLOW_NETWORKS", str),
+    "webhook_retry": ("PBX_WEBHOOK_RETRY", str),
+    "webhook_in_flight": ("PBX_WEBHOOK_IN_FLIGHT", int),
 }
 
 

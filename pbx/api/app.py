@@ -6,6 +6,7 @@ from aiohttp import web
 from pbx.api import (
     calls,
     context,
+    events,
     extensions,
     ivrs,
     jobs,
@@ -20,6 +21,7 @@ from pbx.api import (
     tenants,
     trunks,
     voicemail,
+    webhooks,
 )
 from pbx.api.auth import access_log_middleware, auth_middleware
 from pbx.api.throttle import AuthThrottle
@@ -39,7 +41,8 @@ async def health(request: web.Request) -> web.Response:
 def all_routes() -> list[Route]:
     return (jobs.ROUTES + tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES
             + number_allocations.ROUTES + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES
-            + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES)
+            + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
+            + webhooks.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
@@ -47,7 +50,7 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 
 def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
-                  sealer, sip_bans, exchange_health) -> web.Application:
+                  sealer, sip_bans, exchange_health, webhooks, event_hub) -> web.Application:
     app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
@@ -64,6 +67,8 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     app[context.JOBS] = jobs
     app[context.SEALER] = sealer
     app[context.HEALTH] = exchange_health
+    app[context.WEBHOOKS] = webhooks
+    app[context.EVENT_HUB] = event_hub
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

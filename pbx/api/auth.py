@@ -13,6 +13,7 @@ from pbx.domain.errors import Unauthorized
 from pbx.services.tokens import authenticate, touch_last_use
 
 PUBLIC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/health"})
+QUERY_TOKEN_SUFFIX = "/events/stream"
 
 access_log = logging.getLogger("pbx.access")
 
@@ -47,6 +48,9 @@ async def auth_middleware(request: web.Request, handler):
         response.headers["Retry-After"] = str(wait)
         return response
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if not scheme and request.path.endswith(QUERY_TOKEN_SUFFIX) and request.query.get("token"):
+        # Browsers cannot set headers on a WebSocket; the event stream takes ?token= too.
+        scheme, token = "bearer", request.query["token"]
     if scheme.lower() != "bearer" or not token.strip():
         throttle.failed(address)
         raise Unauthorized("send Authorization: Bearer <token>")

@@ -11,6 +11,8 @@ from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
 from pbx.jobs.engine import JobEngine
 from pbx.jobs.sealing import Sealer
+from pbx.eventing.hub import Hub
+from pbx.eventing.webhooks import WebhookService
 from pbx.recordings.service import RecordingService
 from pbx.security.bans import SipBans
 from pbx.services.extensions import ExtensionService
@@ -32,6 +34,8 @@ THROTTLE = web.AppKey("throttle", AuthThrottle)
 JOBS = web.AppKey("jobs", JobEngine)
 SEALER = web.AppKey("sealer", Sealer)
 HEALTH = web.AppKey("health", ExchangeHealth)
+WEBHOOKS = web.AppKey("webhooks", WebhookService)
+EVENT_HUB = web.AppKey("event_hub", Hub)
 PRINCIPAL = "pbx.principal"  # per request
 
 

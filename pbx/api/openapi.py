@@ -86,6 +86,8 @@ def _operation(route: Route, schemas: dict) -> dict:
 def _success(route: Route) -> dict:
     if route.status == 204:
         return {"204": {"description": "done; no body"}}
+    if route.status == 101:
+        return {"101": {"description": "switching to WebSocket"}}
     if route.response == responses.AUDIO:
         content = {responses.AUDIO: {"schema": {"type": "string", "format": "binary"}}}
     else:

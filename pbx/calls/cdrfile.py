@@ -76,10 +76,11 @@ def _past_overlong_line(file, start: int, chunk_bytes: int) -> int:
 
 
 class CdrFile:
-    def __init__(self, path: Path, database: Database, *, chunk_bytes: int = CHUNK_BYTES):
+    def __init__(self, path: Path, database: Database, *, chunk_bytes: int = CHUNK_BYTES, on_calls=None):
         self.path = path
         self.database = database
         self.chunk_bytes = chunk_bytes
+        self.on_calls = on_calls  # async (unit, linkedids): calls read back here raise their events too
 
     async def reconcile(self) -> int:
         """Reads everything new; returns how many legs were read. The file is read and
@@ -96,7 +97,9 @@ class CdrFile:
                 state = await unit.session.get(CdrFileState, self.path.name)
                 if position != ((state.inode, state.offset) if state else (-1, 0)):
                     continue  # another reconcile moved on meanwhile: read again from there
-                await store_legs(unit.session, chunk.legs)
+                touched = await store_legs(unit.session, chunk.legs)
+                if touched and self.on_calls is not None:
+                    await self.on_calls(unit, touched)
                 state = state or CdrFileState(name=self.path.name)
                 state.inode, state.offset = chunk.inode, chunk.end
                 unit.session.add(state)

@@ -24,11 +24,12 @@ _LEG_COLUMNS = ("uniqueid", "sequence", "linkedid", "start", "answer", "end", "d
 _CHUNK = 400  # rows per statement: well under SQLite's bound-parameter limit
 
 
-async def store_legs(session: AsyncSession, legs: Iterable[Leg]) -> None:
-    """Stores the legs and refreshes their calls."""
+async def store_legs(session: AsyncSession, legs: Iterable[Leg]) -> set[str]:
+    """Stores the legs and refreshes their calls; returns the linkedids of the calls
+    that new legs touched (call.ended is raised for them, pbx/eventing/calls.py)."""
     unique = {leg.key: leg for leg in legs}
     if not unique:
-        return
+        return set()
     rows = [_leg_row(leg) for leg in unique.values()]
     statement = (_upsert(session)(CallLeg.__table__).on_conflict_do_nothing(index_elements=["uniqueid", "sequence"])
                  .returning(CallLeg.linkedid))
@@ -38,9 +39,10 @@ async def store_legs(session: AsyncSession, legs: Iterable[Leg]) -> None:
         # feed) touches no call and folds nothing again.
         touched.update((await session.execute(statement, rows[start:start + _CHUNK])).scalars())
     if not touched:
-        return
+        return touched
     records = [fold(group) for group in (await _legs_of(session, sorted(touched))).values()]
     await _upsert_calls(session, await _with_tenants(session, records))
+    return touched
 
 
 def _leg_row(leg: Leg) -> dict:

@@ -394,3 +394,7 @@ class JobRow(Base):
     sip_username: Mapped[str | None] = mapped_column(String(40))
     # The SIP password, sealed (pbx/jobs/sealing.py) until the result is first read, then NULL.
     secret: Mapped[str | None] = mapped_column(String(200))
+
+# Events and webhooks (kept apart so this file stays readable); imported here so one
+# import of pbx.db.models registers every table.
+from pbx.db.event_tables import EventCounter, EventRow, Webhook, WebhookDelivery  # noqa: E402,F401

@@ -38,6 +38,8 @@ def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None)
     return settings_from_env(
         env={}, data_dir=tmp / "var", audio_dir=tmp / "ivr_audio", database_url=database_url,
         ami_secret="test-secret", **ports, **tls,
+        # Webhook tests deliver to a receiver on loopback, retried within seconds.
+        outbound_allow_networks="127.0.0.0/8", webhook_retry="0.3,1,3600",
     )
 
 

@@ -1,0 +1,104 @@
+"""GET /tenants/{tid}/events/stream: the tenant's events as JSON text frames over a
+WebSocket. ?after=<seq> first replays from the outbox, then goes live; the live feed
+is subscribed before the replay starts and de-duplicated by seq, so nothing falls in
+the gap between them and nothing comes twice. ?extension= keeps an agent's own."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+
+from aiohttp import WSMsgType, web
+
+from pbx.api.context import DATABASE, EVENT_HUB, path_id, principal
+from pbx.api.routes import Route
+from pbx.domain.errors import Invalid
+from pbx.eventing.hub import Subscriber
+from pbx.eventing.outbox import events_after
+from pbx.services.tenants import visible_tenant
+
+HEARTBEAT_S = 20.0  # aiohttp pings; a client that does not pong is closed
+SEND_TIMEOUT_S = 10.0
+TOO_SLOW = 4008  # close code: the subscriber fell a whole queue behind; reconnect with ?after=
+_EXTENSION = re.compile(r"^[0-9]{2,6}$")
+
+
+def _query(request: web.Request) -> tuple[str | None, int | None]:
+    extension, after = request.query.get("extension"), request.query.get("after")
+    if extension is not None and not _EXTENSION.match(extension):
+        raise Invalid("extension: 2 to 6 digits")
+    if after is not None and not (after.isascii() and after.isdigit() and len(after) <= 18):
+        raise Invalid("after: a seq, a non-negative integer")
+    return extension, int(after) if after is not None else None
+
+
+async def event_stream(request: web.Request) -> web.StreamResponse:
+    tenant_id = path_id(request, "tenant_id")
+    extension, after = _query(request)
+    async with request.app[DATABASE].read() as session:
+        await visible_tenant(session, principal(request), tenant_id)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=4096)
+    await ws.prepare(request)
+    subscriber = request.app[EVENT_HUB].subscribe(tenant_id, extension)
+    try:
+        await _serve(request, ws, subscriber, after)
+    finally:
+        request.app[EVENT_HUB].unsubscribe(subscriber)
+    return ws
+
+
+async def _serve(request: web.Request, ws: web.WebSocketResponse, subscriber: Subscriber, after: int | None):
+    tasks = [asyncio.create_task(_send(request, ws, subscriber, after)), asyncio.create_task(_read(ws))]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    code = TOO_SLOW if subscriber.overflowed else 1000
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        await asyncio.wait_for(ws.close(code=code, message=b"too slow" if subscriber.overflowed else b""), 2)
+
+
+async def _read(ws: web.WebSocketResponse) -> None:
+    """Reading is what lets aiohttp answer pings and see pongs and the client's close."""
+    async for message in ws:
+        if message.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+            return
+
+
+async def _send(request: web.Request, ws: web.WebSocketResponse, subscriber: Subscriber, after: int | None):
+    last = after
+    if after is not None:
+        last = await _replay(request, ws, subscriber, after)
+    while True:
+        event = await subscriber.queue.get()
+        if event is None:  # cut off by the hub
+            return
+        if last is not None and event["seq"] <= last:
+            continue  # already sent by the replay
+        await asyncio.wait_for(ws.send_str(json.dumps(event, ensure_ascii=False)), SEND_TIMEOUT_S)
+        last = event["seq"]
+
+
+async def _replay(request: web.Request, ws: web.WebSocketResponse, subscriber: Subscriber, after: int) -> int:
+    last = after
+    while True:
+        async with request.app[DATABASE].read() as session:
+            page = await events_after(session, subscriber.tenant_id, last)
+        for event in page:
+            if subscriber.wants(event):
+                await asyncio.wait_for(ws.send_str(json.dumps(event, ensure_ascii=False)), SEND_TIMEOUT_S)
+            last = event["seq"]
+        if not page:
+            return last
+
+
+ROUTES = [
+    Route("GET", "/tenants/{tenant_id}/events/stream", event_stream,
+          "The tenant's events, live, over a WebSocket (JSON text frames; token also as ?token=). "
+          "?after=<seq> replays from the outbox first; ?extension= only that extension's events; "
+          "a client that falls 1,000 events behind is closed with code 4008",
+          status=101, query=("after", "extension", "token")),
+]

@@ -1,0 +1,126 @@
+"""Call events from what Asterisk reports: call.ringing (DialBegin to an extension),
+call.answered (DialEnd ANSWER), call.ended (the call record, once stored).
+
+AMI callbacks only parse and queue (the AMI reader never waits on SQL, and the
+FastAGI path is not involved at all); one task writes queued events in batches.
+Each carries a dedupe key (its type and Asterisk's id), so an AMI replay or a CDR
+read back from Asterisk's CSV copy makes no second event."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from pbx.db.models import Call, Tenant
+from pbx.eventing.outbox import NewEvent
+from pbx.tasks import OwnedTasks
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pending:
+    type: str
+    tenant_id: int
+    data: dict
+    dedupe_key: str
+
+
+def _variables(message) -> dict[str, str]:
+    raw = message.get("ChanVariable") or []
+    items = raw if isinstance(raw, list) else [raw]
+    return dict(item.split("=", 1) for item in items if "=" in item)
+
+
+def extension_of(channel: str) -> str | None:
+    """PJSIP/101-k3f9x2ab-0000002a -> 101 (an extension's endpoint is <number>-<8 chars>,
+    pbx/services/extensions.py); a trunk's channel -> None."""
+    if not channel.startswith("PJSIP/"):
+        return None
+    number, _, rest = channel[len("PJSIP/"):].partition("-")
+    return number if number.isdigit() and rest and not channel.startswith("PJSIP/trunk-") else None
+
+
+def dial_event(message) -> Pending | None:
+    """A DialBegin (ringing) or DialEnd ANSWER (answered) to one of a tenant's extensions."""
+    variables = _variables(message)
+    extension = extension_of(message.get("DestChannel", ""))
+    tenant = variables.get("PBX_TENANT", "")
+    if extension is None or not tenant.isdigit():
+        return None
+    if message.get("Event") == "DialBegin":
+        type, key = "call.ringing", message.get("DestUniqueid", "")
+    elif message.get("DialStatus") == "ANSWER":
+        type, key = "call.answered", message.get("Linkedid", "")
+    else:
+        return None
+    inbound = variables.get("PBX_ROUTE") == "inbound"
+    data = {"call_id": message.get("Linkedid"), "direction": "inbound" if inbound else "internal",
+            "caller": message.get("CallerIDNum") or None, "callee": extension,
+            "number": variables.get("PBX_DIALLED") if inbound else None, "extension": extension}
+    return Pending(type, int(tenant), data, f"{type}:{key}")
+
+
+def ended_data(call: Call) -> dict:
+    return {"call_id": call.linkedid, "call_record_id": call.id, "direction": call.direction, "caller": call.caller,
+            "callee": call.callee, "number": call.number, "extension": call.extension,
+            "disposition": call.disposition, "duration_s": call.duration_s, "billsec": call.billsec,
+            "recording_id": call.recording_file_id}
+
+
+class CallEvents:
+    def __init__(self, database, events, *, queue_max: int = 50_000, batch_max: int = 500):
+        self.database, self.events, self.batch_max = database, events, batch_max
+        self.queue: asyncio.Queue[Pending] = asyncio.Queue(queue_max)
+        self._tasks = OwnedTasks()
+
+    def on_dial(self, _manager, message) -> None:
+        """AMI callback for DialBegin and DialEnd."""
+        pending = dial_event(message)
+        if pending is None:
+            return
+        try:
+            self.queue.put_nowait(pending)
+        except asyncio.QueueFull:
+            log.warning("call events queue full: %s of call %s not raised", pending.type, pending.data["call_id"])
+
+    async def calls_stored(self, unit, linkedids: set[str]) -> None:
+        """After call records were stored (in their transaction): call.ended for each."""
+        calls = await unit.session.scalars(select(Call).where(Call.linkedid.in_(sorted(linkedids)),
+                                                              Call.tenant_id.is_not(None)))
+        now = datetime.now(timezone.utc)
+        new = [NewEvent("call.ended", call.tenant_id, ended_data(call), now, f"call.ended:{call.linkedid}")
+               for call in calls]
+        try:  # in a savepoint: events that fail to be written never cost the call records
+            async with unit.session.begin_nested():
+                await self.events.emit_many(new, unit=unit)
+        except Exception:
+            log.exception("call.ended of %d calls not raised", len(new))
+
+    def start(self) -> None:
+        self._tasks.spawn(self._drain(), "call-events")
+
+    async def stop(self) -> None:
+        await self._tasks.cancel()
+
+    async def _drain(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.batch_max and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                await self._write(batch)
+            except Exception:
+                log.exception("writing %d call events failed", len(batch))
+
+    async def _write(self, batch: list[Pending]) -> None:
+        async with self.database.unit() as unit:
+            tenants = set(await unit.session.scalars(select(Tenant.id).where(
+                Tenant.id.in_({p.tenant_id for p in batch}))))
+            now = datetime.now(timezone.utc)
+            # A tenant deleted mid-call has no events any more.
+            await self.events.emit_many([NewEvent(p.type, p.tenant_id, p.data, now, p.dedupe_key)
+                                         for p in batch if p.tenant_id in tenants], unit=unit)

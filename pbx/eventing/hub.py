@@ -1,0 +1,54 @@
+"""Live fan-out to WebSocket subscribers. Publishing never waits: each subscriber has
+a bounded queue, and one that falls that far behind is cut off (it reconnects with
+?after=<seq> and replays from the outbox), so a slow reader slows no call and no
+other subscriber."""
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False)
+class Subscriber:
+    tenant_id: int
+    extension: str | None
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(Hub.QUEUE_MAX))
+    overflowed: bool = False
+
+    def wants(self, event: dict) -> bool:
+        return self.extension is None or self.extension in _extensions_of(event["data"])
+
+
+def _extensions_of(data: dict) -> set[str]:
+    return {str(data[name]) for name in ("extension", "caller", "callee") if data.get(name)}
+
+
+class Hub:
+    QUEUE_MAX = 1000
+
+    def __init__(self) -> None:
+        self._by_tenant: dict[int, set[Subscriber]] = defaultdict(set)
+
+    def subscribe(self, tenant_id: int, extension: str | None) -> Subscriber:
+        subscriber = Subscriber(tenant_id, extension)
+        self._by_tenant[tenant_id].add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._by_tenant[subscriber.tenant_id].discard(subscriber)
+
+    def publish(self, event: dict) -> None:
+        for subscriber in tuple(self._by_tenant.get(event["tenant_id"], ())):
+            if not subscriber.wants(event):
+                continue
+            try:
+                subscriber.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                subscriber.overflowed = True
+                self.unsubscribe(subscriber)
+                subscriber.queue.get_nowait()  # room for the end marker the reader waits on
+                subscriber.queue.put_nowait(None)
+
+    def count(self) -> int:
+        return sum(len(s) for s in self._by_tenant.values())

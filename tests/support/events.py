@@ -1,0 +1,117 @@
+"""Test helpers for events: a WebSocket client of the event stream and a local webhook
+receiver, each on its own asyncio loop in a thread (the tests themselves are sync)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+
+import aiohttp
+from aiohttp import web
+
+from pbx.eventing.signature import verify
+
+RECEIVER_PORT = 40050 + int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
+
+
+class _LoopThread:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro, timeout: float = 30):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+class EventStream(_LoopThread):
+    """Connects to /tenants/{tid}/events/stream and keeps every frame received."""
+
+    def __init__(self, base: str, tenant_id: int, token: str, query: str = "", use_query_token: bool = False):
+        super().__init__()
+        ws_base = base.replace("http://", "ws://")
+        self.url = f"{ws_base}/tenants/{tenant_id}/events/stream"
+        params = [query] if query else []
+        headers = {}
+        if use_query_token:
+            params.append(f"token={token}")
+        else:
+            headers["Authorization"] = f"Bearer {token}"
+        if params:
+            self.url += "?" + "&".join(params)
+        self.events: list[dict] = []
+        self.status: int | None = None
+        self._connected = threading.Event()
+        self._task = asyncio.run_coroutine_threadsafe(self._read(headers), self.loop)
+        self._connected.wait(15)
+
+    async def _read(self, headers) -> None:
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(self.url, headers=headers, heartbeat=10) as ws:
+                    self.status = 101
+                    self._connected.set()
+                    async for message in ws:
+                        if message.type == aiohttp.WSMsgType.TEXT:
+                            self.events.append(json.loads(message.data))
+            except aiohttp.WSServerHandshakeError as exc:
+                self.status = exc.status
+                self._connected.set()
+
+    def wait_for(self, predicate, timeout: float = 30.0) -> dict | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in list(self.events):
+                if predicate(event):
+                    return event
+            time.sleep(0.05)
+        return None
+
+    def close(self) -> None:
+        self._task.cancel()
+        time.sleep(0.1)
+        super().close()
+
+
+class Receiver(_LoopThread):
+    """A webhook receiver on 127.0.0.1: answers 503 while `failing(request_number)` says
+    so, else 200; keeps what it got and whether each signature verified."""
+
+    def __init__(self, secret: str, failing=lambda n: False, port: int = RECEIVER_PORT):
+        super().__init__()
+        self.secret, self.failing, self.port = secret, failing, port
+        self.requests: list[dict] = []
+        self.run(self._start())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/hook", self._hook)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        number = len(self.requests) + 1
+        status = 503 if self.failing(number) else 200
+        self.requests.append({"body": json.loads(body), "status": status, "headers": dict(request.headers),
+                              "signed": verify(self.secret, body, request.headers.get("X-PBX-Signature", ""),
+                                               int(time.time()))})
+        return web.Response(status=status)
+
+    def delivered(self) -> list[dict]:
+        return [r for r in self.requests if r["status"] == 200]
+
+    def close(self) -> None:
+        self.run(self.runner.cleanup())
+        super().close()
