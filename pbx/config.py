@@ -66,6 +66,12 @@ class Settings:
     outbound_allow_networks: str = ""  # CIDRs webhooks may reach although private/loopback
     webhook_retry: str = ""  # "first,cap,give_up" seconds; "" = 10 s doubling to 1 h, for 24 h
     webhook_in_flight: int = 4  # deliveries at once per tenant
+    smtp_host: str = ""  # "" = no mail is sent (pbx/mail.py)
+    smtp_port: int = 25
+    smtp_from: str = "santral@localhost"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = "none"  # none | starttls | tls
 
     @property
     def effective_database_url(self) -> str:
@@ -185,6 +191,12 @@ _ENV = {
     "outbound_allow_networks": ("PBX_OUTBOUND_ALLOW_NETWORKS", str),
     "webhook_retry": ("PBX_WEBHOOK_RETRY", str),
     "webhook_in_flight": ("PBX_WEBHOOK_IN_FLIGHT", int),
+    "smtp_host": ("PBX_SMTP_HOST", str),
+    "smtp_port": ("PBX_SMTP_PORT", int),
+    "smtp_from": ("PBX_SMTP_FROM", str),
+    "smtp_user": ("PBX_SMTP_USER", str),
+    "smtp_password": ("PBX_SMTP_PASSWORD", str),
+    "smtp_tls": ("PBX_SMTP_TLS", lambda v: _one_of(v, "none", "starttls", "tls")),
 }
 
 
