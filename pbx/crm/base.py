@@ -53,11 +53,21 @@ class CallLog:
 
 
 class Connector(Protocol):
-    """One provider. `credentials` are the decrypted dict the tenant saved; a connector that
-    refreshes an OAuth token returns the new credentials from `refreshed()` for the caller
-    to store (encrypted) again."""
+    """One provider, made by its module's `connect(base_url, credentials)`.
+
+    Each provider module (pbx/crm/<provider>.py) exposes:
+    - `PROVIDER` ("hubspot" | "zoho" | "salesforce" | "dynamics") and `DEFAULT_BASE_URL`
+      (the provider's public API; a tenant's base_url replaces it for a sandbox or a test server);
+    - `REQUIRED_CREDENTIALS`: the credential keys it needs (checked when they are saved: 422);
+    - `connect(base_url: str, credentials: dict) -> Connector`.
+
+    `credentials` is the decrypted dict the tenant saved. A connector that refreshes an
+    OAuth access token keeps the new one in `credentials` and sets `credentials_changed`,
+    so the caller stores them (encrypted) again."""
 
     provider: str
+    credentials: dict
+    credentials_changed: bool
 
     async def lookup(self, http: aiohttp.ClientSession, number: str) -> Contact | None: ...
 
