@@ -131,6 +131,16 @@ async def test_revoked_refresh_token_fails_with_salesforces_error(server, http):
     server.problems.clear()
 
 
+async def test_failing_salesforce_raises_the_aiohttp_error_callers_handle(server, connector, http):
+    server.fail_status = 503
+    try:
+        with pytest.raises(aiohttp.ClientResponseError) as failure:
+            await connector.lookup(http, "+905321234567")
+    finally:
+        server.fail_status = None
+    assert (failure.value.status, failure.value.error_code) == (503, "UNKNOWN_EXCEPTION")
+
+
 async def test_call_is_logged_as_a_completed_call_task_once(server, connector, http):
     await connector.log_call(http, call(call_id="1764590400.21"))
     await connector.log_call(http, call(call_id="1764590400.21"))  # a retry
@@ -206,3 +216,23 @@ def test_connect_checks_credentials_and_urls():
         salesforce.connect("file:///etc/passwd", {"client_id": "a", "client_secret": "s", "refresh_token": "b"})
     connector = salesforce.connect(None, {"client_id": "a", "client_secret": "s", "refresh_token": "b"})
     assert connector.instance_url == salesforce.DEFAULT_BASE_URL
+
+
+def test_server_runs_in_a_thread_for_synchronous_tests():
+    """How the live call tests use it: seeded and read back from a thread without a loop."""
+    import asyncio
+
+    from tests.support.crm_salesforce import SALESFORCE_PORT
+
+    server = SalesforceServer(port=SALESFORCE_PORT + 10)
+    server.start_in_thread()
+    try:
+        server.seed_contact("Canlı Test", phone="+905320000001")
+
+        async def lookup():
+            async with aiohttp.ClientSession() as http:
+                return await salesforce.connect(server.url, server.credentials()).lookup(http, "+905320000001")
+        assert asyncio.run(lookup()).name == "Canlı Test"
+    finally:
+        server.stop_in_thread()
+    assert server.problems == []
