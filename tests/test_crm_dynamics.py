@@ -4,6 +4,7 @@ the newest salesorder, client-credentials tokens taken again on expiry or 401, p
 logged once and completed, and hostile text that stays plain data."""
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime, timezone
 
@@ -122,6 +123,13 @@ async def test_refused_token_is_taken_again_once_and_the_request_retried(server,
     assert server.token_requests == before + 1 and connector.credentials_changed
 
 
+async def test_concurrent_requests_take_one_new_token(server, connector, http):
+    server.expire_tokens()
+    before = server.token_requests
+    found = await asyncio.gather(*(connector.lookup(http, "+905551112233") for _ in range(3)))
+    assert [c.name for c in found] == ["Mehmet Öz"] * 3 and server.token_requests == before + 1
+
+
 async def test_wrong_client_secret_fails_with_entra_ids_error(server, http):
     creds = server.credentials() | {"client_secret": "wrong"}
     with pytest.raises(ProviderError) as failure:
@@ -203,8 +211,6 @@ def test_connect_needs_the_organisation_url_and_safe_credentials():
 
 def test_server_runs_in_a_thread_for_synchronous_tests():
     """How the live call tests use it: seeded and read back from a thread without a loop."""
-    import asyncio
-
     from tests.support.crm_dynamics import DYNAMICS_PORT
 
     server = DynamicsServer(port=DYNAMICS_PORT + 10)

@@ -3,6 +3,7 @@ over real HTTP: SOSL lookup in every stored form, the account's newest Order, th
 refresh-token flow, Tasks logged once, and hostile text that stays plain data."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 
 import aiohttp
@@ -113,6 +114,20 @@ async def test_expired_session_is_renewed_once_and_the_request_retried(server, c
     assert connector.credentials_changed and connector.credentials["access_token"] in server.valid_tokens
 
 
+async def test_concurrent_requests_renew_an_expired_session_once(server, connector, http):
+    """With refresh token rotation a second renewal with the old refresh token would fail."""
+    server.expire_tokens()
+    server.rotate_refresh_tokens = True
+    before = server.token_requests
+    try:
+        found = await asyncio.gather(*(connector.lookup(http, "+905321234567") for _ in range(3)))
+    finally:
+        server.rotate_refresh_tokens = False
+    assert [c.name for c in found] == ["Ayşe Yılmaz"] * 3
+    assert server.token_requests == before + 1 and server.problems == []
+    assert connector.credentials["refresh_token"] == server.refresh_token
+
+
 async def test_rotated_refresh_token_is_kept(server, http):
     connector = salesforce.connect(server.url, server.credentials())
     server.rotate_refresh_tokens = True
@@ -220,8 +235,6 @@ def test_connect_checks_credentials_and_urls():
 
 def test_server_runs_in_a_thread_for_synchronous_tests():
     """How the live call tests use it: seeded and read back from a thread without a loop."""
-    import asyncio
-
     from tests.support.crm_salesforce import SALESFORCE_PORT
 
     server = SalesforceServer(port=SALESFORCE_PORT + 10)
