@@ -1,6 +1,6 @@
-"""What a provider module writes when it logs a finished call, and the small checks it makes
-on what it sends: the same subject, text and local date for every CRM, so an agent reads
-the same words whichever CRM the tenant has."""
+"""What the provider modules share: the words a logged call gets (the same subject, text and
+local date whichever CRM the tenant has), the checks on what they send (a number worth
+searching, a base or token URL), and how a provider's error is raised."""
 from __future__ import annotations
 
 import json
@@ -38,7 +38,9 @@ def party_number(call: CallLog) -> str | None:
 
 
 def subject(call: CallLog, number: str) -> str:
-    outcome = _OUTCOMES.get(call.disposition.upper(), call.disposition.lower())
+    # Asterisk's "NO ANSWER" or the API's "no_answer": the same outcome.
+    disposition = call.disposition.upper().replace("_", " ")
+    outcome = _OUTCOMES.get(disposition, call.disposition.lower())
     return f"{_SUBJECTS.get(call.direction, 'Arama')} {number} ({outcome})"
 
 
