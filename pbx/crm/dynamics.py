@@ -108,7 +108,8 @@ class DynamicsConnector:
                   "$filter": phone_filter(number), "$orderby": "modifiedon desc", "$top": "1"}
         rows = (await self._call(http, "GET", f"{API}/contacts", params=params)).get("value")
         for row in rows if isinstance(rows, list) else []:
-            if isinstance(row, dict) and _GUID.fullmatch(str(row.get("contactid"))) and activity.text(row.get("fullname")):
+            if isinstance(row, dict) and _GUID.fullmatch(str(row.get("contactid"))) \
+                    and activity.text(row.get("fullname")):
                 return row
         return None
 
@@ -117,8 +118,9 @@ class DynamicsConnector:
         params = {"$select": "salesorderid,ordernumber,totalamount,statecode,statuscode,createdon",
                   "$filter": " or ".join(f"_customerid_value eq {i}" for i in customers),
                   "$orderby": "createdon desc", "$top": "1"}
-        rows = (await self._call(http, "GET", f"{API}/salesorders", params=params, headers={"Prefer": _FORMATTED})).get("value")
-        if not rows or not isinstance(rows[0], dict):
+        answer = await self._call(http, "GET", f"{API}/salesorders", params=params, headers={"Prefer": _FORMATTED})
+        rows = answer.get("value")
+        if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
             return None
         row = rows[0]
         status = row.get("statuscode@OData.Community.Display.V1.FormattedValue")

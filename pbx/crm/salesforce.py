@@ -124,7 +124,7 @@ class SalesforceConnector:
         soql = ("SELECT Id, OrderNumber, EffectiveDate, TotalAmount, Status FROM Order "
                 f"WHERE AccountId = {soql_string(account_id)} ORDER BY EffectiveDate DESC, CreatedDate DESC LIMIT 1")
         records = (await self._call(http, "GET", f"{self.api}/query/", params={"q": soql})).get("records")
-        if not records or not isinstance(records[0], dict):
+        if not isinstance(records, list) or not records or not isinstance(records[0], dict):
             return None
         row = records[0]
         return Order(id=activity.text(row.get("OrderNumber")) or str(row.get("Id")),

@@ -136,9 +136,11 @@ class DynamicsServer(LocalCrmServer):
         if form.get("client_id") != CLIENT_ID:
             return self.refuse("client_id", 400, _entra_error("unauthorized_client", 700016, "unknown app"))
         if form.get("client_secret") != CLIENT_SECRET:
-            return self.refuse("client_secret", 401, _entra_error("invalid_client", 7000215, "Invalid client secret provided."))
+            return self.refuse("client_secret", 401,
+                               _entra_error("invalid_client", 7000215, "Invalid client secret provided."))
         if form.get("scope") != f"{self.url}/.default":
-            return self.refuse(f"scope {form.get('scope')!r}", 400, _entra_error("invalid_scope", 70011, "invalid scope"))
+            return self.refuse(f"scope {form.get('scope')!r}", 400,
+                               _entra_error("invalid_scope", 70011, "invalid scope"))
         return web.json_response({"token_type": "Bearer", "expires_in": self.expires_in,
                                   "ext_expires_in": self.expires_in, "access_token": self.issue_token()})
 
@@ -257,7 +259,8 @@ class DynamicsServer(LocalCrmServer):
         if row is None:
             return web.json_response(_error(NOT_FOUND, f"phonecall With Id = {activity_id} Does Not Exist"), status=404)
         body = await request.json()
-        if set(body) - {"statecode", "statuscode"} or body.get("statuscode") not in _PHONECALL_STATES.get(body.get("statecode"), ()):
+        allowed = _PHONECALL_STATES.get(body.get("statecode"), ())
+        if set(body) - {"statecode", "statuscode"} or body.get("statuscode") not in allowed:
             return self.refuse(f"bad state {body!r}", 400, _error("0x8004431a", f"{body} is not a valid state"))
         row.update(body)
         return web.Response(status=204)

@@ -178,7 +178,8 @@ class SalesforceServer(LocalCrmServer):
             raise SyntaxRefused("INVALID_FIELD", f"No such column '{unknown[0]}' on entity '{sobject}'.")
 
     def _render(self, sobject: str, record: dict, fields: list[str]) -> dict:
-        out = {"attributes": {"type": sobject, "url": f"/services/data/{self.version}/sobjects/{sobject}/{record['Id']}"}}
+        url = f"/services/data/{self.version}/sobjects/{sobject}/{record['Id']}"
+        out = {"attributes": {"type": sobject, "url": url}}
         for field in fields:
             if field == "Account.Name":
                 account = self.records["Account"].get(record.get("AccountId"))
@@ -206,7 +207,8 @@ class SalesforceServer(LocalCrmServer):
             if field not in _TASK_FIELDS:
                 return "INVALID_FIELD", f"No such column '{field}' on sobject of type Task", field
             if field in _PICKLISTS and value not in _PICKLISTS[field]:
-                return "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", f"bad value for restricted picklist field: {value}", field
+                return ("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                        f"bad value for restricted picklist field: {value}", field)
             if field in _TASK_STRINGS and (not isinstance(value, str) or len(value) > _TASK_STRINGS[field]):
                 return "STRING_TOO_LONG" if isinstance(value, str) else "INVALID_TYPE", f"{field}: {value!r}", field
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(body.get("ActivityDate"))):
