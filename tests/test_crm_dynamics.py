@@ -213,15 +213,11 @@ def test_server_runs_in_a_thread_for_synchronous_tests():
     """How the live call tests use it: seeded and read back from a thread without a loop."""
     from tests.support.crm_dynamics import DYNAMICS_PORT
 
-    server = DynamicsServer(port=DYNAMICS_PORT + 10)
-    server.start_in_thread()
-    try:
+    with DynamicsServer(port=DYNAMICS_PORT + 10) as server:
         server.seed_contact("Canlı Test", mobilephone="+905320000001")
 
         async def lookup():
             async with aiohttp.ClientSession() as http:
                 return await dynamics.connect(server.url, server.credentials()).lookup(http, "+905320000001")
         assert asyncio.run(lookup()).name == "Canlı Test"
-    finally:
-        server.stop_in_thread()
     assert server.problems == []

@@ -1,7 +1,7 @@
 """What the local CRM servers (crm_salesforce.py, crm_dynamics.py) share: an aiohttp app on
 a loopback port, started on the caller's loop (`await start()` / `await stop()`, for async
-tests) or on a loop of its own in a thread (`start_in_thread()` / `stop_in_thread()`, for
-the synchronous live-call tests); every request kept; every check that failed kept in
+tests) or on a loop of its own in a thread (`start_in_thread()` / `stop_in_thread()`, or
+`with Server() as server:`, for the synchronous live-call tests); every request kept; every check that failed kept in
 `problems` (the server also answers it with the provider's error), so a test can assert
 `server.problems == []`; and two knobs for failure tests: `stall_s` and `fail_status`."""
 from __future__ import annotations
@@ -64,6 +64,14 @@ class LocalCrmServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
+
+    def __enter__(self):
+        """`with SalesforceServer() as server:` runs it in a thread for the block."""
+        self.start_in_thread()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop_in_thread()
 
     @web.middleware
     async def _keep_request(self, request: web.Request, handler):
