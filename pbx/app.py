@@ -21,6 +21,9 @@ from pbx.asterisk.readiness import SipReadiness
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
 from pbx.backup.job import BackupJob
+from pbx.billing import catalogue
+from pbx.billing.service import BillingService
+from pbx.billing.usage import UsageSampler
 from pbx.calls.cdrfile import CdrFile
 from pbx.calls.recorder import CallRecorder
 from pbx.config import Settings
@@ -124,11 +127,18 @@ class ControlPlane:
         self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
         self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
         self.sealer, self.jobs = self._job_engine(settings)
+        # Billing: the catalogue is data (pbx/billing/prices.toml); the month's maxima (circuits from
+        # Asterisk's live count, extra extensions bought) are sampled on an interval, soon after each
+        # call starts, and after every write to a tenant.
+        self.billing = BillingService(catalogue.load())
+        self.usage = UsageSampler(self.database, self.ami, interval_s=settings.billing_sample_s)
+        self.ami.on_event("DialBegin", self.usage.on_dial)
+        self.database.subscribe(("tenants", "billing_accounts"), self.usage.poke)
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
                                  exchange_health=self.health,
-                                 webhooks=self.webhooks, event_hub=self.event_hub)
+                                 webhooks=self.webhooks, event_hub=self.event_hub, billing=self.billing)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
@@ -154,6 +164,7 @@ class ControlPlane:
         self.backups.start()
         self.call_events.start()
         self.dispatcher.start()
+        self.usage.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
@@ -180,6 +191,7 @@ class ControlPlane:
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.call_events.stop()
         await self.dispatcher.stop()
+        await self.usage.stop()
         await self.engine.dispose()
 
 

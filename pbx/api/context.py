@@ -5,6 +5,7 @@ from aiohttp import web
 
 from pbx.api.throttle import AuthThrottle
 from pbx.asterisk.ami import Ami
+from pbx.billing.service import BillingService
 from pbx.asterisk.health import ExchangeHealth
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
@@ -36,6 +37,7 @@ SEALER = web.AppKey("sealer", Sealer)
 HEALTH = web.AppKey("health", ExchangeHealth)
 WEBHOOKS = web.AppKey("webhooks", WebhookService)
 EVENT_HUB = web.AppKey("event_hub", Hub)
+BILLING = web.AppKey("billing", BillingService)
 PRINCIPAL = "pbx.principal"  # per request
 
 
