@@ -88,7 +88,8 @@ async def create_credit_note(request: web.Request) -> web.Response:
 def present_terms(account: BillingAccount, commitment_months: int) -> dict:
     return {"tenant_id": account.tenant_id, "timezone": account.timezone, "circuit_pricing": account.circuit_pricing,
             "enterprise_monthly": account.enterprise_monthly, "trial_ends_at": timestamp(account.trial_ends_at),
-            "suspended": account.suspended, "term_started_at": timestamp(account.term_started_at),
+            "trial_converted": account.trial_converted, "pending_plan": account.pending_plan,
+            "billing_email": account.billing_email, "term_started_at": timestamp(account.term_started_at),
             "term_ends_at": timestamp(account.term_started_at + timedelta(days=round(commitment_months * 365 / 12))),
             "reseller_id": account.reseller_id}
 

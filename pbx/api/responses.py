@@ -104,5 +104,6 @@ INVOICE = obj(**_INVOICE, credit_notes={"type": "array", "items": CREDIT_NOTE})
 RATE = obj(prefix=STR, destination=STR, per_minute=STR)
 RATES_LOADED = obj(loaded=INT)
 BILLING_TERMS = obj(tenant_id=INT, timezone=STR, circuit_pricing=BOOL, enterprise_monthly=nullable(MONEY),
-                    trial_ends_at=nullable(TIME), suspended=BOOL, term_started_at=TIME, term_ends_at=TIME,
+                    trial_ends_at=nullable(TIME), trial_converted=BOOL, pending_plan=nullable(STR),
+                    billing_email=nullable(STR), term_started_at=TIME, term_ends_at=TIME,
                     reseller_id=nullable(INT))

@@ -17,7 +17,7 @@ from pbx.billing.catalogue import Catalogue
 from pbx.billing.money import parse_amount, text
 from pbx.billing.months import month_bounds
 from pbx.billing.rates import Rate, RateTable
-from pbx.db.billing_tables import BillingAccount, InternationalRate, Invoice, MonthlyUsage
+from pbx.db.billing_tables import BillingAccount, InternationalRate, Invoice, MonthlyUsage, OneOffCharge
 from pbx.db.models import Call, Tenant
 from pbx.db.unit import Unit
 from pbx.domain.errors import Conflict, Invalid, NotFound
@@ -41,7 +41,8 @@ class BillingService:
         now = datetime.now(timezone.utc)
         account = BillingAccount(
             tenant_id=tenant.id, timezone="Europe/Istanbul", circuit_pricing=circuit_pricing,
-            enterprise_monthly=enterprise_monthly, suspended=False, term_started_at=now, reseller_id=reseller_id,
+            enterprise_monthly=enterprise_monthly, trial_converted=False, term_started_at=now, reseller_id=reseller_id,
+            reminders_sent=[],
             trial_ends_at=now + timedelta(days=self.catalogue.trial_days) if trial else None)
         unit.session.add(account)
         await unit.session.flush()
@@ -51,7 +52,7 @@ class BillingService:
         """Tenants made before billing existed have default terms."""
         found = await session.get(BillingAccount, tenant.id)
         return found or BillingAccount(tenant_id=tenant.id, timezone="Europe/Istanbul", circuit_pricing=False,
-                                       suspended=False, term_started_at=tenant.created_at)
+                                       trial_converted=False, term_started_at=tenant.created_at, reminders_sent=[])
 
     async def replace_rates(self, unit: Unit, principal: Principal, rates: list[Rate]) -> int:
         require_operator(principal)
@@ -94,11 +95,15 @@ class BillingService:
             plan=tenant.plan, extra_extensions=extra, max_circuits=usage.max_circuits if usage else 0,
             circuit_pricing=account.circuit_pricing, international_calls=international,
             enterprise_monthly=Decimal(account.enterprise_monthly) if account.enterprise_monthly else None,
-            in_trial=account.trial_ends_at is not None and start < account.trial_ends_at and end <= account.trial_ends_at)
+            in_trial=account.trial_ends_at is not None and start < account.trial_ends_at)
         try:
-            return pricing.invoice(self.catalogue, facts, RateTable(await self.rates(session)))
+            totals = pricing.invoice(self.catalogue, facts, RateTable(await self.rates(session)))
         except ValueError as exc:
             raise Conflict(str(exc)) from exc
+        charges = await session.scalars(select(OneOffCharge).where(
+            OneOffCharge.tenant_id == tenant.id, OneOffCharge.month == month).order_by(OneOffCharge.id))
+        extra_lines = [pricing.Line(c.description, Decimal(1), Decimal(c.amount), Decimal(c.amount)) for c in charges]
+        return pricing.totals(totals.lines + extra_lines, self.catalogue.kdv_rate) if extra_lines else totals
 
     async def issue(self, unit: Unit, principal: Principal, tenant_id: int, month: str) -> Invoice:
         tenant = await visible_tenant(unit.session, principal, tenant_id)
