@@ -24,6 +24,15 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_table(
+        'reseller_tokens',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('reseller_id', sa.Integer(), sa.ForeignKey('resellers.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('token_hash', sa.String(length=64), nullable=False, unique=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sqlite_autoincrement=True,
+    )
+    op.create_index('ix_reseller_tokens_reseller_id', 'reseller_tokens', ['reseller_id'])
+    op.create_table(
         'billing_accounts',
         sa.Column('tenant_id', sa.Integer(), sa.ForeignKey('tenants.id', ondelete='CASCADE'), primary_key=True),
         sa.Column('timezone', sa.String(length=64), nullable=False),
@@ -95,4 +104,6 @@ def downgrade() -> None:
     op.drop_table('billing_usage')
     op.drop_index('ix_billing_accounts_reseller_id', 'billing_accounts')
     op.drop_table('billing_accounts')
+    op.drop_index('ix_reseller_tokens_reseller_id', 'reseller_tokens')
+    op.drop_table('reseller_tokens')
     op.drop_table('resellers')

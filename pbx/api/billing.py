@@ -6,16 +6,15 @@ from datetime import timedelta
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import AfterValidator, StringConstraints
-from sqlalchemy import select
+from pydantic import AfterValidator, EmailStr, StringConstraints
 
 from pbx.api import responses
 from pbx.api.context import BILLING, DATABASE, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.present import timestamp
 from pbx.api.routes import Route
-from pbx.api.schemas import Body, Name
-from pbx.billing import pdf
+from pbx.api.schemas import Body, Name, changes
+from pbx.billing import pdf, resellers
 from pbx.billing.months import parse_month
 from pbx.billing.rates import RateCsvError, parse_rates
 from pbx.billing.service import present_invoice
@@ -46,6 +45,7 @@ class CreditNoteCreate(Body):
 
 class TermsPatch(Body):
     enterprise_monthly: Amount | None = None
+    billing_email: Annotated[EmailStr, StringConstraints(max_length=254)] | None = None
 
 
 def query_month(request: web.Request) -> str:
@@ -60,6 +60,9 @@ async def get_invoice(request: web.Request) -> web.StreamResponse:
     async with request.app[DATABASE].read() as session:
         found = await request.app[BILLING].month(session, principal(request), tenant_id, month)
         tenant = await visible_tenant(session, principal(request), tenant_id)
+        if (reseller_id := principal(request).reseller_id) is not None:  # its own price, not the customer's
+            found = resellers.wholesale(found, await resellers.discount(session, reseller_id),
+                                        request.app[BILLING].catalogue.kdv_rate)
     if PDF in request.headers.get("Accept", ""):
         return web.Response(body=pdf.render(found, tenant.name), content_type=PDF,
                             headers={"Content-Disposition": f'inline; filename="fatura-{tenant_id}-{month}.pdf"'})
@@ -109,7 +112,8 @@ async def patch_terms(request: web.Request) -> web.Response:
         tenant = await visible_tenant(unit.session, principal(request), tenant_id)
         require_operator(principal(request))
         account = await billing.account(unit.session, tenant)
-        account.enterprise_monthly = body.enterprise_monthly
+        for name, value in changes(body).items():
+            setattr(account, name, value)
         unit.session.add(account)
     return json_response(present_terms(account, billing.catalogue.commitment_months))
 
@@ -151,7 +155,7 @@ ROUTES = [
           "Correct an issued invoice with a credit note", body=CreditNoteCreate, status=201, operator_only=True,
           response=responses.CREDIT_NOTE),
     Route("GET", BASE + "/billing", get_terms, "The tenant's commercial terms", response=responses.BILLING_TERMS),
-    Route("PATCH", BASE + "/billing", patch_terms, "Set an Enterprise tenant's agreed monthly price",
+    Route("PATCH", BASE + "/billing", patch_terms, "Set an Enterprise tenant's agreed monthly price or where reminders go",
           body=TermsPatch, operator_only=True, response=responses.BILLING_TERMS),
     Route("PUT", "/billing/international-rates", put_rates, "Replace the international per-minute rates (CSV)",
           operator_only=True, raw_body=RATES_BODY, response=responses.RATES_LOADED),

@@ -5,7 +5,9 @@ from aiohttp import web
 
 from pbx.api.throttle import AuthThrottle
 from pbx.asterisk.ami import Ami
+from pbx.billing.plan_change import PlanChanges
 from pbx.billing.service import BillingService
+from pbx.billing.terms_job import TermsJob
 from pbx.asterisk.health import ExchangeHealth
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
@@ -38,6 +40,8 @@ HEALTH = web.AppKey("health", ExchangeHealth)
 WEBHOOKS = web.AppKey("webhooks", WebhookService)
 EVENT_HUB = web.AppKey("event_hub", Hub)
 BILLING = web.AppKey("billing", BillingService)
+PLAN_CHANGES = web.AppKey("plan_changes", PlanChanges)
+TERMS = web.AppKey("terms", TermsJob)
 PRINCIPAL = "pbx.principal"  # per request
 
 

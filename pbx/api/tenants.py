@@ -22,7 +22,7 @@ async def create_tenant(request: web.Request) -> web.Response:
     terms = {"trial": fields.pop("trial"), "circuit_pricing": fields.pop("circuit_pricing")}
     async with request.app[DATABASE].unit() as unit:
         row = await tenants.create_tenant(unit, principal(request), fields)
-        await request.app[BILLING].open_account(unit, row, **terms)
+        await request.app[BILLING].open_account(unit, row, **terms, reseller_id=principal(request).reseller_id)
     return json_response(present.tenant(row), status=201)
 
 
@@ -52,7 +52,7 @@ async def create_tenant_token(request: web.Request) -> web.Response:
     body = TokenCreate.model_validate(await json_body(request) if request.body_exists else {})
     async with request.app[DATABASE].unit() as unit:
         await tenants.visible_tenant(unit.session, principal(request), tenant_id)
-        tenants.require_operator(principal(request))
+        tenants.require_manager(principal(request))
         token, row = await tokens.create_token(unit.session, tenant_id, body.expires_at)
     return json_response({"token": token, **present.token(row)}, status=201)
 

@@ -77,6 +77,18 @@ class Reseller(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ResellerToken(Base):
+    """A reseller's bearer tokens, kept only as SHA-256 digests (as api_tokens are)."""
+
+    __tablename__ = "reseller_tokens"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Invoice(Base):
     """An issued invoice or credit note: written once, never changed. tenant_id is not a
     foreign key: financial records outlive the tenant."""
