@@ -43,6 +43,7 @@ from pbx.jobs.engine import EngineSettings, JobEngine
 from pbx.jobs.extension_import import ExtensionImport, TenantImport
 from pbx.jobs.plan_change import PlanChange
 from pbx.jobs.sealing import Sealer
+from pbx.numbers.porting import Porting
 from pbx.mail import Mailer
 from pbx.recordings.crypto import load_or_create_key
 from pbx.recordings.flow import RecordingsFlow
@@ -142,12 +143,15 @@ class ControlPlane:
         self.plan_changes = PlanChanges(self.billing, self.tenants, self.events)
         self.terms = TermsJob(self.database, self.events, Mailer.from_settings(settings), self.billing.catalogue,
                               self.tenants, interval_s=settings.billing_terms_s)
+        # Porting: each status move raises porting.<status>; completion routes the number in its transaction.
+        self.porting = Porting(self.events)
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
                                  exchange_health=self.health,
                                  webhooks=self.webhooks, event_hub=self.event_hub, billing=self.billing,
-                                 plan_changes=self.plan_changes, terms=self.terms)
+                                 plan_changes=self.plan_changes, terms=self.terms,
+                                 porting=self.porting)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:

@@ -29,6 +29,10 @@ BODIES = {
     ("POST", "/tenants/{tenant_id}/invoices/{invoice_id}/credit-notes"): {"amount": "1.00", "reason": "x"},
     ("PATCH", "/tenants/{tenant_id}/billing"): {"billing_email": "a@b.example"},
     ("POST", "/tenants/{tenant_id}/billing/plan-change"): {"plan": "enterprise"},
+    ("POST", "/tenants/{tenant_id}/porting-requests"): {"number": "03125550000", "current_operator": "TT",
+                                                        "destination": {"type": "hangup"}},
+    ("PATCH", "/tenants/{tenant_id}/porting-requests/{request_id}"): {"status": "approved"},
+    ("POST", "/tenants/{tenant_id}/number-pool/pick"): {"number": "03125550000"},
 }
 QUERIES = {"/tenants/{tenant_id}/invoices": "?month=2026-01"}
 

@@ -90,6 +90,34 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index('ix_invoices_tenant_id', 'invoices', ['tenant_id'])
+    op.create_table(
+        'number_pool',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('number', sa.String(length=16), nullable=False, unique=True),
+        sa.Column('area', sa.String(length=4), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sqlite_autoincrement=True,
+    )
+    op.create_index('ix_number_pool_area', 'number_pool', ['area'])
+    op.create_table(
+        'porting_requests',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('tenant_id', sa.Integer(), sa.ForeignKey('tenants.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('number', sa.String(length=16), nullable=False),
+        sa.Column('current_operator', sa.String(length=100), nullable=False),
+        sa.Column('destination', sa.JSON(), nullable=False),
+        sa.Column('status', sa.String(length=10), nullable=False),
+        sa.Column('expected_date', sa.Date(), nullable=False),
+        sa.Column('document_name', sa.String(length=100), nullable=True),
+        sa.Column('document_type', sa.String(length=40), nullable=True),
+        sa.Column('document_sha256', sa.String(length=64), nullable=True),
+        sa.Column('document_size', sa.Integer(), nullable=True),
+        sa.Column('reason', sa.String(length=500), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sqlite_autoincrement=True,
+    )
+    op.create_index('ix_porting_requests_tenant_id', 'porting_requests', ['tenant_id'])
     # A plain ADD COLUMN: a batch rebuild of tenants would drop its AUTOINCREMENT high-water mark.
     op.add_column('tenants', sa.Column('suspended', sa.Boolean(), nullable=False, server_default=sa.false()))
 
@@ -97,6 +125,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('tenants') as batch:
         batch.drop_column('suspended')
+    op.drop_index('ix_porting_requests_tenant_id', 'porting_requests')
+    op.drop_table('porting_requests')
+    op.drop_index('ix_number_pool_area', 'number_pool')
+    op.drop_table('number_pool')
     op.drop_table('invoices')
     op.drop_table('international_rates')
     op.drop_index('ix_billing_charges_tenant_id', 'billing_charges')

@@ -8,6 +8,7 @@ from pbx.asterisk.ami import Ami
 from pbx.billing.plan_change import PlanChanges
 from pbx.billing.service import BillingService
 from pbx.billing.terms_job import TermsJob
+from pbx.numbers.porting import Porting
 from pbx.asterisk.health import ExchangeHealth
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
@@ -42,6 +43,7 @@ EVENT_HUB = web.AppKey("event_hub", Hub)
 BILLING = web.AppKey("billing", BillingService)
 PLAN_CHANGES = web.AppKey("plan_changes", PlanChanges)
 TERMS = web.AppKey("terms", TermsJob)
+PORTING = web.AppKey("porting", Porting)
 PRINCIPAL = "pbx.principal"  # per request
 
 

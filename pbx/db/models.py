@@ -401,3 +401,4 @@ class JobRow(Base):
 # import of pbx.db.models registers every table.
 from pbx.db.event_tables import EventCounter, EventRow, Webhook, WebhookDelivery  # noqa: E402,F401
 from pbx.db.billing_tables import BillingAccount, InternationalRate, Invoice, MonthlyUsage, OneOffCharge, Reseller, ResellerToken  # noqa: E402,F401
+from pbx.db.number_tables import PoolNumber, PortingRequest  # noqa: E402,F401
