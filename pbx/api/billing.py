@@ -2,8 +2,8 @@
 Accept), issuing and credit notes, a tenant's commercial terms, the international rates."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
+from zoneinfo import available_timezones
 
 from aiohttp import web
 from pydantic import AfterValidator, EmailStr, StringConstraints
@@ -18,6 +18,7 @@ from pbx.billing import pdf, resellers
 from pbx.billing.months import parse_month
 from pbx.billing.rates import RateCsvError, parse_rates
 from pbx.billing.service import present_invoice
+from pbx.billing.terms import term_end
 from pbx.db.billing_tables import BillingAccount
 from pbx.domain.errors import Invalid, TooLarge
 from pbx.services.tenants import require_operator, visible_tenant
@@ -27,6 +28,13 @@ PDF = "application/pdf"
 
 def _month(value: str) -> str:
     parse_month(value)
+    return value
+
+
+def _zone(value: str) -> str:
+    """An IANA zone the tenant's billing months follow (Europe/Istanbul unless set)."""
+    if value not in available_timezones():
+        raise ValueError("not an IANA time zone (e.g. Europe/Istanbul)")
     return value
 
 
@@ -46,6 +54,7 @@ class CreditNoteCreate(Body):
 class TermsPatch(Body):
     enterprise_monthly: Amount | None = None
     billing_email: Annotated[EmailStr, StringConstraints(max_length=254)] | None = None
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_zone)] = None
 
 
 def query_month(request: web.Request) -> str:
@@ -93,7 +102,7 @@ def present_terms(account: BillingAccount, commitment_months: int) -> dict:
             "enterprise_monthly": account.enterprise_monthly, "trial_ends_at": timestamp(account.trial_ends_at),
             "trial_converted": account.trial_converted, "pending_plan": account.pending_plan,
             "billing_email": account.billing_email, "term_started_at": timestamp(account.term_started_at),
-            "term_ends_at": timestamp(account.term_started_at + timedelta(days=round(commitment_months * 365 / 12))),
+            "term_ends_at": timestamp(term_end(account.term_started_at, commitment_months)),
             "reseller_id": account.reseller_id}
 
 

@@ -14,19 +14,10 @@ from pbx.asterisk.ami import Ami, AsteriskUnavailable
 from pbx.billing.months import month_of
 from pbx.db.billing_tables import BillingAccount, MonthlyUsage
 from pbx.db.models import Tenant
-from pbx.db.unit import Database, Unit
+from pbx.db.unit import Database
 from pbx.tasks import WakeableLoop
 
 log = logging.getLogger(__name__)
-
-
-async def record_maximum(unit: Unit, tenant_id: int, month: str, *, circuits: int = 0, extra: int = 0) -> None:
-    row = await unit.session.get(MonthlyUsage, (tenant_id, month))
-    if row is None:
-        row = MonthlyUsage(tenant_id=tenant_id, month=month, max_circuits=0, max_extra_extensions=0)
-        unit.session.add(row)
-    row.max_circuits = max(row.max_circuits, circuits)
-    row.max_extra_extensions = max(row.max_extra_extensions, extra)
 
 
 class UsageSampler:
@@ -60,10 +51,19 @@ class UsageSampler:
         for tenant_id, _, _, circuit_pricing in rows:
             if circuit_pricing:
                 circuits[tenant_id] = await self.live_circuits(tenant_id)
+        months = {tenant_id: month_of(now, zone or "Europe/Istanbul") for tenant_id, _, zone, _ in rows}
         async with self.database.unit() as unit:
-            for tenant_id, extra, zone, _ in rows:
-                await record_maximum(unit, tenant_id, month_of(now, zone or "Europe/Istanbul"),
-                                     circuits=circuits.get(tenant_id) or 0, extra=extra)
+            # One read of this month's rows, then only the rows whose maximum rose are written.
+            stored = {(u.tenant_id, u.month): u for u in await unit.session.scalars(
+                select(MonthlyUsage).where(MonthlyUsage.month.in_(set(months.values()))))}
+            for tenant_id, extra, _, _ in rows:
+                key = (tenant_id, months[tenant_id])
+                row = stored.get(key) or MonthlyUsage(tenant_id=tenant_id, month=key[1], max_circuits=0,
+                                                      max_extra_extensions=0)
+                if key not in stored:
+                    unit.session.add(row)
+                row.max_circuits = max(row.max_circuits, circuits.get(tenant_id) or 0)
+                row.max_extra_extensions = max(row.max_extra_extensions, extra)
 
     async def live_circuits(self, tenant_id: int) -> int | None:
         try:
