@@ -21,6 +21,11 @@ from pbx.asterisk.readiness import SipReadiness
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
 from pbx.backup.job import BackupJob
+from pbx.billing import catalogue
+from pbx.billing.plan_change import PlanChanges
+from pbx.billing.service import BillingService
+from pbx.billing.terms_job import TermsJob
+from pbx.billing.usage import UsageSampler
 from pbx.calls.cdrfile import CdrFile
 from pbx.calls.recorder import CallRecorder
 from pbx.config import Settings
@@ -38,6 +43,8 @@ from pbx.jobs.engine import EngineSettings, JobEngine
 from pbx.jobs.extension_import import ExtensionImport, TenantImport
 from pbx.jobs.plan_change import PlanChange
 from pbx.jobs.sealing import Sealer
+from pbx.numbers.porting import Porting
+from pbx.mail import Mailer
 from pbx.recordings.crypto import load_or_create_key
 from pbx.recordings.flow import RecordingsFlow
 from pbx.services import destination_checks, routing_snapshot
@@ -124,11 +131,27 @@ class ControlPlane:
         self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
         self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
         self.sealer, self.jobs = self._job_engine(settings)
+        # Billing: the catalogue is data (pbx/billing/prices.toml); the month's maxima (circuits from
+        # Asterisk's live count, extra extensions bought) are sampled on an interval, soon after each
+        # call starts, and after every write to a tenant.
+        self.billing = BillingService(catalogue.load())
+        self.usage = UsageSampler(self.database, self.ami, interval_s=settings.billing_sample_s)
+        self.ami.on_event("DialBegin", self.usage.on_dial)
+        self.database.subscribe(("tenants", "billing_accounts"), self.usage.poke)
+        # Terms: trial reminders (pbx/mail.py) and suspension, renewal reminders, renewals; plan changes
+        # under the commitment go through TenantService (recordings re-dated) and add a pro-rata charge.
+        self.plan_changes = PlanChanges(self.billing, self.tenants, self.events)
+        self.terms = TermsJob(self.database, self.events, Mailer.from_settings(settings), self.billing.catalogue,
+                              self.tenants, interval_s=settings.billing_terms_s)
+        # Porting: each status move raises porting.<status>; completion routes the number in its transaction.
+        self.porting = Porting(self.events)
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
                                  exchange_health=self.health,
-                                 webhooks=self.webhooks, event_hub=self.event_hub)
+                                 webhooks=self.webhooks, event_hub=self.event_hub, billing=self.billing,
+                                 plan_changes=self.plan_changes, terms=self.terms,
+                                 porting=self.porting)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
@@ -154,6 +177,8 @@ class ControlPlane:
         self.backups.start()
         self.call_events.start()
         self.dispatcher.start()
+        self.usage.start()
+        self.terms.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
@@ -180,6 +205,8 @@ class ControlPlane:
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.call_events.stop()
         await self.dispatcher.stop()
+        await self.usage.stop()
+        await self.terms.stop()
         await self.engine.dispose()
 
 

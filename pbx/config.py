@@ -72,6 +72,8 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_tls: str = "none"  # none | starttls | tls
+    billing_terms_s: float = 3600.0  # how often trial and renewal terms are carried out
+    billing_sample_s: float = 10.0  # how often concurrent circuits and extra extensions are sampled
 
     @property
     def effective_database_url(self) -> str:
@@ -197,6 +199,8 @@ _ENV = {
     "smtp_user": ("PBX_SMTP_USER", str),
     "smtp_password": ("PBX_SMTP_PASSWORD", str),
     "smtp_tls": ("PBX_SMTP_TLS", lambda v: _one_of(v, "none", "starttls", "tls")),
+    "billing_sample_s": ("PBX_BILLING_SAMPLE_SECONDS", float),
+    "billing_terms_s": ("PBX_BILLING_TERMS_SECONDS", float),
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from pbx.api import (
+    billing,
+    billing_terms,
     calls,
     context,
     events,
@@ -13,8 +15,10 @@ from pbx.api import (
     number_allocations,
     numbers,
     openapi,
+    porting,
     prompts,
     recordings,
+    resellers,
     ring_groups,
     schedules,
     sip_bans,
@@ -42,7 +46,7 @@ def all_routes() -> list[Route]:
     return (jobs.ROUTES + tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES
             + number_allocations.ROUTES + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES
             + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
-            + webhooks.ROUTES)
+            + webhooks.ROUTES + billing.ROUTES + billing_terms.ROUTES + resellers.ROUTES + porting.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
@@ -50,7 +54,7 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 
 def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
-                  sealer, sip_bans, exchange_health, webhooks, event_hub) -> web.Application:
+                  sealer, sip_bans, exchange_health, webhooks, event_hub, billing, plan_changes, terms, porting) -> web.Application:
     app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
@@ -69,6 +73,10 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     app[context.HEALTH] = exchange_health
     app[context.WEBHOOKS] = webhooks
     app[context.EVENT_HUB] = event_hub
+    app[context.BILLING] = billing
+    app[context.PLAN_CHANGES] = plan_changes
+    app[context.TERMS] = terms
+    app[context.PORTING] = porting
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

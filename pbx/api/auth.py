@@ -10,6 +10,7 @@ from aiohttp import web
 from pbx.api.context import DATABASE, PRINCIPAL, THROTTLE
 from pbx.api.errors import error_response
 from pbx.domain.errors import Unauthorized
+from pbx.billing import resellers
 from pbx.services.tokens import authenticate, touch_last_use
 
 PUBLIC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/health"})
@@ -33,7 +34,8 @@ async def access_log_middleware(request: web.Request, handler):
     finally:
         principal = request.get(PRINCIPAL)
         who = "-" if principal is None else f"token:{principal.token_id} " + (
-            "operator" if principal.is_operator else f"tenant:{principal.tenant_id}")
+            "operator" if principal.is_operator else f"reseller:{principal.reseller_id}" if principal.reseller_id
+            else f"tenant:{principal.tenant_id}")
         access_log.info("%s %s %s %s %s %.1fms", request.remote, request.method, request.path, status, who,
                         (time.monotonic() - started) * 1000)
 
@@ -55,7 +57,7 @@ async def auth_middleware(request: web.Request, handler):
         throttle.failed(address)
         raise Unauthorized("send Authorization: Bearer <token>")
     async with request.app[DATABASE].read() as session:
-        found = await authenticate(session, token.strip())
+        found = await authenticate(session, token.strip()) or await resellers.authenticate(session, token.strip())
     if found is None:
         throttle.failed(address)
         raise Unauthorized("unknown or expired token")

@@ -5,6 +5,10 @@ from aiohttp import web
 
 from pbx.api.throttle import AuthThrottle
 from pbx.asterisk.ami import Ami
+from pbx.billing.plan_change import PlanChanges
+from pbx.billing.service import BillingService
+from pbx.billing.terms_job import TermsJob
+from pbx.numbers.porting import Porting
 from pbx.asterisk.health import ExchangeHealth
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
@@ -36,6 +40,10 @@ SEALER = web.AppKey("sealer", Sealer)
 HEALTH = web.AppKey("health", ExchangeHealth)
 WEBHOOKS = web.AppKey("webhooks", WebhookService)
 EVENT_HUB = web.AppKey("event_hub", Hub)
+BILLING = web.AppKey("billing", BillingService)
+PLAN_CHANGES = web.AppKey("plan_changes", PlanChanges)
+TERMS = web.AppKey("terms", TermsJob)
+PORTING = web.AppKey("porting", Porting)
 PRINCIPAL = "pbx.principal"  # per request
 
 

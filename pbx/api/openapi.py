@@ -92,6 +92,7 @@ def _success(route: Route) -> dict:
         content = {responses.AUDIO: {"schema": {"type": "string", "format": "binary"}}}
     else:
         content = {route.produces: {"schema": route.response or {"type": "object"}}}
+    content.update({media: {"schema": {"type": "string", "format": "binary"}} for media in route.also_produces})
     return {str(route.status): {"description": "success", "content": content}}
 
 

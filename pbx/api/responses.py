@@ -92,3 +92,18 @@ AUDIO = "audio/wav"  # a binary answer, described by its media type
 SIP_BAN = obj(id=INT, address=STR, failures=INT, banned_at=TIME, expires_at=TIME)
 SIP_BANS = obj(items={"type": "array", "items": SIP_BAN}, enforced=BOOL)
 ALLOWLIST = obj(networks={"type": "array", "items": STR})
+MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$"}
+INVOICE_LINE = obj(description=STR, quantity=STR, unit_price=MONEY, amount=MONEY)
+_INVOICE = dict(id=nullable(INT), status={"type": "string", "enum": ["draft", "issued"]},
+                kind={"type": "string", "enum": ["invoice", "credit_note"]}, month=STR,
+                lines={"type": "array", "items": INVOICE_LINE}, subtotal=MONEY, kdv=MONEY, total=MONEY,
+                currency={"type": "string", "enum": ["TRY"]}, issued_at=nullable(TIME), corrects_id=nullable(INT),
+                reason=nullable(STR))
+CREDIT_NOTE = obj(**_INVOICE)
+INVOICE = obj(**_INVOICE, credit_notes={"type": "array", "items": CREDIT_NOTE})
+RATE = obj(prefix=STR, destination=STR, per_minute=STR)
+RATES_LOADED = obj(loaded=INT)
+BILLING_TERMS = obj(tenant_id=INT, timezone=STR, circuit_pricing=BOOL, enterprise_monthly=nullable(MONEY),
+                    trial_ends_at=nullable(TIME), trial_converted=BOOL, pending_plan=nullable(STR),
+                    billing_email=nullable(STR), term_started_at=TIME, term_ends_at=TIME,
+                    reseller_id=nullable(INT))

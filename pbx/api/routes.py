@@ -26,6 +26,7 @@ class Route:
     gated: bool = False  # may answer 403 feature_not_in_plan although it writes nothing
     raw_body: dict | None = None  # request body by media type, when it is not one JSON model (CSV uploads)
     errors: tuple[tuple[str, str], ...] = ()  # further error statuses: (status, description)
+    also_produces: tuple[str, ...] = ()  # binary documents the same answer comes as, by Accept (application/pdf)
 
 
 def add_routes(app: web.Application, routes: list[Route]) -> None:

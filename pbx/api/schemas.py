@@ -54,6 +54,8 @@ class TenantCreate(Body):
     international_calls: bool = False
     record_calls: bool = False  # the default of new extensions
     recording_notice: bool = True  # KVKK "this call may be recorded" for inbound callers
+    trial: bool = False  # 30 days free (pbx/billing)
+    circuit_pricing: bool = False  # seed 001's graduated circuit tariff instead of a plan price
 
 
 class TenantPatch(Body):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from pbx.api import present, responses
-from pbx.api.context import DATABASE, TENANTS, path_id, principal
+from pbx.api.context import BILLING, DATABASE, TENANTS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
 from pbx.api.schemas import TenantCreate, TenantPatch, TokenCreate, changes
@@ -18,8 +18,11 @@ async def list_tenants(request: web.Request) -> web.Response:
 
 async def create_tenant(request: web.Request) -> web.Response:
     body = TenantCreate.model_validate(await json_body(request))
+    fields = body.model_dump()
+    terms = {"trial": fields.pop("trial"), "circuit_pricing": fields.pop("circuit_pricing")}
     async with request.app[DATABASE].unit() as unit:
-        row = await tenants.create_tenant(unit, principal(request), body.model_dump())
+        row = await tenants.create_tenant(unit, principal(request), fields)
+        await request.app[BILLING].open_account(unit, row, **terms, reseller_id=principal(request).reseller_id)
     return json_response(present.tenant(row), status=201)
 
 
@@ -49,7 +52,7 @@ async def create_tenant_token(request: web.Request) -> web.Response:
     body = TokenCreate.model_validate(await json_body(request) if request.body_exists else {})
     async with request.app[DATABASE].unit() as unit:
         await tenants.visible_tenant(unit.session, principal(request), tenant_id)
-        tenants.require_operator(principal(request))
+        tenants.require_manager(principal(request))
         token, row = await tokens.create_token(unit.session, tenant_id, body.expires_at)
     return json_response({"token": token, **present.token(row)}, status=201)
 

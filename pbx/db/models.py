@@ -45,6 +45,8 @@ class Tenant(Base):
     max_concurrent_calls: Mapped[int | None] = mapped_column(Integer)
     max_international_minutes: Mapped[int | None] = mapped_column(Integer)  # per day, Europe/Istanbul
     max_call_attempts_per_minute: Mapped[int | None] = mapped_column(Integer)  # per extension, outbound
+    # A trial ended unconverted (pbx/billing/terms.py): calls are refused with a message; nothing is deleted.
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class ApiToken(Base):
@@ -398,3 +400,5 @@ class JobRow(Base):
 # Events and webhooks (kept apart so this file stays readable); imported here so one
 # import of pbx.db.models registers every table.
 from pbx.db.event_tables import EventCounter, EventRow, Webhook, WebhookDelivery  # noqa: E402,F401
+from pbx.db.billing_tables import BillingAccount, InternationalRate, Invoice, MonthlyUsage, OneOffCharge, Reseller, ResellerToken  # noqa: E402,F401
+from pbx.db.number_tables import PoolNumber, PortingRequest  # noqa: E402,F401

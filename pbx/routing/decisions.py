@@ -15,6 +15,7 @@ from pbx.routing.snapshot import PublicNumber, Snapshot, TenantRouting
 from pbx.routing.to_destination import from_extension, route_destination
 from pbx.security.fraud import capped
 
+SUSPENDED_SOUND = "/srv/pbx/sounds/service-suspended"  # pbx/asterisk/sounds/service-suspended.wav
 _SIP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 _KEY = re.compile(r"^[0-9*#]?$")
 
@@ -26,7 +27,14 @@ def from_extension_call(snap: Snapshot, caller_id: str, dialled: str, now: datet
     tenant = snap.tenants.get(caller.tenant_id) if caller else None
     if caller is None or tenant is None or not DIALLED.match(dialled):
         return route_internal(caller if tenant else None, None)
+    if tenant.suspended and dialled not in outbound.EMERGENCY:  # emergency numbers always go out
+        return suspended(tenant.tenant_id)
     return _capped(_extension_call(snap, tenant, caller, dialled, now), tenant)
+
+
+def suspended(tenant_id: int) -> Decision:
+    """The caller is answered, hears why, and the call ends; nothing of the tenant is touched."""
+    return Decision("suspended", tenant_id=tenant_id, notice=SUSPENDED_SOUND)
 
 
 def _capped(decision: Decision, tenant: TenantRouting) -> Decision:
@@ -70,6 +78,8 @@ def from_trunk(snap: Snapshot, trunk_id: str, dialled: str, now: datetime) -> De
     tenant = snap.tenants.get(number.tenant_id) if number else None
     if tenant is None:
         return UNKNOWN
+    if tenant.suspended:
+        return suspended(tenant.tenant_id)
     return _capped(route_inbound(number.destination, tenant.at(now), tenant.tenant_id, tenant.recording_notice),
                    tenant)
 

@@ -42,6 +42,7 @@ class TenantRouting:
     resolved: Resolved  # every destination target of the tenant; `now` is set per call
     group_next: dict[int, object | None]  # ring group id -> parsed next destination
     limits: FraudLimits | None = None  # toll-fraud caps (pbx/security/fraud.py); None: the plan's
+    suspended: bool = False  # an unconverted trial: every call refused with the suspension message
 
     def at(self, now: datetime) -> Resolved:
         return replace(self.resolved, now=now)
@@ -71,7 +72,7 @@ class Rows:
 
     tenants: list = field(default_factory=list)  # id, plan, international_calls, recording_notice,
     # then optionally the operator's fraud limits: max_concurrent_calls, max_international_minutes,
-    # max_call_attempts_per_minute
+    # max_call_attempts_per_minute, then suspended
     extensions: list = field(default_factory=list)  # id, tenant_id, number, sip_username, voicemail, record_calls
     numbers: list = field(default_factory=list)  # id, tenant_id, number, destination
     trunks: list = field(default_factory=list)  # sip_id, default_outbound
@@ -175,7 +176,7 @@ def tenant_routing(source: Source, parties: dict[str, Party] | None = None,
     public = {n[2]: PublicNumber(tenant_id, parse_or_none(n[3])) for n in numbers.values()}
     caller_id = numbers[min(numbers)][2] if numbers else None  # the first one (lowest id)
     return TenantRouting(tenant_id, plan, bool(row[2]), caller_id, bool(row[3]), parties, public, resolved,
-                         group_next, limits_for(row[1], *row[4:7]))
+                         group_next, limits_for(row[1], *row[4:7]), bool(row[7]) if len(row) > 7 else False)
 
 
 def _menu(row, paths: dict[int, str]) -> ivr.Menu:

@@ -98,7 +98,8 @@ def _text(column):
 
 _QUERIES = {
     "tenants": ((Tenant.id, Tenant.plan, Tenant.international_calls, Tenant.recording_notice,
-                 Tenant.max_concurrent_calls, Tenant.max_international_minutes, Tenant.max_call_attempts_per_minute),
+                 Tenant.max_concurrent_calls, Tenant.max_international_minutes, Tenant.max_call_attempts_per_minute,
+                 Tenant.suspended),
                 Tenant),
     "extensions": ((Extension.id, Extension.tenant_id, Extension.number, Extension.sip_username,
                     Extension.voicemail, Extension.record_calls), Extension),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pbx.db.billing_tables import BillingAccount
 from pbx.db.models import Extension, Tenant
 from pbx.db.unit import Unit
 from pbx.domain.errors import Forbidden, NotFound, PlanLimit
@@ -27,9 +28,20 @@ def require_operator(principal: Principal) -> None:
         raise Forbidden("this needs an operator token")
 
 
+def require_manager(principal: Principal) -> None:
+    """Who may create tenants and their tokens: the operator, or a reseller for its own customers."""
+    if principal.reseller_id is None:
+        require_operator(principal)
+
+
 async def visible_tenant(session: AsyncSession, principal: Principal, tenant_id: int) -> Tenant:
-    """The tenant, or NotFound if it does not exist or is not the principal's."""
-    if principal.tenant_id not in (None, tenant_id):
+    """The tenant, or NotFound if it does not exist or is not the principal's (a reseller's:
+    one of its customers)."""
+    if principal.reseller_id is not None:
+        if await session.scalar(select(BillingAccount.tenant_id).where(
+                BillingAccount.tenant_id == tenant_id, BillingAccount.reseller_id == principal.reseller_id)) is None:
+            raise NotFound("no such tenant")
+    elif principal.tenant_id not in (None, tenant_id):
         raise NotFound("no such tenant")
     tenant = await session.get(Tenant, tenant_id)
     if tenant is None:
@@ -70,13 +82,16 @@ async def lock_tenant(session: AsyncSession, tenant_id: int) -> None:
 
 async def list_tenants(session: AsyncSession, principal: Principal) -> list[Tenant]:
     query = select(Tenant).order_by(Tenant.id)
-    if not principal.is_operator:
+    if principal.reseller_id is not None:
+        query = query.join(BillingAccount, BillingAccount.tenant_id == Tenant.id).where(
+            BillingAccount.reseller_id == principal.reseller_id)
+    elif not principal.is_operator:
         query = query.where(Tenant.id == principal.tenant_id)
     return list(await session.scalars(query))
 
 
 async def create_tenant(unit: Unit, principal: Principal, fields: dict) -> Tenant:
-    require_operator(principal)
+    require_manager(principal)
     if fields.get("record_calls"):
         require_feature(PLANS[fields["plan"]], "recording")
     tenant = Tenant(**fields)

@@ -18,10 +18,16 @@ from pbx.domain.errors import NotFound
 LAST_USE_PRECISION = timedelta(minutes=1)
 
 
+NO_TENANT = 0  # ids start at 1: a tenant id no tenant has
+
+
 @dataclass(frozen=True)
 class Principal:
     tenant_id: int | None  # None = operator
     token_id: int | None = None  # which token acted (the recordings access log names it)
+    # A reseller (pbx/billing/resellers.py) acts with tenant_id NO_TENANT: every check written for
+    # tenants then fails closed, and visible_tenant alone opens its own customers to it.
+    reseller_id: int | None = None
 
     @property
     def is_operator(self) -> bool:
