@@ -1,6 +1,6 @@
 """Billing: terms per tenant, monthly usage, international rates, resellers, invoices.
 
-Revision ID: 0022
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-01 12:00:00
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0022'
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None
