@@ -28,6 +28,7 @@ from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
 from pbx.eventing.calls import CallEvents
 from pbx.eventing.dispatcher import WebhookDispatcher
+from pbx.eventing.registrations import RegistrationEvents
 from pbx.eventing.hub import Hub
 from pbx.eventing.retry import schedule_from
 from pbx.eventing.sender import Sender
@@ -38,6 +39,7 @@ from pbx.jobs.engine import EngineSettings, JobEngine
 from pbx.jobs.extension_import import ExtensionImport, TenantImport
 from pbx.jobs.plan_change import PlanChange
 from pbx.jobs.sealing import Sealer
+from pbx.mail import Mailer
 from pbx.recordings.crypto import load_or_create_key
 from pbx.recordings.flow import RecordingsFlow
 from pbx.services import destination_checks, routing_snapshot
@@ -45,12 +47,15 @@ from pbx.security.bans import BanPolicy, SipBans
 from pbx.security.failures import SECURITY_EVENTS
 from pbx.security.guard import FraudGuard
 from pbx.security.nftables import NftBans
+from pbx.services.click_to_call import ClickToCall
 from pbx.services.extensions import ExtensionService
 from pbx.services.fallback import FallbackPublisher
 from pbx.services.prompts import PromptService
 from pbx.services.routing_snapshot import RoutingSnapshots
 from pbx.services.tenants import TenantService
 from pbx.services.voicemail import VoicemailService
+from pbx.voicemail import sender as voicemail_sender
+from pbx.voicemail.settle import VoicemailSettler
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +129,25 @@ class ControlPlane:
         self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
         self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
         self.sealer, self.jobs = self._job_engine(settings)
+        # Click-to-call: decided on the routing snapshot first, then Originate over AMI.
+        self.click_to_call = ClickToCall(self.ami, self.snapshots, self.fraud)
+        # Voicemail: a message whose recording has settled (looked for after every call record)
+        # raises voicemail.created and, KOBİ and up, owes an e-mail, sent (and retried) from its row.
+        self.mailer = Mailer.from_settings(settings)
+        self.voicemail_mail = voicemail_sender.VoicemailMailer(self.database, self.mailer, self.voicemail,
+                                                               voicemail_sender.schedule_from(settings.mail_retry))
+        self.voicemail_settler = VoicemailSettler(self.database, self.events, self.voicemail,
+                                                  on_mail_owed=self.voicemail_mail.loop.poke)
+        self.ami.on_event("Cdr", self.voicemail_settler.on_call_record)
+        # A phone's contact created or removed: extension.registered / extension.unregistered.
+        self.registration_events = RegistrationEvents(self.snapshots, self.call_events)
+        self.ami.on_event("ContactStatus", self.registration_events.on_contact_status)
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
                                  exchange_health=self.health,
-                                 webhooks=self.webhooks, event_hub=self.event_hub)
+                                 webhooks=self.webhooks, event_hub=self.event_hub,
+                                 click_to_call=self.click_to_call)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
@@ -154,6 +173,8 @@ class ControlPlane:
         self.backups.start()
         self.call_events.start()
         self.dispatcher.start()
+        self.voicemail_settler.start()
+        self.voicemail_mail.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
@@ -180,6 +201,9 @@ class ControlPlane:
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.call_events.stop()
         await self.dispatcher.stop()
+        await self.voicemail_settler.stop()
+        await self.voicemail_mail.stop()
+        await self.registration_events.stop()
         await self.engine.dispose()
 
 

@@ -72,6 +72,7 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_tls: str = "none"  # none | starttls | tls
+    mail_retry: str = ""  # "first,cap" seconds of a failed send's backoff; "" = 30 s doubling to 1 h
 
     @property
     def effective_database_url(self) -> str:
@@ -197,6 +198,7 @@ _ENV = {
     "smtp_user": ("PBX_SMTP_USER", str),
     "smtp_password": ("PBX_SMTP_PASSWORD", str),
     "smtp_tls": ("PBX_SMTP_TLS", lambda v: _one_of(v, "none", "starttls", "tls")),
+    "mail_retry": ("PBX_MAIL_RETRY", str),
 }
 
 

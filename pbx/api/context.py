@@ -15,6 +15,7 @@ from pbx.eventing.hub import Hub
 from pbx.eventing.webhooks import WebhookService
 from pbx.recordings.service import RecordingService
 from pbx.security.bans import SipBans
+from pbx.services.click_to_call import ClickToCall
 from pbx.services.extensions import ExtensionService
 from pbx.services.prompts import PromptService
 from pbx.services.tenants import TenantService
@@ -36,6 +37,7 @@ SEALER = web.AppKey("sealer", Sealer)
 HEALTH = web.AppKey("health", ExchangeHealth)
 WEBHOOKS = web.AppKey("webhooks", WebhookService)
 EVENT_HUB = web.AppKey("event_hub", Hub)
+CLICK_TO_CALL = web.AppKey("click_to_call", ClickToCall)
 PRINCIPAL = "pbx.principal"  # per request
 
 
