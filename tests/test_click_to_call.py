@@ -61,7 +61,8 @@ def test_click_to_call_rings_the_extension_then_the_carrier_with_audio_and_event
         agent.hangup()
         far.wait_disconnected(timeout=10)
         ended = stream.wait_for(_of("call.ended", call_id), timeout=60)
-        assert ended and ended["data"]["direction"] == "outbound" and ended["data"]["disposition"] == "answered"
+        assert ended, (call_id, stream.events, api.ok("GET", f"/tenants/{tenant['id']}/calls"))
+        assert ended["data"]["direction"] == "outbound" and ended["data"]["disposition"] == "answered"
         record = api.ok("GET", f"/tenants/{tenant['id']}/calls")["items"][0]
         assert record["id"] == ended["data"]["call_record_id"] and record["caller"] == "101"
     finally:

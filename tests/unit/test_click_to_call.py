@@ -5,7 +5,8 @@ import pytest
 
 from pbx.domain.errors import Conflict, FeatureNotInPlan, Invalid, PlanLimit
 from pbx.eventing.calls import dial_event
-from pbx.services.click_to_call import dialled_form, refusal
+from pbx.calls.legs import _ASTERISK_ID
+from pbx.services.click_to_call import dialled_form, new_call_id, refusal
 
 
 @pytest.mark.parametrize("to, dialled", [
@@ -21,6 +22,11 @@ def test_to_is_brought_to_the_dialled_form(to, dialled):
 def test_hostile_or_odd_to_is_refused(to):
     with pytest.raises(Invalid):
         dialled_form(to)
+
+
+def test_call_ids_look_like_asterisks_own_and_differ():
+    ids = {new_call_id() for _ in range(1000)}
+    assert len(ids) == 1000 and all(_ASTERISK_ID.fullmatch(i) and len(i) <= 32 for i in ids)
 
 
 def test_refusals_follow_the_contract():
