@@ -28,7 +28,6 @@ from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
 from pbx.eventing.calls import CallEvents
 from pbx.eventing.dispatcher import WebhookDispatcher
-from pbx.eventing.registrations import RegistrationEvents
 from pbx.eventing.hub import Hub
 from pbx.eventing.retry import schedule_from
 from pbx.eventing.sender import Sender
@@ -139,9 +138,6 @@ class ControlPlane:
         self.voicemail_settler = VoicemailSettler(self.database, self.events, self.voicemail,
                                                   on_mail_owed=self.voicemail_mail.loop.poke)
         self.ami.on_event("Cdr", self.voicemail_settler.on_call_record)
-        # A phone's contact created or removed: extension.registered / extension.unregistered.
-        self.registration_events = RegistrationEvents(self.snapshots, self.call_events)
-        self.ami.on_event("ContactStatus", self.registration_events.on_contact_status)
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
@@ -203,7 +199,6 @@ class ControlPlane:
         await self.dispatcher.stop()
         await self.voicemail_settler.stop()
         await self.voicemail_mail.stop()
-        await self.registration_events.stop()
         await self.engine.dispose()
 
 

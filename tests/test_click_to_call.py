@@ -95,3 +95,4 @@ def test_click_to_call_refusals_and_tenants_apart(stack, phones, carrier):
         assert {"202", "403", "404", "409", "422"} <= spec["responses"].keys()
     finally:
         phone.remove()
+

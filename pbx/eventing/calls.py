@@ -27,7 +27,7 @@ class Pending:
     type: str
     tenant_id: int
     data: dict
-    dedupe_key: str | None  # None: an event Asterisk never reports twice (a registration)
+    dedupe_key: str
 
 
 def _variables(message, prefix: str = "") -> dict[str, str]:

@@ -64,8 +64,7 @@ def test_ami_lets_through_exactly_the_events_the_control_plane_acts_on(tmp_path)
 
     manager = render(tmp_path)["manager.conf"]
     names = re.findall(r"^eventfilter\(action\(include\),name\((\w+)\)\) =$", manager, re.M)
-    assert sorted(names) == sorted({"Cdr", "UserEvent", "FullyBooted", "DialBegin", "DialEnd", "ContactStatus",
-                                    *SECURITY_EVENTS})
+    assert sorted(names) == sorted({"Cdr", "UserEvent", "FullyBooted", "DialBegin", "DialEnd", *SECURITY_EVENTS})
     read = set(re.search(r"^read = (.*)$", manager, re.M).group(1).split(","))
     assert {"security", "user", "cdr"} <= read
 

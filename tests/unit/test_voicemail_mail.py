@@ -1,14 +1,11 @@
-"""Voicemail e-mail's pure parts: Turkish text, the tenant's clock, who gets one; and the
-registration events' mapping from ContactStatus."""
+"""Voicemail e-mail's pure parts: Turkish text, the tenant's clock, who gets one, retries."""
 from __future__ import annotations
 
 import email
 import email.policy
 from datetime import datetime, timezone
 
-from pbx.eventing.registrations import registration_event
 from pbx.mail import Mailer
-from pbx.routing.internal import Party
 from pbx.voicemail.mail_text import compose, duration_tr, when_tr
 from pbx.voicemail.sender import schedule_from
 from pbx.voicemail.settle import mail_owed
@@ -47,14 +44,3 @@ def test_mail_retries_never_give_up():
     assert (schedule.first_s, schedule.cap_s) == (30.0, 3600.0) and not schedule.exhausted(10 ** 9)
     assert schedule_from("0.5,1").delay(50) <= 1
 
-
-def test_contact_status_becomes_registration_events():
-    endpoints = {"101-k3f9x2ab": Party(7, "101", "101-k3f9x2ab", extension_id=3)}
-    created = registration_event({"ContactStatus": "Created", "EndpointName": "101-k3f9x2ab",
-                                  "URI": "sip:101@127.0.0.1:5070"}, endpoints)
-    assert (created.type, created.tenant_id, created.dedupe_key) == ("extension.registered", 7, None)
-    assert created.data == {"extension": "101", "extension_id": 3, "contact": "sip:101@127.0.0.1:5070"}
-    removed = registration_event({"ContactStatus": "Removed", "EndpointName": "101-k3f9x2ab"}, endpoints)
-    assert removed.type == "extension.unregistered" and removed.data["contact"] is None
-    for status, name in (("Updated", "101-k3f9x2ab"), ("Reachable", "101-k3f9x2ab"), ("Created", "trunk-x")):
-        assert registration_event({"ContactStatus": status, "EndpointName": name}, endpoints) is None
