@@ -45,34 +45,41 @@ class VoicemailSettler:
         await self.loop.stop()
 
     async def settle(self) -> int:
-        """Settles what has finished recording; returns how many messages were created."""
+        """Settles what has finished recording; returns how many messages were created. The
+        files are looked at outside any transaction; only what settles takes a write."""
+        async with self.database.read() as session:
+            rows = (await session.execute(
+                select(VoicemailMessage.id, VoicemailMessage.tenant_id, VoicemailMessage.file_id,
+                       VoicemailMessage.created_at)
+                .where(VoicemailMessage.settled_at.is_(None)).order_by(VoicemailMessage.id).limit(BATCH))).all()
+        durations = {row.id: await asyncio.to_thread(self._duration_ms, row) for row in rows}
+        finished = {id: ms for id, ms in durations.items() if ms is not None}
+        if len(finished) < len(rows) or len(rows) == BATCH:
+            self.loop.poke()  # still being recorded (or more to come): looked at again shortly
+        return await self._settle(finished) if finished else 0
+
+    async def _settle(self, finished: dict[int, int]) -> int:
         async with self.database.unit() as unit:
             rows = (await unit.session.execute(
                 select(VoicemailMessage, Extension, Tenant.plan)
                 .join(Extension, Extension.id == VoicemailMessage.extension_id)
                 .join(Tenant, Tenant.id == VoicemailMessage.tenant_id)
-                .where(VoicemailMessage.settled_at.is_(None)).order_by(VoicemailMessage.id).limit(BATCH))).all()
-            created = owed = waiting = 0
+                .where(VoicemailMessage.id.in_(finished), VoicemailMessage.settled_at.is_(None)))).all()
+            created = owed = 0
             for message, extension, plan in rows:
-                duration_ms = await asyncio.to_thread(self._duration_ms, message)
-                if duration_ms is None:
-                    waiting += 1
-                    continue
                 message.settled_at = datetime.now(timezone.utc)
-                if duration_ms > 0:
-                    message.duration_ms = duration_ms
+                if finished[message.id] > 0:
+                    message.duration_ms = finished[message.id]
                     created += 1
                     owed += await self._created(unit, message, extension, plan)
             if owed:
                 unit.after_commit(self._poke_mail)
-        if waiting or len(rows) == BATCH:
-            self.loop.poke()  # still being recorded: looked at again shortly
         return created
 
     async def _poke_mail(self) -> None:
         self.on_mail_owed()
 
-    def _duration_ms(self, message: VoicemailMessage) -> int | None:
+    def _duration_ms(self, message) -> int | None:
         """The finished recording's length; 0: nothing was recorded; None: not finished yet."""
         done = self.voicemail.completed(message)
         if done is not None:
