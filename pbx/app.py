@@ -52,12 +52,15 @@ from pbx.security.bans import BanPolicy, SipBans
 from pbx.security.failures import SECURITY_EVENTS
 from pbx.security.guard import FraudGuard
 from pbx.security.nftables import NftBans
+from pbx.services.click_to_call import ClickToCall
 from pbx.services.extensions import ExtensionService
 from pbx.services.fallback import FallbackPublisher
 from pbx.services.prompts import PromptService
 from pbx.services.routing_snapshot import RoutingSnapshots
 from pbx.services.tenants import TenantService
 from pbx.services.voicemail import VoicemailService
+from pbx.voicemail import sender as voicemail_sender
+from pbx.voicemail.settle import VoicemailSettler
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +134,16 @@ class ControlPlane:
         self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
         self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
         self.sealer, self.jobs = self._job_engine(settings)
+        # Click-to-call: decided on the routing snapshot first, then Originate over AMI.
+        self.click_to_call = ClickToCall(self.ami, self.snapshots, self.fraud)
+        # Voicemail: a message whose recording has settled (looked for after every call record)
+        # raises voicemail.created and, KOBİ and up, owes an e-mail, sent (and retried) from its row.
+        self.mailer = Mailer.from_settings(settings)
+        self.voicemail_mail = voicemail_sender.VoicemailMailer(self.database, self.mailer, self.voicemail,
+                                                               voicemail_sender.schedule_from(settings.mail_retry))
+        self.voicemail_settler = VoicemailSettler(self.database, self.events, self.voicemail,
+                                                  on_mail_owed=self.voicemail_mail.loop.poke)
+        self.ami.on_event("Cdr", self.voicemail_settler.on_call_record)
         # Billing: the catalogue is data (pbx/billing/prices.toml); the month's maxima (circuits from
         # Asterisk's live count, extra extensions bought) are sampled on an interval, soon after each
         # call starts, and after every write to a tenant.
@@ -141,7 +154,7 @@ class ControlPlane:
         # Terms: trial reminders (pbx/mail.py) and suspension, renewal reminders, renewals; plan changes
         # under the commitment go through TenantService (recordings re-dated) and add a pro-rata charge.
         self.plan_changes = PlanChanges(self.billing, self.tenants, self.events)
-        self.terms = TermsJob(self.database, self.events, Mailer.from_settings(settings), self.billing.catalogue,
+        self.terms = TermsJob(self.database, self.events, self.mailer, self.billing.catalogue,
                               self.tenants, interval_s=settings.billing_terms_s)
         # Porting: each status move raises porting.<status>; completion routes the number in its transaction.
         self.porting = Porting(self.events)
@@ -151,7 +164,7 @@ class ControlPlane:
                                  exchange_health=self.health,
                                  webhooks=self.webhooks, event_hub=self.event_hub, billing=self.billing,
                                  plan_changes=self.plan_changes, terms=self.terms,
-                                 porting=self.porting)
+                                 porting=self.porting, click_to_call=self.click_to_call)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
@@ -179,6 +192,8 @@ class ControlPlane:
         self.dispatcher.start()
         self.usage.start()
         self.terms.start()
+        self.voicemail_settler.start()
+        self.voicemail_mail.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
@@ -207,6 +222,8 @@ class ControlPlane:
         await self.dispatcher.stop()
         await self.usage.stop()
         await self.terms.stop()
+        await self.voicemail_settler.stop()
+        await self.voicemail_mail.stop()
         await self.engine.dispose()
 
 

@@ -74,6 +74,7 @@ class Settings:
     smtp_tls: str = "none"  # none | starttls | tls
     billing_terms_s: float = 3600.0  # how often trial and renewal terms are carried out
     billing_sample_s: float = 10.0  # how often concurrent circuits and extra extensions are sampled
+    mail_retry: str = ""  # "first,cap" seconds of a failed send's backoff; "" = 30 s doubling to 1 h
 
     @property
     def effective_database_url(self) -> str:
@@ -201,6 +202,7 @@ _ENV = {
     "smtp_tls": ("PBX_SMTP_TLS", lambda v: _one_of(v, "none", "starttls", "tls")),
     "billing_sample_s": ("PBX_BILLING_SAMPLE_SECONDS", float),
     "billing_terms_s": ("PBX_BILLING_TERMS_SECONDS", float),
+    "mail_retry": ("PBX_MAIL_RETRY", str),
 }
 
 

@@ -7,6 +7,7 @@ from pbx.api import (
     billing,
     billing_terms,
     calls,
+    click_to_call,
     context,
     events,
     extensions,
@@ -46,7 +47,8 @@ def all_routes() -> list[Route]:
     return (jobs.ROUTES + tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES
             + number_allocations.ROUTES + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES
             + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
-            + webhooks.ROUTES + billing.ROUTES + billing_terms.ROUTES + resellers.ROUTES + porting.ROUTES)
+            + webhooks.ROUTES + billing.ROUTES + billing_terms.ROUTES + resellers.ROUTES + porting.ROUTES
+            + click_to_call.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
@@ -54,7 +56,8 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 
 def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
-                  sealer, sip_bans, exchange_health, webhooks, event_hub, billing, plan_changes, terms, porting) -> web.Application:
+                  sealer, sip_bans, exchange_health, webhooks, event_hub, billing, plan_changes, terms, porting,
+                  click_to_call) -> web.Application:
     app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
@@ -77,6 +80,7 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     app[context.PLAN_CHANGES] = plan_changes
     app[context.TERMS] = terms
     app[context.PORTING] = porting
+    app[context.CLICK_TO_CALL] = click_to_call
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

@@ -19,6 +19,7 @@ from pbx.eventing.hub import Hub
 from pbx.eventing.webhooks import WebhookService
 from pbx.recordings.service import RecordingService
 from pbx.security.bans import SipBans
+from pbx.services.click_to_call import ClickToCall
 from pbx.services.extensions import ExtensionService
 from pbx.services.prompts import PromptService
 from pbx.services.tenants import TenantService
@@ -44,6 +45,7 @@ BILLING = web.AppKey("billing", BillingService)
 PLAN_CHANGES = web.AppKey("plan_changes", PlanChanges)
 TERMS = web.AppKey("terms", TermsJob)
 PORTING = web.AppKey("porting", Porting)
+CLICK_TO_CALL = web.AppKey("click_to_call", ClickToCall)
 PRINCIPAL = "pbx.principal"  # per request
 
 

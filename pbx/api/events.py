@@ -14,7 +14,7 @@ from aiohttp import WSMsgType, web
 from pbx.api.context import DATABASE, EVENT_HUB, path_id, principal
 from pbx.api.routes import Route
 from pbx.domain.errors import Invalid
-from pbx.eventing.hub import Subscriber
+from pbx.eventing.hub import Frame, Subscriber
 from pbx.eventing.outbox import events_after
 from pbx.services.tenants import visible_tenant
 
@@ -78,7 +78,8 @@ async def _send(request: web.Request, ws: web.WebSocketResponse, subscriber: Sub
             return
         if last is not None and event["seq"] <= last:
             continue  # already sent by the replay
-        await asyncio.wait_for(ws.send_str(json.dumps(event, ensure_ascii=False)), SEND_TIMEOUT_S)
+        async with asyncio.timeout(SEND_TIMEOUT_S):  # not wait_for: no task per frame
+            await ws.send_str(event.text if isinstance(event, Frame) else json.dumps(event, ensure_ascii=False))
         last = event["seq"]
 
 

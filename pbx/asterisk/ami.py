@@ -122,6 +122,28 @@ class Ami:
                 await self.action({"Action": "DBDel", "Family": "registrar", "Key": f"contact/{contact_id}"})
 
 
+    async def originate(self, endpoint: str, context: str, exten: str, *, channel_id: str, caller_id: str,
+                        variables: dict[str, str], ring_s: int) -> None:
+        """Rings the endpoint; once it answers, its channel enters `context`/`exten` (a
+        click-to-call). Every value is a checked token: none can carry a header or a
+        dialplan separator. Async: Asterisk answers at once; the call's progress comes as
+        its Dial events and its CDR. channel_id becomes the channel's uniqueid (and linkedid)."""
+        for value in (exten, caller_id, *variables.values()):
+            _checked(value)
+        action = {"Action": "Originate", "Channel": f"PJSIP/{_checked(endpoint)}", "Context": _checked(context),
+                  "Exten": exten, "Priority": "1", "CallerID": f"{caller_id} <{caller_id}>",
+                  "Timeout": str(ring_s * 1000), "Async": "true", "ChannelId": _checked(channel_id),
+                  "Variable": [f"{_checked(name)}={value}" for name, value in variables.items()]}
+        if not self.connected:
+            raise AsteriskUnavailable("Asterisk's manager interface is not connected")
+        try:  # as_list=False: the OriginateResponse event that would follow is filtered out (manager.conf)
+            async with asyncio.timeout(self.action_timeout):
+                reply = await self.manager.send_action(action, as_list=False)
+        except (TimeoutError, ConnectionError, AttributeError) as exc:
+            raise AsteriskUnavailable("Asterisk did not answer Originate") from exc
+        if str(reply.get("Response", "")).lower() != "success":
+            raise AsteriskUnavailable(f"Asterisk refused to originate: {reply.get('Message', '')}")
+
     async def replace_family(self, family: str, entries: dict[str, str], known: dict[str, str] | None = None) -> None:
         """Makes an astdb family hold exactly these entries: new values first, then
         stale keys removed, so a reader never finds the family empty. `known` is what the

@@ -199,6 +199,10 @@ class VoicemailMessage(Base):
     file_id: Mapped[str] = mapped_column(String(40), unique=True)
     caller: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set once the recording has settled (pbx/voicemail/announcer.py): with a duration, the
+    # message exists (voicemail.created, its e-mail owed); without one, nothing was said.
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
 
 
 class Recording(Base):
@@ -402,3 +406,4 @@ class JobRow(Base):
 from pbx.db.event_tables import EventCounter, EventRow, Webhook, WebhookDelivery  # noqa: E402,F401
 from pbx.db.billing_tables import BillingAccount, InternationalRate, Invoice, MonthlyUsage, OneOffCharge, Reseller, ResellerToken  # noqa: E402,F401
 from pbx.db.number_tables import PoolNumber, PortingRequest  # noqa: E402,F401
+from pbx.db.voicemail_tables import VoicemailMail  # noqa: E402,F401

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from pbx.db.models import Call, Tenant
 from pbx.eventing.outbox import NewEvent
+from pbx.routing.outbound import is_outbound
 from pbx.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,8 @@ class Pending:
     dedupe_key: str
 
 
-def _variables(message) -> dict[str, str]:
-    raw = message.get("ChanVariable") or []
+def _variables(message, prefix: str = "") -> dict[str, str]:
+    raw = message.get(prefix + "ChanVariable") or []
     items = raw if isinstance(raw, list) else [raw]
     return dict(item.split("=", 1) for item in items if "=" in item)
 
@@ -46,21 +47,46 @@ def extension_of(channel: str) -> str | None:
 
 def dial_event(message) -> Pending | None:
     """A DialBegin (ringing) or DialEnd ANSWER (answered) to one of a tenant's extensions."""
+    if not message.get("Channel") and not message.get("ChanVariable"):  # no calling channel: originated
+        return click_to_call_event(message)
     variables = _variables(message)
     extension = extension_of(message.get("DestChannel", ""))
     tenant = variables.get("PBX_TENANT", "")
     if extension is None or not tenant.isdigit():
         return None
-    if message.get("Event") == "DialBegin":
-        type, key = "call.ringing", message.get("DestUniqueid", "")
-    elif message.get("DialStatus") == "ANSWER":
-        type, key = "call.answered", message.get("Linkedid", "")
-    else:
+    type, key = _dial_type(message)
+    if type is None:
         return None
     inbound = variables.get("PBX_ROUTE") == "inbound"
     data = {"call_id": message.get("Linkedid"), "direction": "inbound" if inbound else "internal",
             "caller": message.get("CallerIDNum") or None, "callee": extension,
             "number": variables.get("PBX_DIALLED") if inbound else None, "extension": extension}
+    return Pending(type, int(tenant), data, f"{type}:{key}")
+
+
+def _dial_type(message) -> tuple[str | None, str]:
+    if message.get("Event") == "DialBegin":
+        return "call.ringing", message.get("DestUniqueid", "")
+    if message.get("DialStatus") == "ANSWER":
+        return "call.answered", message.get("Linkedid") or message.get("DestLinkedid", "")
+    return None, ""
+
+
+def click_to_call_event(message) -> Pending | None:
+    """The extension's phone rings (or answers) for a click-to-call: the extension is the
+    caller, `to` the callee; the call_id is the id the API answered with (the channel's
+    linkedid). Its variables were set by Originate (pbx/services/click_to_call.py)."""
+    variables = _variables(message, "Dest")
+    extension = extension_of(message.get("DestChannel", ""))
+    tenant, dialled = variables.get("PBX_TENANT", ""), variables.get("PBX_DIALLED", "")
+    if extension is None or not tenant.isdigit() or variables.get("PBX_ROUTE") != "c2c":
+        return None
+    type, key = _dial_type(message)
+    if type is None:
+        return None
+    data = {"call_id": message.get("DestLinkedid"), "direction": "outbound" if is_outbound(dialled) else "internal",
+            "caller": extension, "callee": dialled or None, "number": None, "extension": extension,
+            "click_to_call": True}
     return Pending(type, int(tenant), data, f"{type}:{key}")
 
 
@@ -80,12 +106,15 @@ class CallEvents:
     def on_dial(self, _manager, message) -> None:
         """AMI callback for DialBegin and DialEnd."""
         pending = dial_event(message)
-        if pending is None:
-            return
+        if pending is not None:
+            self.enqueue(pending)
+
+    def enqueue(self, pending: Pending) -> None:
+        """Queues an event made from an AMI report for the writer (never waits)."""
         try:
             self.queue.put_nowait(pending)
         except asyncio.QueueFull:
-            log.warning("call events queue full: %s of call %s not raised", pending.type, pending.data["call_id"])
+            log.warning("call events queue full: %s of tenant %s not raised", pending.type, pending.tenant_id)
 
     async def calls_stored(self, unit, linkedids: set[str]) -> None:
         """After call records were stored (in their transaction): call.ended for each."""

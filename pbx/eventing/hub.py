@@ -5,8 +5,19 @@ other subscriber."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
+
+
+class Frame(dict):
+    """An event as queued to subscribers: the same dict, with its JSON text made once for all
+    of them (200 subscribers were 200 json.dumps of each event: bench/fanout.py)."""
+
+    @cached_property
+    def text(self) -> str:
+        return json.dumps(self, ensure_ascii=False)
 
 
 @dataclass(eq=False)
@@ -39,6 +50,7 @@ class Hub:
         self._by_tenant[subscriber.tenant_id].discard(subscriber)
 
     def publish(self, event: dict) -> None:
+        event = Frame(event)
         for subscriber in tuple(self._by_tenant.get(event["tenant_id"], ())):
             if not subscriber.wants(event):
                 continue

@@ -75,6 +75,10 @@ class AttemptWindow:
                 del self._seen[key]
         return len(times)
 
+    def count(self, endpoint: str, now: float) -> int:
+        """How many attempts the last minute holds, recording none (a click-to-call's preflight)."""
+        return sum(1 for t in self._seen.get(endpoint, ()) if t > now - self.WINDOW_S)
+
 
 def outbound_limit(decision: Decision, limits: FraudLimits, attempts: int, international_s_today: float,
                    dialled: str) -> str | None:

@@ -67,6 +67,16 @@ class FraudGuard:
         self._suspected(tenant.tenant_id, limit, {"extension": endpoint})
         return refused(decision)
 
+    def limit_for(self, decision: Decision, endpoint: str, tenant: TenantRouting | None, dialled: str,
+                  now: datetime) -> str | None:
+        """The limit that check() would refuse this decision by if it were made now, recording no
+        attempt (the call itself, once it is dialled, is checked and counted by check())."""
+        if decision.action != "outbound" or tenant is None or tenant.limits is None:
+            return None
+        attempts = self.attempts.count(endpoint, time.monotonic()) + 1
+        used = self.international_s.get((tenant.tenant_id, tenant_day(now)), 0.0)
+        return outbound_limit(decision, tenant.limits, attempts, used, dialled)
+
     def on_user_event(self, _manager, message) -> None:
         """AMI callback: the dialplan refused a call past the tenant's concurrent-call cap."""
         if message.get("UserEvent") != "PbxFraud":

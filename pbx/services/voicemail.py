@@ -57,15 +57,20 @@ class VoicemailService:
         return [m for m in [await asyncio.to_thread(self._complete, row) for row in rows] if m]
 
     def _complete(self, row: VoicemailMessage) -> dict | None:
+        duration_ms = self.completed(row)
+        return None if duration_ms is None else {"row": row, "duration_ms": duration_ms}
+
+    def completed(self, row: VoicemailMessage) -> int | None:
+        """The message's length in ms once its recording is complete (closed, settled and
+        longer than a moment), else None. Blocking: call it in a thread."""
         path = self.path(row)
         try:
             stat = path.stat()
             if stat.st_size < MIN_BYTES or time.time() - stat.st_mtime < SETTLED_S:
                 return None
-            duration_ms = round(sf.info(str(path)).duration * 1000)
+            return round(sf.info(str(path)).duration * 1000)
         except (OSError, RuntimeError):
             return None
-        return {"row": row, "duration_ms": duration_ms}
 
     async def get(self, session: AsyncSession, principal: Principal, tenant_id: int, ext_id: int,
                   message_id: int) -> VoicemailMessage:

@@ -1,0 +1,37 @@
+"""Click-to-call: POST /tenants/{tid}/calls (contract: "Click-to-call")."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import StringConstraints
+
+from pbx.api.context import CLICK_TO_CALL, DATABASE, path_id, principal
+from pbx.api.errors import json_body, json_response
+from pbx.api.responses import STR, obj
+from pbx.api.routes import Route
+from pbx.api.schemas import Body, ExtensionNumber
+
+
+class ClickToCallBody(Body):
+    extension: ExtensionNumber
+    # Checked and brought to the dialled form by the service (pbx/services/click_to_call.py).
+    to: Annotated[str, StringConstraints(min_length=2, max_length=32)]
+
+
+async def click_to_call(request: web.Request) -> web.Response:
+    tenant_id = path_id(request, "tenant_id")
+    body = ClickToCallBody.model_validate(await json_body(request))
+    async with request.app[DATABASE].read() as session:
+        call_id = await request.app[CLICK_TO_CALL].place(session, principal(request), tenant_id, body.extension,
+                                                         body.to)
+    return json_response({"call_id": call_id}, status=202)
+
+
+ROUTES = [
+    Route("POST", "/tenants/{tenant_id}/calls", click_to_call,
+          "Click-to-call: ring the extension, then dial `to` by the tenant's rules (call_id = the events' call_id)",
+          body=ClickToCallBody, status=202,
+          response=obj(call_id={**STR, "description": "the call's id in its call.* events and its call record"}),
+          errors=(("503", "asterisk_unavailable: Asterisk is not connected"),)),
+]

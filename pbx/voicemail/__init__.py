@@ -1,0 +1,1 @@
+"""Voicemail messages once recorded: settled (voicemail.created) and sent by e-mail."""
