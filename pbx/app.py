@@ -26,6 +26,10 @@ from pbx.calls.recorder import CallRecorder
 from pbx.config import Settings
 from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
+from pbx.crm.call_logs import CrmCallLogger
+from pbx.crm.connections import CrmConnections
+from pbx.crm.lookup import CrmLookups, LookupSettings
+from pbx.crm.providers import registry
 from pbx.eventing.calls import CallEvents
 from pbx.eventing.dispatcher import WebhookDispatcher
 from pbx.eventing.hub import Hub
@@ -101,11 +105,23 @@ class ControlPlane:
         self.ami.on_event("Cdr", recording_finished_handler(self.recordings.sweeper.poke))
         # After Asterisk (re)starts, what it was recording when it went away is finished.
         self.ami.login_callbacks.append(self.recordings.sweeper.poke)
+        self.sealer, self.jobs = self._job_engine(settings)
+        # CRM: a tenant's connection (sealed credentials), looked up while an inbound call rings;
+        # a changed connection is read again; finished calls are owed to it in their record's transaction.
+        crm_providers = registry()
+        self.crm = CrmConnections(crm_providers, self.sealer, allow)
+        self.crm_lookups = CrmLookups(self.database, self.sealer, crm_providers, allow, LookupSettings(
+            timeout_s=settings.crm_timeout, cache_ttl_s=settings.crm_cache_seconds))
+        self.database.subscribe(["crm_connections"], self.crm_lookups.changed)
+        self.crm_calls = CrmCallLogger(self.database, self.crm_lookups, schedule_from(settings.webhook_retry))
         # Calls raise call.ringing/answered from AMI's Dial events and call.ended with their record.
-        self.call_events = CallEvents(self.database, self.events)
+        self.call_events = CallEvents(self.database, self.events, contacts=self.crm_lookups.contact_for)
         for name in ("DialBegin", "DialEnd"):
             self.ami.on_event(name, self.call_events.on_dial)
-        ended = self.call_events.calls_stored
+
+        async def ended(unit, linkedids: set[str]) -> None:
+            await self.call_events.calls_stored(unit, linkedids)
+            await self.crm_calls.calls_stored(unit, linkedids)
         self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir),
                                                          self.database, on_calls=ended), on_calls=ended)
         self.ami.on_event("Cdr", self.calls.on_cdr)
@@ -123,12 +139,12 @@ class ControlPlane:
             self.ami.on_event(name, self.sip_bans.on_security_event)
         self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
         self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
-        self.sealer, self.jobs = self._job_engine(settings)
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
                                  exchange_health=self.health,
-                                 webhooks=self.webhooks, event_hub=self.event_hub)
+                                 webhooks=self.webhooks, event_hub=self.event_hub,
+                                 crm_connections=self.crm, crm_lookups=self.crm_lookups)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
@@ -154,6 +170,8 @@ class ControlPlane:
         self.backups.start()
         self.call_events.start()
         self.dispatcher.start()
+        self.crm_lookups.start()
+        self.crm_calls.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
@@ -180,6 +198,8 @@ class ControlPlane:
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.call_events.stop()
         await self.dispatcher.stop()
+        await self.crm_calls.stop()
+        await self.crm_lookups.stop()
         await self.engine.dispose()
 
 

@@ -72,6 +72,8 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_tls: str = "none"  # none | starttls | tls
+    crm_timeout: float = 1.5  # seconds call.ringing waits for the caller's CRM contact
+    crm_cache_seconds: float = 60.0  # a number's CRM answer is reused this long
 
     @property
     def effective_database_url(self) -> str:
@@ -197,6 +199,8 @@ _ENV = {
     "smtp_user": ("PBX_SMTP_USER", str),
     "smtp_password": ("PBX_SMTP_PASSWORD", str),
     "smtp_tls": ("PBX_SMTP_TLS", lambda v: _one_of(v, "none", "starttls", "tls")),
+    "crm_timeout": ("PBX_CRM_TIMEOUT", float),
+    "crm_cache_seconds": ("PBX_CRM_CACHE_SECONDS", float),
 }
 
 

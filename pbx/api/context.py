@@ -7,6 +7,8 @@ from pbx.api.throttle import AuthThrottle
 from pbx.asterisk.ami import Ami
 from pbx.asterisk.health import ExchangeHealth
 from pbx.config import Settings
+from pbx.crm.connections import CrmConnections
+from pbx.crm.lookup import CrmLookups
 from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
 from pbx.jobs.engine import JobEngine
@@ -36,6 +38,8 @@ SEALER = web.AppKey("sealer", Sealer)
 HEALTH = web.AppKey("health", ExchangeHealth)
 WEBHOOKS = web.AppKey("webhooks", WebhookService)
 EVENT_HUB = web.AppKey("event_hub", Hub)
+CRM_CONNECTIONS = web.AppKey("crm_connections", CrmConnections)
+CRM_LOOKUPS = web.AppKey("crm_lookups", CrmLookups)
 PRINCIPAL = "pbx.principal"  # per request
 
 

@@ -398,3 +398,4 @@ class JobRow(Base):
 # Events and webhooks (kept apart so this file stays readable); imported here so one
 # import of pbx.db.models registers every table.
 from pbx.db.event_tables import EventCounter, EventRow, Webhook, WebhookDelivery  # noqa: E402,F401
+from pbx.db.crm_tables import CrmCallLog, CrmConnection  # noqa: E402,F401
