@@ -43,6 +43,7 @@ class CrmServer(_LoopThread):
         raise NotImplementedError
 
     async def _start(self) -> None:
+        self._released = asyncio.Event()  # a hanging request is let go when the server closes
         app = web.Application(middlewares=[self._checked])
         self.routes(app)
         self.runner = web.AppRunner(app)
@@ -53,7 +54,11 @@ class CrmServer(_LoopThread):
     async def _checked(self, request: web.Request, handler):
         self.requests.append((request.method, request.path_qs))
         if self.mode == "hang":
-            await asyncio.sleep(60)
+            try:
+                async with asyncio.timeout(60):
+                    await self._released.wait()
+            except TimeoutError:
+                pass
         if self.mode == "fail":
             return web.json_response({"status": "error", "message": "internal error"}, status=500)
         if self.delay_s:
@@ -65,6 +70,7 @@ class CrmServer(_LoopThread):
             return web.json_response({"status": "error", "message": str(exc)}, status=400)
 
     def close(self) -> None:
+        self.loop.call_soon_threadsafe(self._released.set)
         self.run(self.runner.cleanup())
         super().close()
 
