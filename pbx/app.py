@@ -112,7 +112,7 @@ class ControlPlane:
         self.crm = CrmConnections(crm_providers, self.sealer, allow)
         self.crm_lookups = CrmLookups(self.database, self.sealer, crm_providers, allow, LookupSettings(
             timeout_s=settings.crm_timeout, cache_ttl_s=settings.crm_cache_seconds))
-        self.database.subscribe(["crm_connections"], self.crm_lookups.changed)
+        self.database.subscribe(CrmLookups.TABLES, self.crm_lookups.changed)
         self.crm_calls = CrmCallLogger(self.database, self.crm_lookups, schedule_from(settings.webhook_retry))
         # Calls raise call.ringing/answered from AMI's Dial events and call.ended with their record.
         self.call_events = CallEvents(self.database, self.events, contacts=self.crm_lookups.contact_for)

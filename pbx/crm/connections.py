@@ -8,21 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.crm.lookup import credentials_context
-from pbx.crm.providers import ENTERPRISE_ONLY
+from pbx.crm.providers import check_plan
 from pbx.db.crm_tables import CrmConnection
 from pbx.db.unit import Unit
-from pbx.domain.errors import FeatureNotInPlan, Invalid, NotFound
+from pbx.domain.errors import Invalid, NotFound
 from pbx.eventing.ssrf import Network, checked_addresses
 from pbx.services.tenants import visible_tenant
 from pbx.services.tokens import Principal
-
-
-def check_plan(plan: str, provider: str) -> None:
-    """KOBİ has HubSpot and Zoho; Enterprise adds Salesforce and Dynamics; Girişimci has none."""
-    if plan == "girisimci":
-        raise FeatureNotInPlan("CRM integration is not part of the girisimci plan")
-    if provider in ENTERPRISE_ONLY and plan != "enterprise":
-        raise FeatureNotInPlan(f"{provider} needs the enterprise plan")
 
 
 def check_credentials(module, credentials: dict) -> None:

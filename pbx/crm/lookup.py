@@ -22,7 +22,9 @@ from sqlalchemy import select
 from pbx.crm.base import CallLog, Contact
 from pbx.crm.errors import CrmError
 from pbx.crm.protection import AnswerCache, CircuitBreaker
+from pbx.crm.providers import plan_allows
 from pbx.db.crm_tables import CrmConnection
+from pbx.db.models import Tenant
 from pbx.domain.errors import Invalid
 from pbx.domain.numbers import to_e164
 from pbx.eventing.sender import GuardedResolver
@@ -70,6 +72,7 @@ class CrmLookups:
         self._notes: asyncio.Queue[tuple[int, dict]] = asyncio.Queue(1000)
         self._tasks = OwnedTasks()
         self._http: aiohttp.ClientSession | None = None
+        self._noting: int | None = None  # the tenant whose status is being stored: already known here
 
     def start(self) -> None:
         self._tasks.spawn(self._write_notes(), "crm-status")
@@ -79,16 +82,20 @@ class CrmLookups:
         if self._http is not None:
             await self._http.close()
 
+    TABLES = ("crm_connections", "tenants")  # a connection, or a tenant's plan, changed
+
     def changed(self, written) -> None:
-        """Commit listener of crm_connections: the tenants whose connection changed are read again."""
-        rows = written.rows.get("crm_connections")
-        if "crm_connections" in written.whole or rows is None:
-            self._connections.clear()
-            self.cache = AnswerCache(self.settings.cache_ttl_s)
+        """Commit listener of TABLES: the tenants whose connection or plan changed are read again."""
+        if written.whole & set(self.TABLES):  # rows unknown (a statement; lock_tenant's no-op UPDATE too)
+            self._connections.clear()  # read again at the next lookup: cheap; the answers stay cached
+            if "crm_connections" in written.whole:
+                self.cache = AnswerCache(self.settings.cache_ttl_s)
             return
-        for tenant_id in set(rows.values()):
+        for tenant_id in set(written.rows.get("crm_connections", {}).values()) - {self._noting}:
             self._connections.pop(tenant_id, None)
-            self.cache.forget(tenant_id)
+            self.cache.forget(tenant_id)  # another CRM may know the number otherwise
+        for tenant_id in written.rows.get("tenants", {}):
+            self._connections.pop(tenant_id, None)
 
     def _client(self) -> aiohttp.ClientSession:
         if self._http is None:  # the SSRF guard again at connect time, as for webhooks
@@ -100,8 +107,11 @@ class CrmLookups:
         known = self._connections.get(tenant_id)
         if known is None:
             async with self.database.read() as session:
-                row = await session.scalar(select(CrmConnection).where(CrmConnection.tenant_id == tenant_id))
-            known = _NONE if row is None or row.provider not in self.providers else self._opened(row)
+                found = (await session.execute(select(CrmConnection, Tenant.plan).join(
+                    Tenant, Tenant.id == CrmConnection.tenant_id).where(CrmConnection.tenant_id == tenant_id))).first()
+            # A tenant moved to a plan without its CRM is not looked up (its connection stays, unused).
+            usable = found is not None and found[0].provider in self.providers
+            known = self._opened(found[0]) if usable and plan_allows(found[1], found[0].provider) else _NONE
             self._connections[tenant_id] = known
         return None if known is _NONE else known
 
@@ -209,8 +219,11 @@ class CrmLookups:
                     row = await unit.session.scalar(select(CrmConnection).where(CrmConnection.tenant_id == tenant_id))
                     for name, value in (fields if row is not None else {}).items():
                         setattr(row, name, value)
+                    self._noting = tenant_id  # its commit (below) need not drop what is cached
             except Exception:
                 log.exception("storing the CRM status of tenant %s failed", tenant_id)
+            finally:
+                self._noting = None
 
 
 def _now() -> datetime:

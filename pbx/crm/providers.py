@@ -7,10 +7,27 @@ import importlib
 from types import ModuleType
 
 from pbx.crm import hubspot, zoho
+from pbx.domain.errors import FeatureNotInPlan
 
 # KOBİ has the basic CRMs; the advanced ones are Enterprise's (the contract's CRM section).
 ENTERPRISE_ONLY = frozenset({"salesforce", "dynamics"})
 KNOWN = ("hubspot", "zoho", "salesforce", "dynamics")
+
+
+def check_plan(plan: str, provider: str) -> None:
+    """KOBİ has HubSpot and Zoho; Enterprise adds Salesforce and Dynamics; Girişimci has none."""
+    if plan == "girisimci":
+        raise FeatureNotInPlan("CRM integration is not part of the girisimci plan")
+    if provider in ENTERPRISE_ONLY and plan != "enterprise":
+        raise FeatureNotInPlan(f"{provider} needs the enterprise plan")
+
+
+def plan_allows(plan: str, provider: str) -> bool:
+    try:
+        check_plan(plan, provider)
+    except FeatureNotInPlan:
+        return False
+    return True
 
 
 def _optional(name: str) -> ModuleType | None:

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from pbx.crm.base import number_forms
-from pbx.crm.connections import check_credentials, check_plan
+from pbx.crm.connections import check_credentials
+from pbx.crm.providers import check_plan
 from pbx.crm.protection import AnswerCache, CircuitBreaker
 from pbx.crm import hubspot, zoho
 from pbx.domain.errors import FeatureNotInPlan, Invalid
