@@ -150,11 +150,6 @@ class CrmLookups:
             pending.add_done_callback(lambda _f: self._in_flight.pop(key, None))
         return await asyncio.shield(pending)
 
-    def has_crm(self, tenant_id: int) -> bool | None:
-        """What is known without a read: True, False, or None (not read yet)."""
-        known = self._connections.get(tenant_id)
-        return None if known is None else known is not _NONE
-
     async def _ask(self, tenant_id: int, number: str) -> Contact | None:
         connection = await self._connection(tenant_id)
         if connection is None:
