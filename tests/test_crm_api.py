@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.calls import wait_for
 from tests.support.crm_hubspot import TOKEN, HubSpotServer
 from tests.support.crm_zoho import ZohoServer
 
@@ -88,5 +89,28 @@ def test_hostile_contact_names_are_passed_on_as_plain_data(stack):
         contact = response.json()["contact"]
         assert contact["name"] == HOSTILE and contact["company"] == "<img src=x onerror=alert(1)>"
         assert server.tokens_issued and server.problems == []  # the refresh-token grant was used
+    finally:
+        server.close()
+
+
+def test_zoho_refreshes_its_token_when_refused_and_stores_it_sealed(stack):
+    server = ZohoServer(CONTACT)
+    tenant, api = stack.new_tenant("kobi")
+    sealed = "SELECT credentials FROM crm_connections WHERE tenant_id = :t"
+    try:
+        api.ok("PUT", f"/tenants/{tenant['id']}/crm", {"provider": "zoho", "base_url": server.url,
+                                                       "credentials": server.credentials}, status=200)
+        [(saved,)] = stack.sql(sealed, t=tenant["id"])
+        lookup = f"/tenants/{tenant['id']}/crm/lookup?number="
+        assert api.ok("GET", lookup + "05321234567")["contact"]["company"] == "Çağrı Ltd"
+        assert server.tokens_issued == ["1000.access.1"]
+        assert wait_for(lambda: stack.sql(sealed, t=tenant["id"])[0][0] != saved)  # the new token, stored
+        [(refreshed,)] = stack.sql(sealed, t=tenant["id"])
+        assert "1000.access" not in refreshed and "1000.refresh" not in refreshed  # sealed, not plain
+        server.expire_tokens()
+        assert api.ok("GET", lookup + "05320000000")["contact"] is None  # 401, refreshed, asked again
+        assert server.tokens_issued[-1] == "1000.access.3" and server.problems == []
+        searches = [path for method, path in server.requests if "/search" in path]
+        assert len(searches) == 1 + 3  # first: Contacts (found); second: Contacts (401), Contacts again, Leads
     finally:
         server.close()

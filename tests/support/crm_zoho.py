@@ -41,6 +41,10 @@ class ZohoServer(CrmServer):
         return web.json_response({"access_token": token, "api_domain": self.url, "token_type": "Bearer",
                                   "expires_in": 3600})
 
+    def expire_tokens(self) -> None:
+        """Every access token issued so far is refused from now on (401 INVALID_TOKEN)."""
+        self.tokens_issued.append("expired")
+
     def _authorized(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
         return bool(self.tokens_issued) and header == f"Zoho-oauthtoken {self.tokens_issued[-1]}"
