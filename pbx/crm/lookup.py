@@ -147,8 +147,13 @@ class CrmLookups:
         if pending is None:
             pending = asyncio.ensure_future(self._ask(tenant_id, number))
             self._in_flight[key] = pending
-            pending.add_done_callback(lambda _f: self._in_flight.pop(key, None))
+            pending.add_done_callback(lambda done: self._finished(key, done))
         return await asyncio.shield(pending)
+
+    def _finished(self, key: tuple[int, str], done: asyncio.Future) -> None:
+        self._in_flight.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved: every waiter may have given up on it (_call noted the failure)
 
     async def _ask(self, tenant_id: int, number: str) -> Contact | None:
         connection = await self._connection(tenant_id)
