@@ -31,6 +31,10 @@ from pbx.calls.recorder import CallRecorder
 from pbx.config import Settings
 from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
+from pbx.crm.call_logs import CrmCallLogger
+from pbx.crm.connections import CrmConnections
+from pbx.crm.lookup import CrmLookups, LookupSettings
+from pbx.crm.providers import registry
 from pbx.eventing.calls import CallEvents
 from pbx.eventing.dispatcher import WebhookDispatcher
 from pbx.eventing.hub import Hub
@@ -111,11 +115,23 @@ class ControlPlane:
         self.ami.on_event("Cdr", recording_finished_handler(self.recordings.sweeper.poke))
         # After Asterisk (re)starts, what it was recording when it went away is finished.
         self.ami.login_callbacks.append(self.recordings.sweeper.poke)
+        self.sealer, self.jobs = self._job_engine(settings)
+        # CRM: a tenant's connection (sealed credentials), looked up while an inbound call rings;
+        # a changed connection is read again; finished calls are owed to it in their record's transaction.
+        crm_providers = registry()
+        self.crm = CrmConnections(crm_providers, self.sealer, allow)
+        self.crm_lookups = CrmLookups(self.database, self.sealer, crm_providers, allow, LookupSettings(
+            timeout_s=settings.crm_timeout, cache_ttl_s=settings.crm_cache_seconds))
+        self.database.subscribe(CrmLookups.TABLES, self.crm_lookups.changed)
+        self.crm_calls = CrmCallLogger(self.database, self.crm_lookups, schedule_from(settings.webhook_retry))
         # Calls raise call.ringing/answered from AMI's Dial events and call.ended with their record.
-        self.call_events = CallEvents(self.database, self.events)
+        self.call_events = CallEvents(self.database, self.events, contacts=self.crm_lookups.contact_for)
         for name in ("DialBegin", "DialEnd"):
             self.ami.on_event(name, self.call_events.on_dial)
-        ended = self.call_events.calls_stored
+
+        async def ended(unit, linkedids: set[str]) -> None:
+            await self.call_events.calls_stored(unit, linkedids)
+            await self.crm_calls.calls_stored(unit, linkedids)
         self.calls = CallRecorder(self.database, CdrFile(cdrfields.csv_path(settings.asterisk_instance_dir),
                                                          self.database, on_calls=ended), on_calls=ended)
         self.ami.on_event("Cdr", self.calls.on_cdr)
@@ -133,7 +149,6 @@ class ControlPlane:
             self.ami.on_event(name, self.sip_bans.on_security_event)
         self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
         self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
-        self.sealer, self.jobs = self._job_engine(settings)
         # Click-to-call: decided on the routing snapshot first, then Originate over AMI.
         self.click_to_call = ClickToCall(self.ami, self.snapshots, self.fraud)
         # Voicemail: a message whose recording has settled (looked for after every call record)
@@ -164,7 +179,8 @@ class ControlPlane:
                                  exchange_health=self.health,
                                  webhooks=self.webhooks, event_hub=self.event_hub, billing=self.billing,
                                  plan_changes=self.plan_changes, terms=self.terms,
-                                 porting=self.porting, click_to_call=self.click_to_call)
+                                 porting=self.porting, click_to_call=self.click_to_call,
+                                 crm_connections=self.crm, crm_lookups=self.crm_lookups)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
@@ -194,6 +210,8 @@ class ControlPlane:
         self.terms.start()
         self.voicemail_settler.start()
         self.voicemail_mail.start()
+        self.crm_lookups.start()
+        self.crm_calls.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
@@ -224,6 +242,8 @@ class ControlPlane:
         await self.terms.stop()
         await self.voicemail_settler.stop()
         await self.voicemail_mail.stop()
+        await self.crm_calls.stop()
+        await self.crm_lookups.stop()
         await self.engine.dispose()
 
 

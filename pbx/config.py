@@ -75,6 +75,8 @@ class Settings:
     billing_terms_s: float = 3600.0  # how often trial and renewal terms are carried out
     billing_sample_s: float = 10.0  # how often concurrent circuits and extra extensions are sampled
     mail_retry: str = ""  # "first,cap" seconds of a failed send's backoff; "" = 30 s doubling to 1 h
+    crm_timeout: float = 1.5  # seconds call.ringing waits for the caller's CRM contact
+    crm_cache_seconds: float = 60.0  # a number's CRM answer is reused this long
 
     @property
     def effective_database_url(self) -> str:
@@ -203,6 +205,8 @@ _ENV = {
     "billing_sample_s": ("PBX_BILLING_SAMPLE_SECONDS", float),
     "billing_terms_s": ("PBX_BILLING_TERMS_SECONDS", float),
     "mail_retry": ("PBX_MAIL_RETRY", str),
+    "crm_timeout": ("PBX_CRM_TIMEOUT", float),
+    "crm_cache_seconds": ("PBX_CRM_CACHE_SECONDS", float),
 }
 
 

@@ -9,6 +9,7 @@ from pbx.api import (
     calls,
     click_to_call,
     context,
+    crm,
     events,
     extensions,
     ivrs,
@@ -48,7 +49,7 @@ def all_routes() -> list[Route]:
             + number_allocations.ROUTES + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES
             + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
             + webhooks.ROUTES + billing.ROUTES + billing_terms.ROUTES + resellers.ROUTES + porting.ROUTES
-            + click_to_call.ROUTES)
+            + click_to_call.ROUTES + crm.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
@@ -57,7 +58,7 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
                   sealer, sip_bans, exchange_health, webhooks, event_hub, billing, plan_changes, terms, porting,
-                  click_to_call) -> web.Application:
+                  click_to_call, crm_connections, crm_lookups) -> web.Application:
     app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
@@ -81,6 +82,8 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     app[context.TERMS] = terms
     app[context.PORTING] = porting
     app[context.CLICK_TO_CALL] = click_to_call
+    app[context.CRM_CONNECTIONS] = crm_connections
+    app[context.CRM_LOOKUPS] = crm_lookups
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

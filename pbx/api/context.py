@@ -11,6 +11,8 @@ from pbx.billing.terms_job import TermsJob
 from pbx.numbers.porting import Porting
 from pbx.asterisk.health import ExchangeHealth
 from pbx.config import Settings
+from pbx.crm.connections import CrmConnections
+from pbx.crm.lookup import CrmLookups
 from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
 from pbx.jobs.engine import JobEngine
@@ -46,6 +48,8 @@ PLAN_CHANGES = web.AppKey("plan_changes", PlanChanges)
 TERMS = web.AppKey("terms", TermsJob)
 PORTING = web.AppKey("porting", Porting)
 CLICK_TO_CALL = web.AppKey("click_to_call", ClickToCall)
+CRM_CONNECTIONS = web.AppKey("crm_connections", CrmConnections)
+CRM_LOOKUPS = web.AppKey("crm_lookups", CrmLookups)
 PRINCIPAL = "pbx.principal"  # per request
 
 

@@ -407,3 +407,4 @@ from pbx.db.event_tables import EventCounter, EventRow, Webhook, WebhookDelivery
 from pbx.db.billing_tables import BillingAccount, InternationalRate, Invoice, MonthlyUsage, OneOffCharge, Reseller, ResellerToken  # noqa: E402,F401
 from pbx.db.number_tables import PoolNumber, PortingRequest  # noqa: E402,F401
 from pbx.db.voicemail_tables import VoicemailMail  # noqa: E402,F401
+from pbx.db.crm_tables import CrmCallLog, CrmConnection  # noqa: E402,F401

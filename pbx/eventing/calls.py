@@ -4,7 +4,12 @@ call.answered (DialEnd ANSWER), call.ended (the call record, once stored).
 AMI callbacks only parse and queue (the AMI reader never waits on SQL, and the
 FastAGI path is not involved at all); one task writes queued events in batches.
 Each carries a dedupe key (its type and Asterisk's id), so an AMI replay or a CDR
-read back from Asterisk's CSV copy makes no second event."""
+read back from Asterisk's CSV copy makes no second event.
+
+An inbound call.ringing of a tenant with a CRM waits for the caller's contact
+(`contacts`, bounded by its own timeout) before it is queued; the call's later
+events wait behind it, so they keep their order. The call itself never waits: it
+is the dialplan's and AGI's, and this is neither."""
 from __future__ import annotations
 
 import asyncio
@@ -97,20 +102,49 @@ def ended_data(call: Call) -> dict:
             "recording_id": call.recording_file_id}
 
 
+@dataclass
+class Held:
+    """A call's events waiting for its ringing's contact, in order."""
+    pending: list[Pending]
+    task: asyncio.Task | None = None
+
+
 class CallEvents:
-    def __init__(self, database, events, *, queue_max: int = 50_000, batch_max: int = 500):
-        self.database, self.events, self.batch_max = database, events, batch_max
+    def __init__(self, database, events, *, contacts=None, queue_max: int = 50_000, batch_max: int = 500):
+        """contacts: async (tenant_id, caller) -> contact dict | None, never raising, bounded in time."""
+        self.database, self.events, self.batch_max, self.contacts = database, events, batch_max, contacts
         self.queue: asyncio.Queue[Pending] = asyncio.Queue(queue_max)
         self._tasks = OwnedTasks()
+        self._held: dict[str, Held] = {}
 
     def on_dial(self, _manager, message) -> None:
         """AMI callback for DialBegin and DialEnd."""
         pending = dial_event(message)
-        if pending is not None:
-            self.enqueue(pending)
+        if pending is None:
+            return
+        call_id = pending.data["call_id"]
+        if call_id in self._held:
+            self._held[call_id].pending.append(pending)
+        elif self.contacts is not None and pending.type == "call.ringing" and pending.data["direction"] == "inbound":
+            held = self._held[call_id] = Held([pending])
+            held.task = asyncio.ensure_future(self._with_contact(call_id, held))
+        else:
+            self._queue(pending)
 
-    def enqueue(self, pending: Pending) -> None:
-        """Queues an event made from an AMI report for the writer (never waits)."""
+    async def _with_contact(self, call_id: str, held: Held) -> None:
+        first = held.pending[0]
+        try:
+            contact = await self.contacts(first.tenant_id, first.data["caller"])
+        finally:
+            if self._held.get(call_id) is held:
+                del self._held[call_id]
+        for pending in held.pending:
+            if contact is not None and pending.type == "call.ringing":
+                pending = Pending(pending.type, pending.tenant_id, {**pending.data, "contact": contact},
+                                  pending.dedupe_key)
+            self._queue(pending)
+
+    def _queue(self, pending: Pending) -> None:
         try:
             self.queue.put_nowait(pending)
         except asyncio.QueueFull:
@@ -121,19 +155,31 @@ class CallEvents:
         calls = await unit.session.scalars(select(Call).where(Call.linkedid.in_(sorted(linkedids)),
                                                               Call.tenant_id.is_not(None)))
         now = datetime.now(timezone.utc)
-        new = [NewEvent("call.ended", call.tenant_id, ended_data(call), now, f"call.ended:{call.linkedid}")
-               for call in calls]
+        # A call that ended while its contact was still being looked up: its events first, without it.
+        early = [p for linkedid in linkedids for p in self._release(linkedid)]
+        new = [NewEvent(p.type, p.tenant_id, p.data, now, p.dedupe_key) for p in early]
+        new += [NewEvent("call.ended", call.tenant_id, ended_data(call), now, f"call.ended:{call.linkedid}")
+                for call in calls]
         try:  # in a savepoint: events that fail to be written never cost the call records
             async with unit.session.begin_nested():
                 await self.events.emit_many(new, unit=unit)
         except Exception:
             log.exception("call.ended of %d calls not raised", len(new))
 
+    def _release(self, call_id: str) -> list[Pending]:
+        held = self._held.pop(call_id, None)
+        if held is None:
+            return []
+        held.task.cancel()
+        return held.pending
+
     def start(self) -> None:
         self._tasks.spawn(self._drain(), "call-events")
 
     async def stop(self) -> None:
         await self._tasks.cancel()
+        for call_id in list(self._held):
+            self._release(call_id)
 
     async def _drain(self) -> None:
         while True:

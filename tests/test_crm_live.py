@@ -1,0 +1,127 @@
+"""CRM screen pop and call logging against the real Asterisk with real phones: a carrier
+call rings extension 101, whose agent holds the event stream; call.ringing arrives while
+the phone still rings, carrying the caller's contact from a local server that speaks the
+provider's documented API; the call is logged back afterwards. A CRM that hangs or fails
+costs the call nothing. Adding a provider is one entry in PROVIDERS."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.calls import registered_extensions, wait_for
+from tests.support.crm_hubspot import HubSpotServer
+from tests.support.crm_zoho import ZohoServer
+from tests.support.events import EventStream
+
+CALLER = "05321234567"  # how the carrier presents the caller; the CRM holds it as +90 532 123 45 67
+ORDER = {"id": "SO-1001", "date": "2026-11-20T10:15:00+03:00", "total": "1250.5", "status": "Kargoda"}
+CONTACT = {"name": "Ayşe Yılmaz", "company": "Çağrı Ltd", "phone": "+905321234567", "order": ORDER}
+
+# provider -> its local server: `Server(contact)` starts it (tests/support/crm_server.py's CrmServer);
+# it has `provider`, `url`, `credentials` (what the tenant saves), `logged` (call activities received),
+# `problems` (requests the provider would refuse), `requests`, `mode` ("ok" | "hang" | "fail") and `close()`.
+PROVIDERS = {"hubspot": HubSpotServer, "zoho": ZohoServer}
+_numbers = iter(range(20, 100))
+
+
+def _of(type, **data):
+    return lambda e: e["type"] == type and all(e["data"].get(k) == v for k, v in data.items())
+
+
+@pytest.fixture(scope="module")
+def caller(stack, phones, carrier_line):
+    """A second account on the carrier's address (so Asterisk takes it for the carrier trunk)
+    whose calls present CALLER as the caller's number."""
+    phone = phones.add_phone(CALLER, "unused", register=False, bind_address="127.0.5.7", port=stack.sip_port)
+    yield phone
+    phone.remove()
+
+
+def _desk_with_crm(stack, phones, server, plan="kobi"):
+    """A tenant whose number rings extension 101 (a registered phone), its CRM the server."""
+    tenant, api = stack.new_tenant(plan)
+    [desk] = registered_extensions(stack, phones, api, tenant["id"], numbers=("101",))
+    did = f"+9085055560{next(_numbers):02d}"
+    stack.operator.ok("POST", f"/tenants/{tenant['id']}/numbers",
+                      {"number": did, "destination": {"type": "extension", "extension": "101"}})
+    api.ok("PUT", f"/tenants/{tenant['id']}/crm",
+           {"provider": server.provider, "base_url": server.url, "credentials": server.credentials}, status=200)
+    return tenant, api, desk, did
+
+
+def _disconnect(api, tenant) -> None:
+    """What this tenant still owes its CRM is dropped, not sent to the next test's server on this port."""
+    api.request("DELETE", f"/tenants/{tenant['id']}/crm")
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_ringing_carries_the_contact_before_the_answer_and_the_call_is_logged(stack, phones, carrier, caller,
+                                                                             provider):
+    server = PROVIDERS[provider](CONTACT)
+    tenant, api, desk, did = _desk_with_crm(stack, phones, server)
+    agent = EventStream(stack.operator.base, tenant["id"], api.token, query="extension=101")
+    try:
+        call = caller.call(f"sip:{did}@127.0.0.1:{stack.sip_port}")
+        incoming = desk.wait_incoming(timeout=15)
+        ringing = agent.wait_for(_of("call.ringing", extension="101"), timeout=20)
+        assert ringing, agent.events  # while the phone still rings: nobody has answered yet
+        assert ringing["data"]["direction"] == "inbound" and ringing["data"]["number"] == did
+        assert ringing["data"]["contact"] == {"name": "Ayşe Yılmaz", "company": "Çağrı Ltd",
+                                              "last_order": {k: ORDER[k] for k in ("id", "date", "total", "status")},
+                                              "url": ringing["data"]["contact"]["url"]}
+        assert ringing["data"]["contact"]["url"]
+        incoming.answer()
+        call.wait_confirmed(timeout=10)
+        call_id = ringing["data"]["call_id"]
+        answered = agent.wait_for(_of("call.answered", call_id=call_id))
+        assert answered and answered["seq"] > ringing["seq"], agent.events
+        call.hangup()
+        incoming.wait_disconnected(timeout=10)
+        ended = agent.wait_for(_of("call.ended", call_id=call_id), timeout=60)
+        assert ended and ended["seq"] > answered["seq"], agent.events
+        record = api.ok("GET", f"/tenants/{tenant['id']}/calls")["items"][0]
+        assert ended["data"]["call_record_id"] == record["id"]
+        assert wait_for(lambda: server.logged, timeout=30), server.requests
+        assert server.problems == []
+        status = api.ok("GET", f"/tenants/{tenant['id']}/crm")
+        assert status["status"] == "ok" and "credentials" not in status
+    finally:
+        _disconnect(api, tenant)
+        agent.close()
+        desk.remove()
+        server.close()
+
+
+@pytest.mark.parametrize("mode", ["hang", "fail"])
+def test_a_crm_that_hangs_or_fails_costs_the_call_nothing(stack, phones, carrier, caller, mode):
+    server = HubSpotServer(CONTACT)
+    server.mode = mode
+    tenant, api, desk, did = _desk_with_crm(stack, phones, server)
+    agent = EventStream(stack.operator.base, tenant["id"], api.token)
+    try:
+        call = caller.call(f"sip:{did}@127.0.0.1:{stack.sip_port}")
+        incoming = desk.wait_incoming(timeout=15)  # it rings as usual
+        incoming.answer()
+        call.wait_confirmed(timeout=10)
+        ringing = agent.wait_for(_of("call.ringing", extension="101"), timeout=20)
+        assert ringing and "contact" not in ringing["data"], agent.events
+        assert agent.wait_for(_of("call.answered", call_id=ringing["data"]["call_id"]))
+        call.hangup()
+        incoming.wait_disconnected(timeout=10)
+        assert agent.wait_for(_of("call.ended", call_id=ringing["data"]["call_id"]), timeout=60)
+        assert server.requests  # it was asked
+        assert wait_for(lambda: api.ok("GET", f"/tenants/{tenant['id']}/crm")["status"] == "failing", timeout=20)
+        if mode == "fail":  # the call log is owed, survives a restart, and arrives once the CRM is back
+            owed = "SELECT status FROM crm_call_logs WHERE tenant_id = :t"
+            assert wait_for(lambda: stack.sql(owed, t=tenant["id"]), timeout=30) == [("pending",)]
+            agent.close()  # an open stream holds the control plane's shutdown up (its runner waits for it)
+            stack.control.stop()
+            server.mode = "ok"
+            stack.control.start()
+            stack.wait_ami(60)
+            assert wait_for(lambda: stack.sql(owed, t=tenant["id"]) == [("logged",)], timeout=90)
+            assert len(server.logged) == 1 and server.problems == []
+    finally:
+        _disconnect(api, tenant)
+        agent.close()
+        desk.remove()
+        server.close()
