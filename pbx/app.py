@@ -222,6 +222,7 @@ class ControlPlane:
                  self.settings.api_port, self.settings.agi_host, self.settings.agi_port)
 
     async def stop(self) -> None:
+        self.event_hub.close_all()  # open streams would hold the API's shutdown until their clients go
         if self._runner:
             await self._runner.cleanup()
         await self.agi.close()

@@ -20,6 +20,7 @@ from pbx.services.tenants import visible_tenant
 
 HEARTBEAT_S = 20.0  # aiohttp pings; a client that does not pong is closed
 SEND_TIMEOUT_S = 10.0
+GOING_AWAY = 1001  # close code: the control plane is stopping; reconnect with ?after=
 TOO_SLOW = 4008  # close code: the subscriber fell a whole queue behind; reconnect with ?after=
 _EXTENSION = re.compile(r"^[0-9]{2,6}$")
 
@@ -56,7 +57,7 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, subscriber: Su
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    code = TOO_SLOW if subscriber.overflowed else 1000
+    code = TOO_SLOW if subscriber.overflowed else GOING_AWAY if subscriber.going_away else 1000
     with contextlib.suppress(TimeoutError, ConnectionError):
         await asyncio.wait_for(ws.close(code=code, message=b"too slow" if subscriber.overflowed else b""), 2)
 

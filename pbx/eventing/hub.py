@@ -26,6 +26,7 @@ class Subscriber:
     extension: str | None
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(Hub.QUEUE_MAX))
     overflowed: bool = False
+    going_away: bool = False  # the control plane is stopping
 
     def wants(self, event: dict) -> bool:
         return self.extension is None or self.extension in _extensions_of(event["data"])
@@ -61,6 +62,17 @@ class Hub:
                 self.unsubscribe(subscriber)
                 subscriber.queue.get_nowait()  # room for the end marker the reader waits on
                 subscriber.queue.put_nowait(None)
+
+    def close_all(self) -> None:
+        """The control plane is stopping: every stream ends now (close code 1001) instead of
+        holding the shutdown until its client goes; clients reconnect with ?after=<seq>."""
+        for subscribers in self._by_tenant.values():
+            for subscriber in subscribers:
+                subscriber.going_away = True
+                if subscriber.queue.full():
+                    subscriber.queue.get_nowait()
+                subscriber.queue.put_nowait(None)
+        self._by_tenant.clear()
 
     def count(self) -> int:
         return sum(len(s) for s in self._by_tenant.values())

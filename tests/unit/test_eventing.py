@@ -94,6 +94,18 @@ def test_hub_cuts_off_a_slow_subscriber_only():
     assert drained[-1] is None  # the reader's cue to close
 
 
+def test_hub_ends_every_stream_when_the_control_plane_stops():
+    hub = Hub()
+    idle, full = hub.subscribe(1, None), hub.subscribe(2, "101")
+    for seq in range(1, Hub.QUEUE_MAX + 1):
+        hub.publish({"tenant_id": 2, "seq": seq, "data": {"extension": "101"}})
+    hub.close_all()
+    assert hub.count() == 0 and idle.going_away and full.going_away
+    assert idle.queue.get_nowait() is None
+    drained = [full.queue.get_nowait() for _ in range(full.queue.qsize())]
+    assert drained[-1] is None and len(drained) == Hub.QUEUE_MAX  # room was made for the end marker
+
+
 def test_hub_extension_filter():
     hub = Hub()
     agent = hub.subscribe(1, "101")
