@@ -4,12 +4,15 @@ sign-out, throttling, an operator's password reset, tenants apart, hostile input
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import pytest
 
 from tests.support.calls import answered_call, registered_extensions, wait_for
 from tests.support.events import EventStream
 from tests.support.panel import COOKIE, Browser, CookieStream
+from tests.support.stack import settings_env
 
 pytestmark = [pytest.mark.asterisk]
 
@@ -223,3 +226,28 @@ def test_an_agent_sees_only_its_own_extensions_calls_and_events_and_writes_no_co
     api.ok("DELETE", own_ext, status=204)  # its extension gone: the agent sees nothing rather than everything
     assert b.get(calls).status_code == 403
     assert b.ok("GET", "/session")["extension"] is None
+
+
+def _cli(stack, *args: str, password: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pbx", "users", "create", *args, "--password-stdin"],
+                          input=password + "\n", env=settings_env(stack.settings), capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_the_first_operator_is_made_on_the_command_line_and_signs_in(stack):
+    email = next(_emails)
+    made = _cli(stack, "--email", email, "--name", "Platform Ekibi", password=PASSWORD)
+    assert made.returncode == 0, made.stderr
+    user_id = int(made.stdout.strip())
+    b = signed_in(stack, {"email": email})
+    assert (b.signed_in["role"], b.signed_in["tenant_id"], b.signed_in["user"]["id"]) == ("operator", None, user_id)
+    tenant = b.ok("POST", "/tenants", {"name": "Çağrı Ltd", "plan": "kobi"})  # an operator's session does all
+    assert any(u["id"] == user_id for u in b.ok("GET", "/users")["items"])
+    before = stack.sql("SELECT count(*) FROM users")
+    for args, password in ((("--email", next(_emails), "--name", "Kötü\u202eisim"), PASSWORD),
+                           (("--email", email, "--name", "İkinci"), PASSWORD),  # taken
+                           (("--email", next(_emails), "--name", "A", "--role", "agent", "--tenant",
+                             str(tenant["id"]), "--extension", "999"), PASSWORD)):  # the API's checks
+        refused = _cli(stack, *args, password=password)
+        assert refused.returncode == 1 and refused.stderr and not refused.stdout, args
+    assert stack.sql("SELECT count(*) FROM users") == before
