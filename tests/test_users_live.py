@@ -169,6 +169,16 @@ def test_hostile_or_malformed_users_are_422_and_change_nothing(stack):
     form = browser(stack).request("POST", "/session", data='{"email":"iyi@ornek.com.tr","password":"x"}',
                                   headers={"Content-Type": "text/plain"})
     assert form.status_code == 415  # what a cross-site HTML form could send
+    huge = browser(stack).request("POST", "/session", data="{" + " " * 70_000 + "}",
+                                  headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413
+    for cookie in ("x" * 3000, "", "a;b", "\u00e7"):
+        forged = browser(stack).get("/session", cookies={COOKIE: cookie})
+        assert forged.status_code == 401 and forged.json()["error"]["code"] == "unauthorized", cookie
+    undecodable = browser(stack).get("/session", headers={"Authorization": "Bearer \u00e7"})
+    assert undecodable.status_code == 401  # not UTF-8 on the wire: a token like no other, not a 500
+    me = stack.operator.ok("GET", "/session")  # a token is somebody too, without a user
+    assert (me["via"], me["role"], me["user"], me["csrf_token"]) == ("token", "operator", None, None)
 
 
 def _involves(number: str):
