@@ -137,6 +137,10 @@ def test_a_tenant_admin_manages_its_own_users_only_and_the_operator_resets_passw
     b.ok("DELETE", f"/users/{peer['id']}", status=204)
     assert stack.sql("SELECT count(*) FROM web_sessions WHERE user_id = :u", u=peer["id"]) == [(0,)]
     assert b.get(f"/users/{peer['id']}").status_code == 404
+    stranger_browser = signed_in(stack, stranger)
+    stack.operator.ok("DELETE", f"/tenants/{other['id']}", status=204)  # its people and sessions go with it
+    assert stranger_browser.get("/session").status_code == 401
+    assert stack.sql("SELECT count(*) FROM users WHERE id = :u", u=stranger["id"]) == [(0,)]
 
 
 def test_hostile_or_malformed_users_are_422_and_change_nothing(stack):
@@ -236,6 +240,8 @@ def test_an_agent_sees_only_its_own_extensions_calls_and_events_and_writes_no_co
     api.ok("DELETE", own_ext, status=204)  # its extension gone: the agent sees nothing rather than everything
     assert b.get(calls).status_code == 403
     assert b.ok("GET", "/session")["extension"] is None
+    api.ok("PATCH", f"/users/{agent['id']}", {"role": "tenant_admin"})  # applies to its next request
+    assert b.ok("GET", f"{base}/extensions")["items"] and b.ok("GET", "/session")["role"] == "tenant_admin"
 
 
 def _cli(stack, *args: str, password: str) -> subprocess.CompletedProcess:
