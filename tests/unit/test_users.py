@@ -123,3 +123,23 @@ async def _count(database: Database) -> int:
 
     async with database.read() as session:
         return await session.scalar(select(func.count(WebSession.id)))
+
+
+def test_every_route_open_to_agents_exists_and_says_how_it_is_narrowed():
+    """A renamed route must not silently close (or a typo open) what agents reach."""
+    from pbx.api.agents import AGENT_ROUTES, ANY, OWN_EXTENSION, SELF
+    from pbx.api.app import all_routes
+
+    served = {(route.method, "/api/v1" + route.path) for route in all_routes()}
+    assert set(AGENT_ROUTES) <= served
+    assert set(AGENT_ROUTES.values()) <= {ANY, OWN_EXTENSION, SELF}
+    assert not [key for key, rule in AGENT_ROUTES.items() if key[0] != "GET" and rule == ANY
+                and key != ("DELETE", "/api/v1/session")]  # no write an agent may make anywhere
+
+
+def test_the_recordings_access_log_names_a_panel_user_by_id():
+    from pbx.recordings.service import actor
+    from pbx.services.tokens import Principal
+
+    assert actor(Principal(3, user_id=9, role="tenant_admin", session_id=4)) == "user:9"
+    assert actor(Principal(3, token_id=5)) == "token:5" and actor(Principal(None, token_id=1)) == "operator:1"
