@@ -271,3 +271,29 @@ def test_the_first_operator_is_made_on_the_command_line_and_signs_in(stack):
         refused = _cli(stack, *args, password=password)
         assert refused.returncode == 1 and refused.stderr and not refused.stdout, args
     assert stack.sql("SELECT count(*) FROM users") == before
+
+
+def test_an_agent_hears_its_own_voicemail_and_no_one_elses(stack, phones):
+    from tests.test_voicemail import leave_message, messages
+
+    tenant, api = stack.new_tenant()
+    away = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "102", "name": "Uzakta", "voicemail": True})
+    me = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "103", "name": "Ben"})
+    phone = phones.add_phone(me["sip"]["username"], me["sip"]["password"], port=stack.sip_port)
+    try:
+        assert phone.wait_registered() == 200
+        leave_message(phone.call("102"), seconds=1.0)
+    finally:
+        phone.remove()
+    [message] = messages(api, tenant["id"], away["id"], 1)
+    box = f"/tenants/{tenant['id']}/extensions/{away['id']}/voicemail"
+    owner = signed_in(stack, new_user(stack, api, "agent", extension="102"))
+    colleague = signed_in(stack, new_user(stack, api, "agent", extension="103"))
+    assert [m["id"] for m in owner.ok("GET", box)["items"]] == [message["id"]]
+    audio = owner.get(f"{box}/{message['id']}/audio")
+    assert audio.status_code == 200 and audio.headers["Content-Type"] == "audio/wav" and audio.content[:4] == b"RIFF"
+    for method, path in (("GET", box), ("GET", f"{box}/{message['id']}/audio"), ("DELETE", f"{box}/{message['id']}")):
+        assert colleague.request(method, path).status_code == 404, (method, path)
+    assert owner.delete(f"{box}/{message['id']}", csrf=False).status_code == 403
+    owner.ok("DELETE", f"{box}/{message['id']}", status=204)
+    assert api.ok("GET", box)["items"] == []
