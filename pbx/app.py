@@ -65,6 +65,9 @@ from pbx.services.tenants import TenantService
 from pbx.services.voicemail import VoicemailService
 from pbx.voicemail import sender as voicemail_sender
 from pbx.voicemail.settle import VoicemailSettler
+from pbx.users.passwords import Passwords
+from pbx.users.service import UserService
+from pbx.users.sessions import SessionPolicy, Sessions
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +176,12 @@ class ControlPlane:
                               self.tenants, interval_s=settings.billing_terms_s)
         # Porting: each status move raises porting.<status>; completion routes the number in its transaction.
         self.porting = Porting(self.events)
+        # Panel users: argon2id passwords; sessions in the database, ended by sign-out, expiry,
+        # a password reset or the user's deletion (the API accepts the cookie as it does a token).
+        passwords = Passwords()
+        self.users = UserService(passwords)
+        self.sessions = Sessions(self.database, passwords, SessionPolicy(
+            timedelta(hours=settings.session_hours), timedelta(minutes=settings.session_idle_minutes)))
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
@@ -180,7 +189,8 @@ class ControlPlane:
                                  webhooks=self.webhooks, event_hub=self.event_hub, billing=self.billing,
                                  plan_changes=self.plan_changes, terms=self.terms,
                                  porting=self.porting, click_to_call=self.click_to_call,
-                                 crm_connections=self.crm, crm_lookups=self.crm_lookups)
+                                 crm_connections=self.crm, crm_lookups=self.crm_lookups,
+                                 users=self.users, sessions=self.sessions)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:

@@ -77,6 +77,9 @@ class Settings:
     mail_retry: str = ""  # "first,cap" seconds of a failed send's backoff; "" = 30 s doubling to 1 h
     crm_timeout: float = 1.5  # seconds call.ringing waits for the caller's CRM contact
     crm_cache_seconds: float = 60.0  # a number's CRM answer is reused this long
+    session_hours: float = 12.0  # a panel session's absolute lifetime
+    session_idle_minutes: float = 120.0  # ... and how long it lives unused
+    cookie_secure: str = "auto"  # auto: Secure when the request came over https (or a proxy says so); always
 
     @property
     def effective_database_url(self) -> str:
@@ -207,6 +210,9 @@ _ENV = {
     "mail_retry": ("PBX_MAIL_RETRY", str),
     "crm_timeout": ("PBX_CRM_TIMEOUT", float),
     "crm_cache_seconds": ("PBX_CRM_CACHE_SECONDS", float),
+    "session_hours": ("PBX_SESSION_HOURS", float),
+    "session_idle_minutes": ("PBX_SESSION_IDLE_MINUTES", float),
+    "cookie_secure": ("PBX_COOKIE_SECURE", lambda v: _one_of(v, "auto", "always")),
 }
 
 

@@ -29,8 +29,11 @@ from pbx.api import (
     voicemail,
     webhooks,
 )
+from pbx.api import session as web_session
+from pbx.api import users as user_routes
+from pbx.api.agents import agent_scope_middleware
 from pbx.api.auth import access_log_middleware, auth_middleware
-from pbx.api.throttle import AuthThrottle
+from pbx.api.throttle import AuthThrottle, SignInThrottle
 from pbx.api.errors import error_middleware, json_response
 from pbx.api.routes import Route, add_routes
 
@@ -49,7 +52,8 @@ def all_routes() -> list[Route]:
             + number_allocations.ROUTES + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES
             + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
             + webhooks.ROUTES + billing.ROUTES + billing_terms.ROUTES + resellers.ROUTES + porting.ROUTES
-            + click_to_call.ROUTES + crm.ROUTES)
+            + click_to_call.ROUTES + crm.ROUTES
+            + web_session.ROUTES + user_routes.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
@@ -58,8 +62,9 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
                   sealer, sip_bans, exchange_health, webhooks, event_hub, billing, plan_changes, terms, porting,
-                  click_to_call, crm_connections, crm_lookups) -> web.Application:
-    app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
+                  click_to_call, crm_connections, crm_lookups, users, sessions) -> web.Application:
+    app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware,
+                                       agent_scope_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
     app[context.SETTINGS] = settings
@@ -84,6 +89,9 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     app[context.CLICK_TO_CALL] = click_to_call
     app[context.CRM_CONNECTIONS] = crm_connections
     app[context.CRM_LOOKUPS] = crm_lookups
+    app[context.USERS] = users
+    app[context.SESSIONS] = sessions
+    app[context.SIGN_IN_THROTTLE] = SignInThrottle()
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx.api.throttle import AuthThrottle
+from pbx.api.throttle import AuthThrottle, SignInThrottle
 from pbx.asterisk.ami import Ami
 from pbx.billing.plan_change import PlanChanges
 from pbx.billing.service import BillingService
@@ -27,6 +27,8 @@ from pbx.services.prompts import PromptService
 from pbx.services.tenants import TenantService
 from pbx.services.tokens import Principal
 from pbx.services.voicemail import VoicemailService
+from pbx.users.service import UserService
+from pbx.users.sessions import Sessions
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
@@ -50,6 +52,9 @@ PORTING = web.AppKey("porting", Porting)
 CLICK_TO_CALL = web.AppKey("click_to_call", ClickToCall)
 CRM_CONNECTIONS = web.AppKey("crm_connections", CrmConnections)
 CRM_LOOKUPS = web.AppKey("crm_lookups", CrmLookups)
+USERS = web.AppKey("users", UserService)
+SESSIONS = web.AppKey("sessions", Sessions)
+SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
 PRINCIPAL = "pbx.principal"  # per request
 
 

@@ -408,3 +408,5 @@ from pbx.db.billing_tables import BillingAccount, InternationalRate, Invoice, Mo
 from pbx.db.number_tables import PoolNumber, PortingRequest  # noqa: E402,F401
 from pbx.db.voicemail_tables import VoicemailMail  # noqa: E402,F401
 from pbx.db.crm_tables import CrmCallLog, CrmConnection  # noqa: E402,F401
+# Panel users and their sessions.
+from pbx.db.user_tables import User, WebSession  # noqa: E402,F401

@@ -28,10 +28,25 @@ class Principal:
     # A reseller (pbx/billing/resellers.py) acts with tenant_id NO_TENANT: every check written for
     # tenants then fails closed, and visible_tenant alone opens its own customers to it.
     reseller_id: int | None = None
+    # A panel user's session (pbx/users/sessions.py): who, in which role; an agent also its extension.
+    user_id: int | None = None
+    role: str | None = None  # operator | tenant_admin | agent; None for a token
+    extension: str | None = None  # an agent's extension number (None: it has none, and sees nothing)
+    extension_id: int | None = None
+    session_id: int | None = None  # the web session that acted (a password change keeps it)
 
     @property
     def is_operator(self) -> bool:
         return self.tenant_id is None
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role == "agent"
+
+    @property
+    def who(self) -> str:
+        """For logs and the recordings access log: the token or user by id, never a secret."""
+        return f"user:{self.user_id}" if self.user_id is not None else f"token:{self.token_id}"
 
 
 @dataclass(frozen=True)
@@ -41,7 +56,9 @@ class Authenticated:
 
 
 def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # aiohttp hands undecodable header bytes over as lone surrogates: they must digest (to
+    # something no token of ours has), not raise.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def create_token(session: AsyncSession, tenant_id: int | None,
