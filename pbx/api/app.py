@@ -14,6 +14,7 @@ from pbx.api import (
     numbers,
     openapi,
     prompts,
+    provisioning,
     recordings,
     ring_groups,
     schedules,
@@ -27,6 +28,7 @@ from pbx.api.auth import access_log_middleware, auth_middleware
 from pbx.api.throttle import AuthThrottle
 from pbx.api.errors import error_middleware, json_response
 from pbx.api.routes import Route, add_routes
+from pbx.panel import add_panel_routes
 
 MAX_REQUEST_BYTES = 1024 * 1024  # bodies read whole; prompt uploads stream past this (api/uploads.py)
 
@@ -42,7 +44,7 @@ def all_routes() -> list[Route]:
     return (jobs.ROUTES + tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES
             + number_allocations.ROUTES + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES
             + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
-            + webhooks.ROUTES)
+            + webhooks.ROUTES + provisioning.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
@@ -73,4 +75,5 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))
     app.router.add_get("/api/v1/health", health)
+    add_panel_routes(app)
     return app
