@@ -51,6 +51,9 @@ from pbx.services.prompts import PromptService
 from pbx.services.routing_snapshot import RoutingSnapshots
 from pbx.services.tenants import TenantService
 from pbx.services.voicemail import VoicemailService
+from pbx.users.passwords import Passwords
+from pbx.users.service import UserService
+from pbx.users.sessions import SessionPolicy, Sessions
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +127,18 @@ class ControlPlane:
         self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
         self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
         self.sealer, self.jobs = self._job_engine(settings)
+        # Panel users: argon2id passwords; sessions in the database, ended by sign-out, expiry,
+        # a password reset or the user's deletion (the API accepts the cookie as it does a token).
+        passwords = Passwords()
+        self.users = UserService(passwords)
+        self.sessions = Sessions(self.database, passwords, SessionPolicy(
+            timedelta(hours=settings.session_hours), timedelta(minutes=settings.session_idle_minutes)))
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
                                  exchange_health=self.health,
-                                 webhooks=self.webhooks, event_hub=self.event_hub)
+                                 webhooks=self.webhooks, event_hub=self.event_hub,
+                                 users=self.users, sessions=self.sessions)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:

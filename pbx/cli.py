@@ -1,4 +1,5 @@
-"""The `pbx` command: up, serve, migrate, token create, asterisk-root, recordings, backup, restore, import, jobs."""
+"""The `pbx` command: up, serve, migrate, token create, asterisk-root, recordings, backup, restore, import, jobs,
+users."""
 from __future__ import annotations
 
 import argparse
@@ -47,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     from pbx.jobs.cli import add_commands as add_job_commands
 
     add_job_commands(commands)
+    from pbx.users.cli import add_commands as add_user_commands
+
+    add_user_commands(commands)
     return parser
 
 

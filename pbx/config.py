@@ -72,6 +72,9 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_tls: str = "none"  # none | starttls | tls
+    session_hours: float = 12.0  # a panel session's absolute lifetime
+    session_idle_minutes: float = 120.0  # ... and how long it lives unused
+    cookie_secure: str = "auto"  # auto: Secure when the request came over https (or a proxy says so); always
 
     @property
     def effective_database_url(self) -> str:
@@ -197,6 +200,9 @@ _ENV = {
     "smtp_user": ("PBX_SMTP_USER", str),
     "smtp_password": ("PBX_SMTP_PASSWORD", str),
     "smtp_tls": ("PBX_SMTP_TLS", lambda v: _one_of(v, "none", "starttls", "tls")),
+    "session_hours": ("PBX_SESSION_HOURS", float),
+    "session_idle_minutes": ("PBX_SESSION_IDLE_MINUTES", float),
+    "cookie_secure": ("PBX_COOKIE_SECURE", lambda v: _one_of(v, "auto", "always")),
 }
 
 

@@ -24,8 +24,11 @@ from pbx.api import (
     voicemail,
     webhooks,
 )
+from pbx.api import session as web_session
+from pbx.api import users as user_routes
+from pbx.api.agents import agent_scope_middleware
 from pbx.api.auth import access_log_middleware, auth_middleware
-from pbx.api.throttle import AuthThrottle
+from pbx.api.throttle import AuthThrottle, SignInThrottle
 from pbx.api.errors import error_middleware, json_response
 from pbx.api.routes import Route, add_routes
 from pbx.panel import add_panel_routes
@@ -44,7 +47,7 @@ def all_routes() -> list[Route]:
     return (jobs.ROUTES + tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES
             + number_allocations.ROUTES + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES
             + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
-            + webhooks.ROUTES + provisioning.ROUTES)
+            + webhooks.ROUTES + web_session.ROUTES + user_routes.ROUTES + provisioning.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
@@ -52,8 +55,9 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 
 def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
-                  sealer, sip_bans, exchange_health, webhooks, event_hub) -> web.Application:
-    app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
+                  sealer, sip_bans, exchange_health, webhooks, event_hub, users, sessions) -> web.Application:
+    app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware,
+                                       agent_scope_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
     app[context.SETTINGS] = settings
@@ -71,6 +75,9 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     app[context.HEALTH] = exchange_health
     app[context.WEBHOOKS] = webhooks
     app[context.EVENT_HUB] = event_hub
+    app[context.USERS] = users
+    app[context.SESSIONS] = sessions
+    app[context.SIGN_IN_THROTTLE] = SignInThrottle()
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

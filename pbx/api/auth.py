@@ -1,5 +1,6 @@
-"""Bearer tokens: operator (platform staff) or tenant; failed attempts throttled per
-source address; one access-log line per request naming the token by id."""
+"""Bearer tokens (operator or tenant) or the panel's session cookie (pbx/api/session_auth.py);
+failed attempts throttled per source address; one access-log line per request naming the
+token or user by id."""
 from __future__ import annotations
 
 import logging
@@ -9,10 +10,12 @@ from aiohttp import web
 
 from pbx.api.context import DATABASE, PRINCIPAL, THROTTLE
 from pbx.api.errors import error_response
+from pbx.api.session_auth import COOKIE, clear_session_cookie, cookie_principal
 from pbx.domain.errors import Unauthorized
 from pbx.services.tokens import authenticate, touch_last_use
 
 PUBLIC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/health"})
+SIGN_IN = ("POST", "/api/v1/session")  # checks its own password and throttles (pbx/api/session.py)
 QUERY_TOKEN_SUFFIX = "/events/stream"
 
 access_log = logging.getLogger("pbx.access")
@@ -32,7 +35,7 @@ async def access_log_middleware(request: web.Request, handler):
         raise
     finally:
         principal = request.get(PRINCIPAL)
-        who = "-" if principal is None else f"token:{principal.token_id} " + (
+        who = "-" if principal is None else f"{principal.who} " + (
             "operator" if principal.is_operator else f"tenant:{principal.tenant_id}")
         access_log.info("%s %s %s %s %s %.1fms", request.remote, request.method, request.path, status, who,
                         (time.monotonic() - started) * 1000)
@@ -40,13 +43,15 @@ async def access_log_middleware(request: web.Request, handler):
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler):
-    if request.path in PUBLIC_PATHS or not request.path.startswith("/api/"):
+    if request.path in PUBLIC_PATHS or (request.method, request.path) == SIGN_IN or not request.path.startswith("/api/"):
         return await handler(request)  # the panel's own files (pbx/panel) are public; its data is not
     throttle, address = request.app[THROTTLE], request.remote or "-"
     if (wait := throttle.retry_after(address)) is not None:
         response = error_response(429, "too_many_requests", "too many failed authentications; retry later")
         response.headers["Retry-After"] = str(wait)
         return response
+    if "Authorization" not in request.headers and COOKIE in request.cookies:
+        return await _with_cookie(request, handler, request.cookies[COOKIE])
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if not scheme and request.path.endswith(QUERY_TOKEN_SUFFIX) and request.query.get("token"):
         # Browsers cannot set headers on a WebSocket; the event stream takes ?token= too.
@@ -63,4 +68,15 @@ async def auth_middleware(request: web.Request, handler):
         async with request.app[DATABASE].unit() as unit:
             await touch_last_use(unit.session, found.principal.token_id)
     request[PRINCIPAL] = found.principal
+    return await handler(request)
+
+
+async def _with_cookie(request: web.Request, handler, token: str):
+    found = await cookie_principal(request, token)
+    if found is None:
+        request.app[THROTTLE].failed(request.remote or "-")
+        response = error_response(401, "unauthorized", "the session has ended; sign in again")
+        clear_session_cookie(request, response)  # the browser stops sending what names nothing
+        return response
+    request[PRINCIPAL] = found
     return await handler(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from pbx.api import responses
+from pbx.api.agents import own_extension
 from pbx.api.context import DATABASE, path_id, principal
 from pbx.api.errors import json_response
 from pbx.api.present import TENANT_TZ, timestamp
@@ -35,10 +36,12 @@ async def list_calls(request: web.Request) -> web.Response:
     start, end = query.parse_range(params.get("from"), params.get("to"))
     number = query.parse_number(params.get("number"))
     cursor, limit = query.decode_cursor(params.get("cursor")), query.parse_limit(params.get("limit"))
-    tenant_id = path_id(request, "tenant_id")
+    tenant_id, me = path_id(request, "tenant_id"), principal(request)
+    own = own_extension(me)  # an agent sees its own extension's calls only
     async with request.app[DATABASE].read() as session:
-        await visible_tenant(session, principal(request), tenant_id)
-        rows, following = await listing.list_calls(session, tenant_id, start, end, number, cursor, limit)
+        await visible_tenant(session, me, tenant_id)
+        rows, following = await listing.list_calls(session, tenant_id, start, end, number, cursor, limit,
+                                                   extension=own)
     return json_response({"items": [call_item(*row) for row in rows], "next": following})
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx.api.throttle import AuthThrottle
+from pbx.api.throttle import AuthThrottle, SignInThrottle
 from pbx.asterisk.ami import Ami
 from pbx.asterisk.health import ExchangeHealth
 from pbx.config import Settings
@@ -20,6 +20,8 @@ from pbx.services.prompts import PromptService
 from pbx.services.tenants import TenantService
 from pbx.services.tokens import Principal
 from pbx.services.voicemail import VoicemailService
+from pbx.users.service import UserService
+from pbx.users.sessions import Sessions
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
@@ -36,6 +38,9 @@ SEALER = web.AppKey("sealer", Sealer)
 HEALTH = web.AppKey("health", ExchangeHealth)
 WEBHOOKS = web.AppKey("webhooks", WebhookService)
 EVENT_HUB = web.AppKey("event_hub", Hub)
+USERS = web.AppKey("users", UserService)
+SESSIONS = web.AppKey("sessions", Sessions)
+SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
 PRINCIPAL = "pbx.principal"  # per request
 
 

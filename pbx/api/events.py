@@ -11,6 +11,7 @@ import re
 
 from aiohttp import WSMsgType, web
 
+from pbx.api.agents import own_extension
 from pbx.api.context import DATABASE, EVENT_HUB, path_id, principal
 from pbx.api.routes import Route
 from pbx.domain.errors import Invalid
@@ -34,10 +35,11 @@ def _query(request: web.Request) -> tuple[str | None, int | None]:
 
 
 async def event_stream(request: web.Request) -> web.StreamResponse:
-    tenant_id = path_id(request, "tenant_id")
+    tenant_id, me = path_id(request, "tenant_id"), principal(request)
     extension, after = _query(request)
+    extension = own_extension(me) or extension  # an agent: its own extension's events, whatever it asks for
     async with request.app[DATABASE].read() as session:
-        await visible_tenant(session, principal(request), tenant_id)
+        await visible_tenant(session, me, tenant_id)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=4096)
     await ws.prepare(request)
     subscriber = request.app[EVENT_HUB].subscribe(tenant_id, extension)

@@ -25,6 +25,10 @@ _UPLOAD = {
     "properties": {"file": {"type": "string", "format": "binary"}, "name": {"type": "string", "maxLength": 100}},
 }
 _WRITES = ("POST", "PATCH", "PUT", "DELETE")
+_SESSION = {"type": "apiKey", "in": "cookie", "name": "pbx_session",
+            "description": "the panel's session (POST /session). A write made with it must also send the "
+                           "session's csrf_token as the X-CSRF-Token header (else 403); a WebSocket opened "
+                           "with it must come from this server's own origin"}
 
 
 _HEALTH_STATUS = {
@@ -52,9 +56,9 @@ def document(routes: list[Route]) -> dict:
         "info": {"title": "Cloud PBX admin API", "version": "1"},
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}, "session": _SESSION},
         },
-        "security": [{"bearer": []}],
+        "security": [{"bearer": []}, {"session": []}],
         "paths": paths,
     }
 
@@ -101,8 +105,10 @@ def _errors(route: Route) -> dict:
     if not route.public:
         found += [(401, "unauthorized: no, unknown or expired token"),
                   (429, "too_many_requests: too many failed authentications from this address")]
-    if route.operator_only or route.gated or route.method in _WRITES:
-        found.append((403, "forbidden (needs an operator token) or feature_not_in_plan"))
+    if not route.public:  # an agent's session reaches only its own few routes (pbx/api/agents.py)
+        found.append((403, "forbidden: needs an operator token; not for an agent's session; a write signed in "
+                           "by cookie without X-CSRF-Token" + ("; or feature_not_in_plan" if route.gated
+                                                                 or route.method in _WRITES else "")))
     if "{" in route.path:
         found.append((404, "not_found: no such object, or another tenant's"))
     if route.method in _WRITES:

@@ -41,3 +41,23 @@ class AuthThrottle:
             while times and times[0] <= self._clock() - self.window:
                 times.popleft()
         return times
+
+
+class SignInThrottle:
+    """Failed panel sign-ins, counted per source address and per account (the e-mail
+    address): guesses spread over many addresses still slow down, at the price that a
+    stranger can make one account wait a few minutes. Apart from the token throttle, so an
+    office behind one NAT address whose staff mistype passwords does not lock its own
+    integrations' tokens out."""
+
+    def __init__(self, per_address: AuthThrottle | None = None, per_account: AuthThrottle | None = None):
+        self.per_address = per_address or AuthThrottle()
+        self.per_account = per_account or AuthThrottle(failures=10, window=300.0)
+
+    def retry_after(self, address: str, account: str) -> int | None:
+        waits = [w for w in (self.per_address.retry_after(address), self.per_account.retry_after(account)) if w]
+        return max(waits) if waits else None
+
+    def failed(self, address: str, account: str) -> None:
+        self.per_address.failed(address)
+        self.per_account.failed(account)

@@ -27,10 +27,13 @@ def period_conditions(tenant_id: int, start: datetime | None, end: datetime | No
 
 async def list_calls(session: AsyncSession, tenant_id: int, start: datetime | None, end: datetime | None,
                      number: NumberFilter | None, cursor: tuple[datetime, int] | None,
-                     limit: int) -> tuple[list[tuple[Call, int | None]], str | None]:
+                     limit: int, extension: str | None = None) -> tuple[list[tuple[Call, int | None]], str | None]:
+    """extension: only calls it took part in (an agent's view), whatever else is asked."""
     conditions = period_conditions(tenant_id, start, end)
     if number:
         conditions.append(number_condition(number))
+    if extension:
+        conditions.append(number_condition(NumberFilter(extension, True)))
     if cursor:
         at, call_id = cursor
         conditions.append(or_(Call.started_at < at, and_(Call.started_at == at, Call.id < call_id)))

@@ -398,3 +398,5 @@ class JobRow(Base):
 # Events and webhooks (kept apart so this file stays readable); imported here so one
 # import of pbx.db.models registers every table.
 from pbx.db.event_tables import EventCounter, EventRow, Webhook, WebhookDelivery  # noqa: E402,F401
+# Panel users and their sessions.
+from pbx.db.user_tables import User, WebSession  # noqa: E402,F401

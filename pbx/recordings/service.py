@@ -29,6 +29,8 @@ class ListQuery:
 
 
 def actor(principal: Principal) -> str:
+    if principal.user_id is not None:  # a panel user (pbx/users/), named by id
+        return f"user:{principal.user_id}"
     who = "operator" if principal.is_operator else "token"
     return f"{who}:{principal.token_id}" if principal.token_id is not None else who
 

@@ -22,10 +22,25 @@ LAST_USE_PRECISION = timedelta(minutes=1)
 class Principal:
     tenant_id: int | None  # None = operator
     token_id: int | None = None  # which token acted (the recordings access log names it)
+    # A panel user's session (pbx/users/sessions.py): who, in which role; an agent also its extension.
+    user_id: int | None = None
+    role: str | None = None  # operator | tenant_admin | agent; None for a token
+    extension: str | None = None  # an agent's extension number (None: it has none, and sees nothing)
+    extension_id: int | None = None
+    session_id: int | None = None  # the web session that acted (a password change keeps it)
 
     @property
     def is_operator(self) -> bool:
         return self.tenant_id is None
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role == "agent"
+
+    @property
+    def who(self) -> str:
+        """For logs and the recordings access log: the token or user by id, never a secret."""
+        return f"user:{self.user_id}" if self.user_id is not None else f"token:{self.token_id}"
 
 
 @dataclass(frozen=True)

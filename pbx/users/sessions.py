@@ -1,0 +1,118 @@
+"""Server-side web sessions. The cookie carries a random token; the table keeps only its
+SHA-256 digest, so neither a database copy nor a log line can sign anyone in. A session
+ends at its absolute lifetime, after its idle time, at sign-out, or when its row goes
+(a password reset, the user's or tenant's deletion). Every request rebuilds the principal
+from the user's row, so a role or extension change applies to the next request."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pbx.db.models import Extension
+from pbx.db.unit import Database
+from pbx.db.user_tables import User, WebSession
+from pbx.services.tokens import Principal, digest
+from pbx.users.passwords import Passwords
+from pbx.users.service import email_key
+
+LAST_SEEN_PRECISION = timedelta(minutes=1)  # as tokens' last use: not a write per request
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    lifetime: timedelta
+    idle: timedelta
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str  # goes into the cookie, and nowhere else
+    session: WebSession
+    user: User
+    extension: str | None
+
+
+@dataclass(frozen=True)
+class Found:
+    principal: Principal
+    session: WebSession
+    user: User
+    stale_last_seen: bool
+
+
+def csrf_token(token: str) -> str:
+    """The CSRF token of a session, derived from its cookie token: a page of ours reads it
+    from the sign-in answer (or GET /session), a cross-site page can read neither."""
+    return hashlib.sha256(b"pbx-csrf\0" + token.encode()).hexdigest()
+
+
+def csrf_matches(token: str, sent: str | None) -> bool:
+    return sent is not None and hmac.compare_digest(csrf_token(token).encode(), sent.encode("utf-8", "replace"))
+
+
+class Sessions:
+    def __init__(self, database: Database, passwords: Passwords, policy: SessionPolicy):
+        self.database = database
+        self.passwords = passwords
+        self.policy = policy
+
+    async def sign_in(self, email: str, password: str, replacing: str | None = None) -> SignedIn | None:
+        """A new session for the right password, or None. `replacing`: the cookie the browser
+        still sent; its session ends, so a sign-in never keeps a token someone planted."""
+        async with self.database.read() as session:
+            user = await session.scalar(select(User).where(User.email == email_key(email)))
+        if not await self.passwords.verify(user.password_hash if user else None, password) or user is None:
+            return None
+        rehashed = await self.passwords.hash(password) if self.passwords.needs_rehash(user.password_hash) else None
+        token, now = secrets.token_urlsafe(32), datetime.now(timezone.utc)
+        async with self.database.unit() as unit:
+            current = await unit.session.get(User, user.id)
+            if current is None or current.password_hash != user.password_hash:
+                return None  # deleted or reset meanwhile: the password checked is no longer theirs
+            await self._forget(unit.session, now, replacing)
+            if rehashed:
+                current.password_hash = rehashed
+            row = WebSession(token_hash=digest(token), user_id=user.id, created_at=now,
+                             expires_at=now + self.policy.lifetime, last_seen_at=now)
+            unit.session.add(row)
+            await unit.session.flush()
+            extension = await unit.session.get(Extension, current.extension_id) if current.extension_id else None
+        return SignedIn(token, row, current, extension.number if extension else None)
+
+    async def authenticate(self, session: AsyncSession, token: str) -> Found | None:
+        now = datetime.now(timezone.utc)
+        found = (await session.execute(
+            select(WebSession, User, Extension.number).join(User, User.id == WebSession.user_id)
+            .outerjoin(Extension, Extension.id == User.extension_id)
+            .where(WebSession.token_hash == digest(token)))).first()
+        if found is None or not self._alive(found[0], now):
+            return None
+        row, user, number = found
+        if (user.role == "operator") != (user.tenant_id is None):
+            return None  # never a tenant user acting as an operator, whatever a row says
+        principal = Principal(user.tenant_id, user_id=user.id, role=user.role, extension=number,
+                              extension_id=user.extension_id if number else None, session_id=row.id)
+        return Found(principal, row, user, now - row.last_seen_at >= LAST_SEEN_PRECISION)
+
+    async def touch(self, session: AsyncSession, session_id: int) -> None:
+        await session.execute(update(WebSession).where(WebSession.id == session_id)
+                              .values(last_seen_at=datetime.now(timezone.utc)))
+
+    async def sign_out(self, session: AsyncSession, session_id: int) -> None:
+        await session.execute(delete(WebSession).where(WebSession.id == session_id))
+
+    def _alive(self, row: WebSession, now: datetime) -> bool:
+        return row.expires_at > now and row.last_seen_at + self.policy.idle > now
+
+    async def _forget(self, session: AsyncSession, now: datetime, replacing: str | None) -> None:
+        """Expired sessions go at each sign-in (no sweeper needed), with the replaced one."""
+        ended = or_(WebSession.expires_at <= now, WebSession.last_seen_at <= now - self.policy.idle)
+        if replacing:
+            ended = or_(ended, WebSession.token_hash == digest(replacing))
+        await session.execute(delete(WebSession).where(ended))
