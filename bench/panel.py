@@ -67,7 +67,7 @@ def ring_to_dashboard(stack, phones, email: str, tenant_id: int, calls: int) -> 
         ext = api.ok("POST", f"/tenants/{tenant_id}/extensions", {"number": number, "name": f"Masa {number}"})
         desks[number] = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
         assert desks[number].wait_registered(timeout=10) == 200
-    browser = Browser(stack.api.base.removesuffix("/api/v1"))
+    browser = Browser(stack.operator.base.removesuffix("/api/v1"))
     delays = []
     try:
         browser.sign_in(email, PASSWORD)
@@ -101,7 +101,7 @@ def main() -> int:
         email = f"admin.{tenant['id']}@example.com"
         stack.operator.ok("POST", "/users", {"email": email, "name": "Bench", "role": "tenant_admin",
                                              "tenant_id": tenant["id"], "password": PASSWORD})
-        base = stack.api.base.removesuffix("/api/v1")
+        base = stack.operator.base.removesuffix("/api/v1")
         loads = [first_load(base, email, tenant["id"]) for _ in range(args.runs)]
         with Phones() as phones:
             delays = ring_to_dashboard(stack, phones, email, tenant["id"], args.calls)

@@ -24,20 +24,22 @@ function Recording({ tenantId, call }) {
     <a href=${src} download=${`recording-${call.recording_id}.wav`}>${t("calls.download")}</a>`;
 }
 
-function Results({ tenant, items }) {
+// Recordings are for admins (an agent's session may not read them: pbx/api/agents.py).
+function Results({ tenant, items, user }) {
+  const recordings = user.role !== "agent";
   return html`<table id="calls"><caption>${t("nav.calls")}</caption>
     <thead><tr><th scope="col">${t("calls.time")}</th><th scope="col">${t("calls.direction")}</th>
       <th scope="col">${t("calls.caller")}</th><th scope="col">${t("calls.callee")}</th>
       <th scope="col">${t("calls.state")}</th><th scope="col">${t("calls.duration")}</th>
-      <th scope="col">${t("calls.recording")}</th></tr></thead>
+      ${recordings && html`<th scope="col">${t("calls.recording")}</th>`}</tr></thead>
     <tbody>${items.map((c) => html`<tr key=${c.id} data-call=${c.id}>
       <td>${formatTime(c.started_at)}</td><td>${t(`direction.${c.direction}`)}</td><td>${c.caller}</td>
       <td>${c.callee}</td><td>${t(`disposition.${c.disposition}`)}</td><td>${c.billsec} ${t("common.seconds")}</td>
-      <td><${PlanGate} tenant=${tenant} feature="recording"><${Recording} tenantId=${tenant.id} call=${c} /><//></td>
+      ${recordings && html`<td><${PlanGate} tenant=${tenant} feature="recording"><${Recording} tenantId=${tenant.id} call=${c} /><//></td>`}
     </tr>`)}</tbody></table>`;
 }
 
-function History({ tenant }) {
+function History({ tenant, user }) {
   const [state, setState] = useState({ items: null, error: null });
   const search = async (event) => {
     event.preventDefault();
@@ -53,11 +55,11 @@ function History({ tenant }) {
       <button type="submit">${t("calls.search")}</button>
     </form>
     <${ErrorBox} error=${state.error} />
-    ${state.items && (state.items.length ? html`<${Results} tenant=${tenant} items=${state.items} />`
+    ${state.items && (state.items.length ? html`<${Results} tenant=${tenant} items=${state.items} user=${user} />`
       : html`<p id="no-calls">${t("calls.none")}</p>`)}`;
 }
 
-export function Calls({ tenantId }) {
+export function Calls({ tenantId, user }) {
   return html`<${TenantPage} tenantId=${tenantId} title=${t("nav.calls")}>
-    ${(tenant) => html`<${History} tenant=${tenant} />`}<//>`;
+    ${(tenant) => html`<${History} tenant=${tenant} user=${user} />`}<//>`;
 }

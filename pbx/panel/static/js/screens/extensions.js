@@ -6,7 +6,8 @@ import { get, post, patch, del, call } from "../api.js";
 import { TenantPage, useLoad, ErrorBox, Field, PlanGate } from "../components.js";
 
 function Status({ tenantId, ext }) {
-  const { data } = useLoad(() => get(`/tenants/${tenantId}/extensions/${ext.id}/status`), [ext.id]);
+  const { data, error } = useLoad(() => get(`/tenants/${tenantId}/extensions/${ext.id}/status`), [ext.id]);
+  if (error) return html`<span class="off" title=${error.message}>${t("ext.status_unknown")}</span>`;
   if (!data) return html`<span>…</span>`;
   return html`<span class=${data.registered ? "ok" : "off"}>${t(data.registered ? "ext.registered" : "ext.unregistered")}</span>`;
 }
@@ -78,12 +79,12 @@ function ExtensionList({ tenant }) {
   const rows = list.data ? sortBy(list.data.items, "number") : [];
   return html`
     <${ErrorBox} error=${list.error || error} />
+    ${created && html`<${Credentials} tenantId=${tenant.id} created=${created} />`}
     <table id="extensions"><caption>${t("nav.extensions")}</caption>
       <thead><tr><th scope="col">${t("ext.number")}</th><th scope="col">${t("ext.name")}</th>
         <th scope="col">${t("ext.status")}</th><th scope="col">${t("common.actions")}</th></tr></thead>
       <tbody>${rows.map((ext) => html`<${Row} key=${ext.id} tenantId=${tenant.id} ext=${ext}
         onChanged=${list.reload} onError=${setError} />`)}</tbody></table>
-    ${created && html`<${Credentials} tenantId=${tenant.id} created=${created} />`}
     <${CreateForm} tenant=${tenant} onCreated=${(row) => { setCreated(row); list.reload(); }} />`;
 }
 
