@@ -33,7 +33,13 @@ const ready = () => document.querySelector('#count-today') && document.body.data
 const finish = () => {
   const bytes = performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
     .reduce((sum, e) => sum + (e.transferSize || 0), 0);
-  done({ms: performance.now(), bytes, requests: performance.getEntriesByType('resource').length + 1});
+  const resources = performance.getEntriesByType('resource');
+  const end = (filter) => Math.max(0, ...resources.filter(filter).map((e) => e.responseEnd));
+  done({ms: performance.now(), bytes, requests: resources.length + 1,
+        static_ms: end((e) => e.name.includes('/panel/')), api_ms: end((e) => e.name.includes('/api/v1/')),
+        document_ms: performance.getEntriesByType('navigation')[0].responseEnd,
+        api: resources.filter((e) => e.name.includes('/api/v1/'))
+          .map((e) => [e.name.split('/api/v1')[1], Math.round(e.startTime), Math.round(e.responseEnd)])});
 };
 if (ready()) finish(); else new MutationObserver((_m, o) => { if (ready()) { o.disconnect(); finish(); } })
   .observe(document.documentElement, {subtree: true, childList: true, attributes: true});
@@ -110,7 +116,11 @@ def main() -> int:
     ms = [load["ms"] for load in loads]
     print(f"first load of the dashboard, {args.runs} cold runs: {statistics.median(kib):.1f} KiB transferred "
           f"(max {max(kib):.1f}), {loads[0]['requests']} requests; time to interactive median "
-          f"{statistics.median(ms):.0f} ms (min {min(ms):.0f}, max {max(ms):.0f})")
+          f"{statistics.median(ms):.0f} ms (min {min(ms):.0f}, max {max(ms):.0f}); of which: document in "
+          f"{statistics.median(load['document_ms'] for load in loads):.0f} ms, last static file "
+          f"{statistics.median(load['static_ms'] for load in loads):.0f} ms, last API answer "
+          f"{statistics.median(load['api_ms'] for load in loads):.0f} ms")
+    print("API requests of the last load (path, start ms, end ms):", loads[-1]["api"])
     print(f"ringing to dashboard, {len(delays)} calls: median {statistics.median(delays) * 1000:.0f} ms "
           f"(min {min(delays) * 1000:.0f}, max {max(delays) * 1000:.0f})")
     return 0

@@ -232,3 +232,42 @@ def test_switching_to_english_changes_every_visible_string(world, browser):
         browser.screenshot(f"{screen}-en")
         browser.find("#lang-switch").click()  # back to Turkish for the next screen
         browser.wait(lambda: browser.driver.execute_script("return document.documentElement.lang") == "tr")
+
+
+def test_ring_groups_numbers_and_reports(stack, world, browser):
+    tid, api = world["tenant"]["id"], world["api"]
+    browser.go(f"#/t/{tid}/ring_groups")
+    browser.fill("#ring-group-form", name="Satış")
+    for number in ("101", "102"):
+        browser.find(f"#ring-group-form input[name=extensions][value='{number}']").click()
+    browser.find("#ring-group-form button[type=submit]").click()
+    browser.wait(lambda: "101, 102" in browser.find("#ring-groups").text)
+    [group] = api.ok("GET", f"/tenants/{tid}/ring_groups")["items"]
+    assert group["extensions"] == ["101", "102"] and group["name"] == "Satış"
+    browser.go(f"#/t/{tid}/numbers")
+    row = f"#numbers tr[data-number='{DID}']"
+    browser.select(f"{row} select", f"ring_group:{group['id']}")
+    browser.find(f"{row} button[type=submit]").click()
+    browser.wait(lambda: "Satış" in browser.find(row).text.split("\n")[0])
+    [number] = api.ok("GET", f"/tenants/{tid}/numbers")["items"]
+    assert number["destination"] == {"type": "ring_group", "ring_group_id": group["id"]}
+    browser.go(f"#/t/{tid}/reports")
+    browser.find("#chart-hours")
+    assert browser.all("#chart-days rect.answered")
+    browser.screenshot("reports")
+
+
+def test_a_feature_the_plan_lacks_names_the_plan_that_has_it(stack, browser):
+    small, _ = stack.new_tenant("girisimci")
+    email = f"admin.{small['id']}@example.com"
+    stack.operator.ok("POST", "/users", {"email": email, "name": "Küçük", "role": "tenant_admin",
+                                         "tenant_id": small["id"], "password": PASSWORD})
+    browser.find("#sign-out").click()
+    browser.sign_in(email, PASSWORD)
+    browser.go(f"#/t/{small['id']}/reports")
+    gate = browser.find(".gate")
+    assert gate.text == CATALOGUES["tr"]["gate.needs"].format(feature=CATALOGUES["tr"]["feature.detailed_reports"],
+                                                               plan=CATALOGUES["tr"]["plan.kobi"])
+    browser.go(f"#/t/{small['id']}/extensions")
+    assert CATALOGUES["tr"]["plan.kobi"] in browser.find("#extension-form .gate").text  # no call recording
+    browser.screenshot("plan-gate")

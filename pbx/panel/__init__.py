@@ -22,8 +22,15 @@ def _csp(index: bytes) -> str:
             "media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
+def _preloads() -> bytes:
+    """Every module, announced up front: the browser fetches them in parallel instead of
+    discovering each import one round trip after its importer (bench/panel.py)."""
+    modules = sorted(p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*.*js"))
+    return "".join(f'<link rel="modulepreload" href="/panel/{m}">\n' for m in modules).encode()
+
+
 def add_panel_routes(app: web.Application) -> None:
-    index = (STATIC / "index.html").read_bytes()
+    index = (STATIC / "index.html").read_bytes().replace(b"<!-- modulepreload -->\n", _preloads())
     headers = {"Content-Security-Policy": _csp(index), "X-Content-Type-Options": "nosniff",
                "Referrer-Policy": "same-origin", "Cache-Control": "no-cache"}
 

@@ -28,5 +28,5 @@ function App({ initialUser }) {
   </${Layout}>`;
 }
 
-await loadCatalogues();
-render(html`<${App} initialUser=${await currentUser()} />`, document.getElementById("app"));
+const [, user] = await Promise.all([loadCatalogues(), currentUser()]);
+render(html`<${App} initialUser=${user} />`, document.getElementById("app"));

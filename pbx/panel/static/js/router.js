@@ -5,14 +5,18 @@ import { Extensions } from "./screens/extensions.js";
 import { Prompts } from "./screens/prompts.js";
 import { Ivrs } from "./screens/ivrs.js";
 import { Calls } from "./screens/calls.js";
+import { Numbers } from "./screens/numbers.js";
+import { RingGroups } from "./screens/ringgroups.js";
+import { Reports } from "./screens/reports.js";
 import { Tenants } from "./screens/tenants.js";
 import { NotFound } from "./screens/notfound.js";
 
-const TENANT_SCREENS = { dashboard: Dashboard, extensions: Extensions, prompts: Prompts, ivrs: Ivrs, calls: Calls };
-const ADMIN_ONLY = new Set(["extensions", "prompts", "ivrs"]);
+const TENANT_SCREENS = { dashboard: Dashboard, extensions: Extensions, prompts: Prompts, ivrs: Ivrs,
+  ring_groups: RingGroups, numbers: Numbers, calls: Calls, reports: Reports };
+const AGENT_SCREENS = new Set(["dashboard", "calls"]);  // what an agent's session may read (pbx/api/agents.py)
 
 export const tenantScreens = (user) =>
-  Object.keys(TENANT_SCREENS).filter((name) => user.role !== "agent" || !ADMIN_ONLY.has(name));
+  Object.keys(TENANT_SCREENS).filter((name) => user.role !== "agent" || AGENT_SCREENS.has(name));
 
 export function route(hash, user) {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean);

@@ -6,7 +6,7 @@ import { TenantPage, useLoad, ErrorBox, Field, planHas } from "../components.js"
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "*", "#"];
 
-async function loadChoices(tid) {
+export async function loadChoices(tid) {
   const [extensions, prompts, ivrs, groups] = await Promise.all(
     ["extensions", "prompts", "ivrs", "ring_groups"].map((what) => get(`/tenants/${tid}/${what}`)));
   return { extensions: extensions.items, prompts: prompts.items, ivrs: ivrs.items, groups: groups.items };
@@ -22,9 +22,9 @@ export function destination(value) {
   return { type: "announcement", prompt_id: Number(ref) };
 }
 
-function DestinationPicker({ choices, tenant, name, label }) {
+export function DestinationPicker({ choices, tenant, name, label, required = false }) {
   const option = (value, text) => html`<option value=${value}>${text}</option>`;
-  return html`<${Field} label=${label}><select name=${name}>
+  return html`<${Field} label=${label}><select name=${name} required=${required}>
     <option value="">${t("ivr.no_option")}</option>
     <optgroup label=${t("dest.extension")}>${sortBy(choices.extensions, "number").map((e) =>
       option(`extension:${e.number}`, `${e.number} ${e.name}`))}</optgroup>
@@ -67,7 +67,7 @@ function MenuForm({ tenant, choices, onSaved }) {
   </form>`;
 }
 
-function describe(dest, choices) {
+export function describe(dest, choices) {
   if (dest.type === "extension" || dest.type === "voicemail") return `${t(`dest.${dest.type}`)} ${dest.extension}`;
   const named = { ivr: [choices.ivrs, dest.ivr_id], ring_group: [choices.groups, dest.ring_group_id],
     announcement: [choices.prompts, dest.prompt_id] }[dest.type];
