@@ -251,6 +251,15 @@ def test_ring_groups_numbers_and_reports(stack, world, browser):
     browser.wait(lambda: "Satış" in browser.find(row).text.split("\n")[0])
     [number] = api.ok("GET", f"/tenants/{tid}/numbers")["items"]
     assert number["destination"] == {"type": "ring_group", "ring_group_id": group["id"]}
+    browser.go(f"#/t/{tid}/schedules")
+    browser.wait(lambda: len(browser.all("#holidays input:checked")) >= 10)  # Turkey's public holidays, offered
+    browser.fill("#schedule-form", name="Mesai")
+    browser.find("#schedule-form button[type=submit]").click()
+    browser.wait(lambda: "Mesai" in browser.find("#schedules").text)
+    [schedule] = api.ok("GET", f"/tenants/{tid}/schedules")["items"]
+    assert schedule["weekly"] == [{"days": ["mon", "tue", "wed", "thu", "fri"], "open": "09:00", "close": "18:00"}]
+    assert "Cumhuriyet Bayramı" in {h["name"] for h in schedule["holidays"]}
+    browser.screenshot("schedules")
     browser.go(f"#/t/{tid}/reports")
     browser.find("#chart-hours")
     assert browser.all("#chart-days rect.answered")
@@ -268,6 +277,8 @@ def test_a_feature_the_plan_lacks_names_the_plan_that_has_it(stack, browser):
     gate = browser.find(".gate")
     assert gate.text == CATALOGUES["tr"]["gate.needs"].format(feature=CATALOGUES["tr"]["feature.detailed_reports"],
                                                                plan=CATALOGUES["tr"]["plan.kobi"])
+    browser.go(f"#/t/{small['id']}/schedules")
+    assert CATALOGUES["tr"]["plan.kobi"] in browser.find(".gate").text
     browser.go(f"#/t/{small['id']}/extensions")
     assert CATALOGUES["tr"]["plan.kobi"] in browser.find("#extension-form .gate").text  # no call recording
     browser.screenshot("plan-gate")

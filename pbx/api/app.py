@@ -8,6 +8,7 @@ from pbx.api import (
     context,
     events,
     extensions,
+    holidays,
     ivrs,
     jobs,
     number_allocations,
@@ -47,7 +48,8 @@ def all_routes() -> list[Route]:
     return (jobs.ROUTES + tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES
             + number_allocations.ROUTES + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES
             + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
-            + webhooks.ROUTES + web_session.ROUTES + user_routes.ROUTES + provisioning.ROUTES)
+            + webhooks.ROUTES + web_session.ROUTES + user_routes.ROUTES + provisioning.ROUTES
+            + holidays.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:

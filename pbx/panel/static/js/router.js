@@ -8,11 +8,12 @@ import { Calls } from "./screens/calls.js";
 import { Numbers } from "./screens/numbers.js";
 import { RingGroups } from "./screens/ringgroups.js";
 import { Reports } from "./screens/reports.js";
+import { Schedules } from "./screens/schedules.js";
 import { Tenants } from "./screens/tenants.js";
 import { NotFound } from "./screens/notfound.js";
 
 const TENANT_SCREENS = { dashboard: Dashboard, extensions: Extensions, prompts: Prompts, ivrs: Ivrs,
-  ring_groups: RingGroups, numbers: Numbers, calls: Calls, reports: Reports };
+  ring_groups: RingGroups, schedules: Schedules, numbers: Numbers, calls: Calls, reports: Reports };
 const AGENT_SCREENS = new Set(["dashboard", "calls"]);  // what an agent's session may read (pbx/api/agents.py)
 
 export const tenantScreens = (user) =>

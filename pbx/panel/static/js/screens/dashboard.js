@@ -55,7 +55,7 @@ function Board({ tenant, user }) {
   const missed = calls.filter((c) => c.direction !== "outbound" && MISSED.has(c.disposition));
   return html`
     <${ErrorBox} error=${today.error} />
-    <ul class="figures">
+    <ul class="figures" data-loaded=${today.data ? "yes" : undefined}>
       <li><span class="figure" id="count-today">${calls.length}</span> ${t("dashboard.today")}</li>
       <li><span class="figure" id="count-missed">${missed.length}</span> ${t("dashboard.missed")}</li>
       <li><span class="figure" id="count-live">${live.length}</span> ${t("dashboard.live")}</li>
