@@ -35,7 +35,7 @@ def world(stack):
     """A KOBİ tenant that records calls, its admin and an agent on extension 102, and a second tenant."""
     tenant, api = stack.new_tenant("kobi", record_calls=True)
     other, _ = stack.new_tenant("kobi")
-    api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "102", "name": "Irmak"})
+    api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "102", "name": "Irmak", "voicemail": True})
     people = {}
     for role, extension in (("tenant_admin", None), ("agent", "102")):
         email = f"{role}.{tenant['id']}@example.com"
@@ -175,7 +175,9 @@ def test_an_agent_sees_only_its_own_calls_and_no_other_tenant(world, browser):
     tid = world["tenant"]["id"]
     browser.find("#sign-out").click()
     browser.sign_in(world["people"]["agent"], PASSWORD)
-    assert [a.get_attribute("href").split("/")[-1] for a in browser.all("nav a")] == ["dashboard", "calls"]
+    assert [a.get_attribute("href").split("/")[-1] for a in browser.all("nav a")] == ["dashboard", "calls", "voicemail"]
+    browser.go(f"#/t/{tid}/voicemail")
+    browser.find("#no-messages")  # its own box, empty
     browser.go(f"#/t/{tid}/calls")
     browser.find("#call-filter button[type=submit]").click()
     browser.find("#no-calls")  # the 101 call is not 102's
@@ -282,3 +284,19 @@ def test_a_feature_the_plan_lacks_names_the_plan_that_has_it(stack, browser):
     browser.go(f"#/t/{small['id']}/extensions")
     assert CATALOGUES["tr"]["plan.kobi"] in browser.find("#extension-form .gate").text  # no call recording
     browser.screenshot("plan-gate")
+
+
+def test_an_operator_sees_tenants_and_trunks_and_opens_a_tenants_panel(stack, world, browser):
+    email = f"ops.{world['tenant']['id']}@example.com"
+    stack.operator.ok("POST", "/users", {"email": email, "name": "Destek", "role": "operator", "password": PASSWORD})
+    browser.find("#sign-out").click()
+    browser.sign_in(email, PASSWORD)
+    browser.find("#tenants")
+    browser.wait(lambda: world["tenant"]["name"] in browser.find("#tenants").text)
+    browser.go("#/operator/trunks")
+    browser.wait(lambda: "Carrier" in browser.find("#trunks").text)
+    browser.screenshot("operator-trunks")
+    browser.go("#/operator/tenants")
+    browser.find(f"a[href='#/t/{world['tenant']['id']}/dashboard']").click()
+    browser.find(".figures[data-loaded]")
+    assert world["tenant"]["name"] in browser.find(".tenant").text

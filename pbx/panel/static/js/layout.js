@@ -6,7 +6,9 @@ import { tenantScreens } from "./router.js";
 
 function Nav({ user, tenantId, screen }) {
   const links = [];
-  if (user.role === "operator") links.push(["#/operator/tenants", "nav.tenants", "tenants"]);
+  if (user.role === "operator") {
+    links.push(["#/operator/tenants", "nav.tenants", "tenants"], ["#/operator/trunks", "nav.trunks", "trunks"]);
+  }
   const tid = tenantId ?? user.tenant_id;
   if (tid) for (const name of tenantScreens(user)) links.push([`#/t/${tid}/${name}`, `nav.${name}`, name]);
   return html`<nav aria-label=${t("nav.label")}><ul>

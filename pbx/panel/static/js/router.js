@@ -9,12 +9,14 @@ import { Numbers } from "./screens/numbers.js";
 import { RingGroups } from "./screens/ringgroups.js";
 import { Reports } from "./screens/reports.js";
 import { Schedules } from "./screens/schedules.js";
+import { Voicemail } from "./screens/voicemail.js";
+import { Trunks } from "./screens/trunks.js";
 import { Tenants } from "./screens/tenants.js";
 import { NotFound } from "./screens/notfound.js";
 
 const TENANT_SCREENS = { dashboard: Dashboard, extensions: Extensions, prompts: Prompts, ivrs: Ivrs,
-  ring_groups: RingGroups, schedules: Schedules, numbers: Numbers, calls: Calls, reports: Reports };
-const AGENT_SCREENS = new Set(["dashboard", "calls"]);  // what an agent's session may read (pbx/api/agents.py)
+  ring_groups: RingGroups, schedules: Schedules, numbers: Numbers, calls: Calls, voicemail: Voicemail, reports: Reports };
+const AGENT_SCREENS = new Set(["dashboard", "calls", "voicemail"]);  // what an agent's session may read (pbx/api/agents.py)
 
 export const tenantScreens = (user) =>
   Object.keys(TENANT_SCREENS).filter((name) => user.role !== "agent" || AGENT_SCREENS.has(name));
@@ -28,8 +30,9 @@ export function route(hash, user) {
   if (parts[0] === "t" && /^\d+$/.test(parts[1] || "") && tenantScreens(user).includes(parts[2])) {
     return { Screen: TENANT_SCREENS[parts[2]], params: { tenantId: Number(parts[1]), screen: parts[2] } };
   }
-  if (parts[0] === "operator" && parts[1] === "tenants" && user.role === "operator") {
-    return { Screen: Tenants, params: { screen: "tenants" } };
+  const operatorScreens = { tenants: Tenants, trunks: Trunks };
+  if (parts[0] === "operator" && operatorScreens[parts[1]] && user.role === "operator") {
+    return { Screen: operatorScreens[parts[1]], params: { screen: parts[1] } };
   }
   return { Screen: NotFound, params: {} };
 }
