@@ -102,5 +102,6 @@ ROUTES = [
           "The tenant's events, live, over a WebSocket (JSON text frames; token also as ?token=). "
           "?after=<seq> replays from the outbox first; ?extension= only that extension's events; "
           "a client that falls 1,000 events behind is closed with code 4008",
-          status=101, query=("after", "extension", "token")),
+          status=101, query=("after", "extension", "token"),
+          errors=(("400", "invalid: not a WebSocket handshake (a plain GET)"),)),
 ]
