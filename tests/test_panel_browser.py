@@ -268,6 +268,18 @@ def test_ring_groups_numbers_and_reports(stack, world, browser):
     browser.screenshot("reports")
 
 
+def test_admin_adds_an_agent_in_the_users_screen(world, browser):
+    tid, api = world["tenant"]["id"], world["api"]
+    browser.go(f"#/t/{tid}/users")
+    browser.fill("#user-form", name="İlknur Işıl", email=f"ilknur.{tid}@example.com", password=PASSWORD)
+    browser.select("#user-form select[name=extension]", "101")
+    browser.find("#user-form button[type=submit]").click()
+    browser.wait(lambda: "İlknur Işıl" in browser.find("#users").text)
+    created = [u for u in api.ok("GET", "/users")["items"] if u["email"] == f"ilknur.{tid}@example.com"]
+    assert [(u["role"], u["extension"]) for u in created] == [("agent", "101")]
+    browser.screenshot("users")
+
+
 def test_a_feature_the_plan_lacks_names_the_plan_that_has_it(stack, browser):
     small, _ = stack.new_tenant("girisimci")
     email = f"admin.{small['id']}@example.com"
@@ -293,6 +305,12 @@ def test_an_operator_sees_tenants_and_trunks_and_opens_a_tenants_panel(stack, wo
     browser.sign_in(email, PASSWORD)
     browser.find("#tenants")
     browser.wait(lambda: world["tenant"]["name"] in browser.find("#tenants").text)
+    small, _ = stack.new_tenant("girisimci")
+    browser.driver.refresh()
+    browser.select(f"tr[data-tenant='{small['id']}'] select", "kobi")
+    browser.wait(lambda: stack.operator.ok("GET", f"/tenants/{small['id']}")["plan"] == "kobi")
+    browser.find(f"tr[data-tenant='{small['id']}'] input[type=checkbox]").click()
+    browser.wait(lambda: stack.operator.ok("GET", f"/tenants/{small['id']}")["international_calls"] is True)
     browser.go("#/operator/trunks")
     browser.wait(lambda: "Carrier" in browser.find("#trunks").text)
     browser.screenshot("operator-trunks")

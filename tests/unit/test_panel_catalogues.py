@@ -49,7 +49,7 @@ def test_key_families_built_at_run_time_exist():
     expected |= {f"plan.{p}" for p in ("girisimci", "kobi", "enterprise")}
     expected |= {f"role.{r}" for r in ("operator", "tenant_admin", "agent")}
     expected |= {f"direction.{d}" for d in ("inbound", "outbound", "internal")}
-    expected |= {f"nav.{s}" for s in ("dashboard", "extensions", "prompts", "ivrs", "calls", "tenants", "numbers", "ring_groups", "reports", "schedules", "voicemail", "trunks")}
+    expected |= {f"nav.{s}" for s in ("dashboard", "extensions", "prompts", "ivrs", "calls", "tenants", "numbers", "ring_groups", "reports", "schedules", "voicemail", "trunks", "users")}
     assert expected <= set(CATALOGUES["tr"])
 
 

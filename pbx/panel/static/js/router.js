@@ -11,11 +11,12 @@ import { Reports } from "./screens/reports.js";
 import { Schedules } from "./screens/schedules.js";
 import { Voicemail } from "./screens/voicemail.js";
 import { Trunks } from "./screens/trunks.js";
+import { Users } from "./screens/users.js";
 import { Tenants } from "./screens/tenants.js";
 import { NotFound } from "./screens/notfound.js";
 
 const TENANT_SCREENS = { dashboard: Dashboard, extensions: Extensions, prompts: Prompts, ivrs: Ivrs,
-  ring_groups: RingGroups, schedules: Schedules, numbers: Numbers, calls: Calls, voicemail: Voicemail, reports: Reports };
+  ring_groups: RingGroups, schedules: Schedules, numbers: Numbers, calls: Calls, voicemail: Voicemail, reports: Reports, users: Users };
 const AGENT_SCREENS = new Set(["dashboard", "calls", "voicemail"]);  // what an agent's session may read (pbx/api/agents.py)
 
 export const tenantScreens = (user) =>

@@ -24,6 +24,10 @@ function Recording({ tenantId, call }) {
     <a href=${src} download=${`recording-${call.recording_id}.wav`}>${t("calls.download")}</a>`;
 }
 
+// RTCP figures of the caller's leg (the worse direction), as the API reports them.
+const quality = (q) => q ? t("calls.quality_figures", { jitter: q.jitter_ms ?? "–", loss: q.loss_percent ?? "–",
+  rtt: q.rtt_ms ?? "–" }) : "—";
+
 // Recordings are for admins (an agent's session may not read them: pbx/api/agents.py).
 function Results({ tenant, items, user }) {
   const recordings = user.role !== "agent";
@@ -31,10 +35,12 @@ function Results({ tenant, items, user }) {
     <thead><tr><th scope="col">${t("calls.time")}</th><th scope="col">${t("calls.direction")}</th>
       <th scope="col">${t("calls.caller")}</th><th scope="col">${t("calls.callee")}</th>
       <th scope="col">${t("calls.state")}</th><th scope="col">${t("calls.duration")}</th>
+      <th scope="col">${t("calls.quality")}</th>
       ${recordings && html`<th scope="col">${t("calls.recording")}</th>`}</tr></thead>
     <tbody>${items.map((c) => html`<tr key=${c.id} data-call=${c.id}>
       <td>${formatTime(c.started_at)}</td><td>${t(`direction.${c.direction}`)}</td><td>${c.caller}</td>
       <td>${c.callee}</td><td>${t(`disposition.${c.disposition}`)}</td><td>${c.billsec} ${t("common.seconds")}</td>
+      <td>${quality(c.quality)}</td>
       ${recordings && html`<td><${PlanGate} tenant=${tenant} feature="recording"><${Recording} tenantId=${tenant.id} call=${c} /><//></td>`}
     </tr>`)}</tbody></table>`;
 }
