@@ -8,7 +8,7 @@ import { TenantPage, useLoad, ErrorBox, PlanGate, planHas } from "../components.
 // Stacked bars: answered (dark) and missed (light) per label, with the figures as text for screen readers.
 function Bars({ rows, label, caption, id }) {
   const max = Math.max(1, ...rows.map((r) => r.calls));
-  const width = Math.max(rows.length * 28, 120);
+  const width = Math.max(rows.length * 28, 600);  // a few days still draw narrow bars
   return html`<figure id=${id}><figcaption>${caption}</figcaption>
     <svg viewBox=${`0 0 ${width} 130`} role="img" aria-label=${caption} class="chart">
       ${rows.map((r, i) => {
@@ -39,7 +39,8 @@ function Report({ tenant }) {
   const days = report.data.days;
   const day = (r) => r.day.slice(8, 10) + "." + r.day.slice(5, 7);
   return html`<${Bars} id="chart-days" rows=${days} label=${day} caption=${t("reports.per_day")} />
-    <${Table} rows=${days} first="day" heading=${t("reports.day")} />
+    <${Table} rows=${days.map((r) => ({ ...r, day: `${day(r)}.${r.day.slice(0, 4)}` }))} first="day"
+      heading=${t("reports.day")} />
     <${PlanGate} tenant=${tenant} feature="detailed_reports">
       ${detailed && html`<${Bars} id="chart-hours" rows=${report.data.per_hour} label=${(r) => String(r.hour)}
           caption=${t("reports.per_hour")} />
