@@ -4,12 +4,15 @@ sign-out, throttling, an operator's password reset, tenants apart, hostile input
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import pytest
 
 from tests.support.calls import answered_call, registered_extensions, wait_for
 from tests.support.events import EventStream
 from tests.support.panel import COOKIE, Browser, CookieStream
+from tests.support.stack import settings_env
 
 pytestmark = [pytest.mark.asterisk]
 
@@ -60,12 +63,18 @@ def test_sign_in_cookie_is_accepted_as_a_token_with_csrf_on_writes_and_sign_out_
     b.ok("POST", exts, {"number": "101", "name": "Resepsiyon"})
     assert [e["number"] for e in b.ok("GET", exts)["items"]] == ["101"]
 
+    stream = CookieStream(b, tenant["id"])
+    assert stream.status == 101  # the panel's live feed, on the cookie alone
     token = b.cookie
     stored = stack.sql("SELECT token_hash FROM web_sessions WHERE user_id = :u", u=admin["id"])
     assert len(stored) == 1 and token not in stored[0][0]  # only a digest is kept
     out = b.delete("/session")
     assert out.status_code == 204 and "Max-Age=0" in out.headers["Set-Cookie"]  # the browser drops it
     assert stack.sql("SELECT count(*) FROM web_sessions WHERE user_id = :u", u=admin["id"]) == [(0,)]
+    try:
+        assert stream.wait_closed(timeout=30) == 4001  # an open stream ends with its session
+    finally:
+        stream.close()
     replayed = b.get(exts, cookies={COOKIE: token})  # a copy of the old cookie names nothing now
     assert replayed.status_code == 401 and replayed.json()["error"]["code"] == "unauthorized"
     log = stack.control.log_path.read_text(errors="replace")
@@ -134,6 +143,10 @@ def test_a_tenant_admin_manages_its_own_users_only_and_the_operator_resets_passw
     b.ok("DELETE", f"/users/{peer['id']}", status=204)
     assert stack.sql("SELECT count(*) FROM web_sessions WHERE user_id = :u", u=peer["id"]) == [(0,)]
     assert b.get(f"/users/{peer['id']}").status_code == 404
+    stranger_browser = signed_in(stack, stranger)
+    stack.operator.ok("DELETE", f"/tenants/{other['id']}", status=204)  # its people and sessions go with it
+    assert stranger_browser.get("/session").status_code == 401
+    assert stack.sql("SELECT count(*) FROM users WHERE id = :u", u=stranger["id"]) == [(0,)]
 
 
 def test_hostile_or_malformed_users_are_422_and_change_nothing(stack):
@@ -166,6 +179,16 @@ def test_hostile_or_malformed_users_are_422_and_change_nothing(stack):
     form = browser(stack).request("POST", "/session", data='{"email":"iyi@ornek.com.tr","password":"x"}',
                                   headers={"Content-Type": "text/plain"})
     assert form.status_code == 415  # what a cross-site HTML form could send
+    huge = browser(stack).request("POST", "/session", data="{" + " " * 70_000 + "}",
+                                  headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413
+    for cookie in ("x" * 3000, "", "a;b", "\u00e7"):
+        forged = browser(stack).get("/session", cookies={COOKIE: cookie})
+        assert forged.status_code == 401 and forged.json()["error"]["code"] == "unauthorized", cookie
+    undecodable = browser(stack).get("/session", headers={"Authorization": "Bearer \u00e7"})
+    assert undecodable.status_code == 401  # not UTF-8 on the wire: a token like no other, not a 500
+    me = stack.operator.ok("GET", "/session")  # a token is somebody too, without a user
+    assert (me["via"], me["role"], me["user"], me["csrf_token"]) == ("token", "operator", None, None)
 
 
 def _involves(number: str):
@@ -223,3 +246,54 @@ def test_an_agent_sees_only_its_own_extensions_calls_and_events_and_writes_no_co
     api.ok("DELETE", own_ext, status=204)  # its extension gone: the agent sees nothing rather than everything
     assert b.get(calls).status_code == 403
     assert b.ok("GET", "/session")["extension"] is None
+    api.ok("PATCH", f"/users/{agent['id']}", {"role": "tenant_admin"})  # applies to its next request
+    assert b.ok("GET", f"{base}/extensions")["items"] and b.ok("GET", "/session")["role"] == "tenant_admin"
+
+
+def _cli(stack, *args: str, password: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pbx", "users", "create", *args, "--password-stdin"],
+                          input=password + "\n", env=settings_env(stack.settings), capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_the_first_operator_is_made_on_the_command_line_and_signs_in(stack):
+    email = next(_emails)
+    made = _cli(stack, "--email", email, "--name", "Platform Ekibi", password=PASSWORD)
+    assert made.returncode == 0, made.stderr
+    user_id = int(made.stdout.strip())
+    b = signed_in(stack, {"email": email})
+    assert (b.signed_in["role"], b.signed_in["tenant_id"], b.signed_in["user"]["id"]) == ("operator", None, user_id)
+    b.ok("POST", "/tenants", {"name": "Çağrı Ltd", "plan": "kobi"})  # an operator's session does all
+    assert any(u["id"] == user_id for u in b.ok("GET", "/users")["items"])
+    before = stack.sql("SELECT count(*) FROM users")
+    for args, password in ((("--email", next(_emails), "--name", "Kötü\u202eisim"), PASSWORD),
+                           (("--email", email, "--name", "İkinci"), PASSWORD)):  # taken: the API's checks
+        refused = _cli(stack, *args, password=password)
+        assert refused.returncode == 1 and refused.stderr and not refused.stdout, args
+    assert stack.sql("SELECT count(*) FROM users") == before
+
+
+def test_an_agent_hears_its_own_voicemail_and_no_one_elses(stack, phones):
+    from tests.test_voicemail import leave_message, messages
+
+    tenant, api = stack.new_tenant()
+    away = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "102", "name": "Uzakta", "voicemail": True})
+    me = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "103", "name": "Ben"})
+    phone = phones.add_phone(me["sip"]["username"], me["sip"]["password"], port=stack.sip_port)
+    try:
+        assert phone.wait_registered() == 200
+        leave_message(phone.call("102"), seconds=1.0)
+    finally:
+        phone.remove()
+    [message] = messages(api, tenant["id"], away["id"], 1)
+    box = f"/tenants/{tenant['id']}/extensions/{away['id']}/voicemail"
+    owner = signed_in(stack, new_user(stack, api, "agent", extension="102"))
+    colleague = signed_in(stack, new_user(stack, api, "agent", extension="103"))
+    assert [m["id"] for m in owner.ok("GET", box)["items"]] == [message["id"]]
+    audio = owner.get(f"{box}/{message['id']}/audio")
+    assert audio.status_code == 200 and audio.headers["Content-Type"] == "audio/wav" and audio.content[:4] == b"RIFF"
+    for method, path in (("GET", box), ("GET", f"{box}/{message['id']}/audio"), ("DELETE", f"{box}/{message['id']}")):
+        assert colleague.request(method, path).status_code == 404, (method, path)
+    assert owner.delete(f"{box}/{message['id']}", csrf=False).status_code == 403
+    owner.ok("DELETE", f"{box}/{message['id']}", status=204)
+    assert api.ok("GET", box)["items"] == []

@@ -50,12 +50,12 @@ async def auth_middleware(request: web.Request, handler):
         response = error_response(429, "too_many_requests", "too many failed authentications; retry later")
         response.headers["Retry-After"] = str(wait)
         return response
-    if "Authorization" not in request.headers and COOKIE in request.cookies:
-        return await _with_cookie(request, handler, request.cookies[COOKIE])
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if not scheme and request.path.endswith(QUERY_TOKEN_SUFFIX) and request.query.get("token"):
         # Browsers cannot set headers on a WebSocket; the event stream takes ?token= too.
         scheme, token = "bearer", request.query["token"]
+    if not scheme and COOKIE in request.cookies:  # a token, when one is sent, is what acts
+        return await _with_cookie(request, handler, request.cookies[COOKIE])
     if scheme.lower() != "bearer" or not token.strip():
         throttle.failed(address)
         raise Unauthorized("send Authorization: Bearer <token>")

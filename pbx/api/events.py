@@ -14,6 +14,7 @@ from aiohttp import WSMsgType, web
 from pbx.api.agents import own_extension
 from pbx.api.context import DATABASE, EVENT_HUB, path_id, principal
 from pbx.api.routes import Route
+from pbx.api.session_auth import session_ended
 from pbx.domain.errors import Invalid
 from pbx.eventing.hub import Subscriber
 from pbx.eventing.outbox import events_after
@@ -22,6 +23,7 @@ from pbx.services.tenants import visible_tenant
 HEARTBEAT_S = 20.0  # aiohttp pings; a client that does not pong is closed
 SEND_TIMEOUT_S = 10.0
 TOO_SLOW = 4008  # close code: the subscriber fell a whole queue behind; reconnect with ?after=
+SESSION_ENDED = 4001  # close code: the session it was opened with has ended; sign in again
 _EXTENSION = re.compile(r"^[0-9]{2,6}$")
 
 
@@ -52,15 +54,20 @@ async def event_stream(request: web.Request) -> web.StreamResponse:
 
 async def _serve(request: web.Request, ws: web.WebSocketResponse, subscriber: Subscriber, after: int | None):
     tasks = [asyncio.create_task(_send(request, ws, subscriber, after)), asyncio.create_task(_read(ws))]
+    session_id = principal(request).session_id
+    if session_id is not None:  # opened with the panel's cookie: it closes when the session ends
+        tasks.append(asyncio.create_task(session_ended(request, session_id)))
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    code = TOO_SLOW if subscriber.overflowed else 1000
+    code, why = (TOO_SLOW, b"too slow") if subscriber.overflowed else (1000, b"")
+    if len(tasks) > 2 and tasks[2] in done:
+        code, why = SESSION_ENDED, b"session ended"
     with contextlib.suppress(TimeoutError, ConnectionError):
-        await asyncio.wait_for(ws.close(code=code, message=b"too slow" if subscriber.overflowed else b""), 2)
+        await asyncio.wait_for(ws.close(code=code, message=why), 2)
 
 
 async def _read(ws: web.WebSocketResponse) -> None:
@@ -101,7 +108,8 @@ ROUTES = [
     Route("GET", "/tenants/{tenant_id}/events/stream", event_stream,
           "The tenant's events, live, over a WebSocket (JSON text frames; token also as ?token=). "
           "?after=<seq> replays from the outbox first; ?extension= only that extension's events; "
-          "a client that falls 1,000 events behind is closed with code 4008",
+          "a client that falls 1,000 events behind is closed with code 4008; one opened with the panel's session "
+          "cookie is closed with 4001 once its session ends",
           status=101, query=("after", "extension", "token"),
-          errors=(("400", "invalid: not a WebSocket handshake (a plain GET)"),)),
+          errors=(("400", "invalid: not a WebSocket handshake"),)),
 ]

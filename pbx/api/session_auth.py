@@ -4,6 +4,7 @@ can make the browser send the cookie, never that header); a WebSocket opened wit
 must come from our own origin (browsers send cookies on cross-site WebSocket handshakes)."""
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from pbx.users.sessions import csrf_matches
 COOKIE = "pbx_session"
 CSRF_HEADER = "X-CSRF-Token"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SESSION_CHECK_S = 10.0  # how soon a WebSocket learns that its session has ended
 
 
 async def cookie_principal(request: web.Request, token: str) -> Principal | None:
@@ -60,3 +62,19 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, token
 
 def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> None:
     response.del_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=served_over_https(request))
+
+
+async def session_ended(request: web.Request, session_id: int) -> None:
+    """Returns once the session is over (sign-out, a password reset, the user's deletion, its
+    lifetime), so a WebSocket opened with it closes instead of streaming on. An open stream
+    is use: it keeps the session from going idle."""
+    sessions, database = request.app[SESSIONS], request.app[DATABASE]
+    while True:
+        await asyncio.sleep(SESSION_CHECK_S)
+        async with database.read() as session:
+            row = await sessions.still_open(session, session_id)
+        if row is None:
+            return
+        if sessions.stale(row):
+            async with database.unit() as unit:
+                await sessions.touch(unit.session, session_id)

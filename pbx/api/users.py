@@ -63,9 +63,11 @@ async def delete_user(request: web.Request) -> web.Response:
 ONE = "/users/{user_id}"
 ROUTES = [
     Route("POST", "/users", create_user, "Create a user (an operator: anyone; a tenant: its admins and agents, "
-          "an agent tied to one of its extensions)", body=UserCreate, status=201, response=user_present.USER),
+          "an agent tied to one of its extensions)", body=UserCreate, status=201, response=user_present.USER,
+          errors=(("404", "not_found: no such tenant_id, or another tenant's"),)),
     Route("GET", "/users", list_users, "List users (a tenant sees its own; an operator all, or ?tenant_id=)",
-          query=("tenant_id",), response=items(user_present.USER)),
+          query=("tenant_id",), response=items(user_present.USER),
+          errors=(("404", "not_found: no such tenant_id, or another tenant's"),)),
     Route("GET", ONE, get_user, "Get a user", response=user_present.USER),
     Route("PATCH", ONE, patch_user, "Change a user; a new password ends the user's other sessions "
           "(another tenant admin's password: operators only)", body=UserPatch, response=user_present.USER),

@@ -50,7 +50,9 @@ class Authenticated:
 
 
 def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # aiohttp hands undecodable header bytes over as lone surrogates: they must digest (to
+    # something no token of ours has), not raise.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def create_token(session: AsyncSession, tenant_id: int | None,

@@ -98,7 +98,14 @@ class Sessions:
             return None  # never a tenant user acting as an operator, whatever a row says
         principal = Principal(user.tenant_id, user_id=user.id, role=user.role, extension=number,
                               extension_id=user.extension_id if number else None, session_id=row.id)
-        return Found(principal, row, user, now - row.last_seen_at >= LAST_SEEN_PRECISION)
+        return Found(principal, row, user, self.stale(row))
+
+    async def still_open(self, session: AsyncSession, session_id: int) -> WebSession | None:
+        row = await session.get(WebSession, session_id)
+        return row if row is not None and self._alive(row, datetime.now(timezone.utc)) else None
+
+    def stale(self, row: WebSession) -> bool:
+        return datetime.now(timezone.utc) - row.last_seen_at >= LAST_SEEN_PRECISION
 
     async def touch(self, session: AsyncSession, session_id: int) -> None:
         await session.execute(update(WebSession).where(WebSession.id == session_id)

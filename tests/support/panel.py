@@ -4,7 +4,11 @@ touches no other), and the event stream opened with the session cookie."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
+import time
+
+import aiohttp
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -85,3 +89,24 @@ class CookieStream(EventStream):
         self._connected.wait(15)
 
 
+
+    async def _read(self, headers) -> None:
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(self.url, headers=headers, heartbeat=10) as ws:
+                    self.status = 101
+                    self._connected.set()
+                    async for message in ws:
+                        if message.type == aiohttp.WSMsgType.TEXT:
+                            self.events.append(json.loads(message.data))
+                    self.close_code = ws.close_code
+            except aiohttp.WSServerHandshakeError as exc:
+                self.status = exc.status
+                self._connected.set()
+
+    def wait_closed(self, timeout: float = 30.0) -> int | None:
+        """The server's close code once it has closed the stream, or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self._task.done():
+            time.sleep(0.1)
+        return getattr(self, "close_code", None)

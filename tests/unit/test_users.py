@@ -1,0 +1,145 @@
+"""Users and sessions as logic: e-mail keys, CSRF tokens, sign-in throttling on a fake
+clock, argon2id hashes, and session expiry on a temporary SQLite database."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from sqlalchemy import update
+
+from pbx.api.throttle import AuthThrottle, SignInThrottle
+from pbx.db.engine import make_engine, make_sessionmaker
+from pbx.db.migrate import upgrade
+from pbx.db.unit import Database
+from pbx.db.user_tables import User, WebSession
+from pbx.users.passwords import Passwords
+from pbx.users.service import email_key
+from pbx.users.sessions import SessionPolicy, Sessions, csrf_matches, csrf_token
+
+FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # argon2id still, cheap for tests
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_email_keys_fold_ascii_case_only():
+    assert email_key(" Ayse.Yilmaz@Ornek.COM.tr ") == "ayse.yilmaz@ornek.com.tr"
+    assert email_key("İlker@ornek.com") == "İlker@ornek.com"  # not 'i' + a combining dot nobody typed
+
+
+def test_csrf_token_is_the_sessions_own_and_compared_safely():
+    token = "abc"
+    assert csrf_matches(token, csrf_token(token))
+    assert csrf_token(token) != csrf_token("abd") and token not in csrf_token(token)
+    for sent in (None, "", csrf_token("abd"), "ş" * 64, "\ud800"):
+        assert not csrf_matches(token, sent)
+
+
+def test_sign_in_throttle_counts_per_account_and_per_address():
+    clock = Clock()
+    throttle = SignInThrottle(AuthThrottle(4, 60, clock), AuthThrottle(2, 300, clock))
+    throttle.failed("10.0.0.1", "a@x")
+    assert throttle.retry_after("10.0.0.9", "a@x") is None
+    throttle.failed("10.0.0.2", "a@x")
+    assert throttle.retry_after("10.0.0.9", "a@x") == 300  # spread over addresses, the account still waits
+    assert throttle.retry_after("10.0.0.1", "b@x") is None
+    for account in ("c@x", "d@x", "e@x"):
+        throttle.failed("10.0.0.1", account)
+    assert throttle.retry_after("10.0.0.1", "f@x") == 60  # one address guessing many accounts waits too
+    clock.now += 300
+    assert throttle.retry_after("10.0.0.1", "a@x") is None
+
+
+def test_passwords_are_argon2id_and_checked_without_raising():
+    async def main():
+        passwords = Passwords(FAST)
+        stored = await passwords.hash("Şifre-güçlü-2026")
+        assert stored.startswith("$argon2id$") and "Şifre" not in stored
+        assert await passwords.verify(stored, "Şifre-güçlü-2026")
+        assert not await passwords.verify(stored, "sifre-guclu-2026")
+        assert not await passwords.verify(None, "anything")  # no such user: a dummy hash is checked
+        assert not await passwords.verify("not a hash", "anything")
+        assert Passwords().needs_rehash(stored) and not passwords.needs_rehash(stored)
+
+    asyncio.run(main())
+
+
+def test_sessions_end_when_idle_at_their_lifetime_and_when_replaced(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'u.sqlite3'}"
+    upgrade(url)
+
+    async def main():
+        engine = make_engine(url)
+        database = Database(make_sessionmaker(engine), serialize_writes=True)
+        passwords = Passwords(FAST)
+        sessions = Sessions(database, passwords, SessionPolicy(timedelta(hours=12), timedelta(minutes=30)))
+        async with database.unit() as unit:
+            unit.session.add(User(email="op@x.com", name="Op", role="operator",
+                                  password_hash=await passwords.hash("doğru-parola")))
+        try:
+            assert await sessions.sign_in("OP@x.com", "yanlış") is None
+            first = await sessions.sign_in("OP@x.com", "doğru-parola")
+            async with database.read() as session:
+                found = await sessions.authenticate(session, first.token)
+            assert found.principal.is_operator and found.principal.user_id == first.user.id
+            assert found.principal.session_id == first.session.id
+            await _age(database, first.session.id, last_seen_at=timedelta(minutes=31))
+            assert await _principal(database, sessions, first.token) is None  # idle too long
+            second = await sessions.sign_in("op@x.com", "doğru-parola")
+            assert await _count(database) == 1  # the idle one went at this sign-in
+            await _age(database, second.session.id, expires_at=timedelta(seconds=1))
+            assert await _principal(database, sessions, second.token) is None  # past its lifetime
+            third = await sessions.sign_in("op@x.com", "doğru-parola")
+            fourth = await sessions.sign_in("op@x.com", "doğru-parola", replacing=third.token)
+            assert await _principal(database, sessions, third.token) is None
+            assert await _principal(database, sessions, fourth.token) is not None
+            assert await _count(database) == 1
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+async def _age(database: Database, session_id: int, **ago: timedelta) -> None:
+    now = datetime.now(timezone.utc)
+    async with database.unit() as unit:
+        await unit.session.execute(update(WebSession).where(WebSession.id == session_id)
+                                   .values({name: now - delta for name, delta in ago.items()}))
+
+
+async def _principal(database: Database, sessions: Sessions, token: str):
+    async with database.read() as session:
+        return await sessions.authenticate(session, token)
+
+
+async def _count(database: Database) -> int:
+    from sqlalchemy import func, select
+
+    async with database.read() as session:
+        return await session.scalar(select(func.count(WebSession.id)))
+
+
+def test_every_route_open_to_agents_exists_and_says_how_it_is_narrowed():
+    """A renamed route must not silently close (or a typo open) what agents reach."""
+    from pbx.api.agents import AGENT_ROUTES, ANY, OWN_EXTENSION, SELF
+    from pbx.api.app import all_routes
+
+    served = {(route.method, "/api/v1" + route.path) for route in all_routes()}
+    assert set(AGENT_ROUTES) <= served
+    assert set(AGENT_ROUTES.values()) <= {ANY, OWN_EXTENSION, SELF}
+    assert not [key for key, rule in AGENT_ROUTES.items() if key[0] != "GET" and rule == ANY
+                and key != ("DELETE", "/api/v1/session")]  # no write an agent may make anywhere
+
+
+def test_the_recordings_access_log_names_a_panel_user_by_id():
+    from pbx.recordings.service import actor
+    from pbx.services.tokens import Principal
+
+    assert actor(Principal(3, user_id=9, role="tenant_admin", session_id=4)) == "user:9"
+    assert actor(Principal(3, token_id=5)) == "token:5" and actor(Principal(None, token_id=1)) == "operator:1"
