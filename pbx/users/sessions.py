@@ -22,6 +22,7 @@ from pbx.users.passwords import Passwords
 from pbx.users.service import email_key
 
 LAST_SEEN_PRECISION = timedelta(minutes=1)  # as tokens' last use: not a write per request
+SESSIONS_PER_USER = 20  # browsers and devices at once; signing in again and again never grows the table
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Sessions:
                              expires_at=now + self.policy.lifetime, last_seen_at=now)
             unit.session.add(row)
             await unit.session.flush()
+            await _keep_newest(unit.session, user.id)
             extension = await unit.session.get(Extension, current.extension_id) if current.extension_id else None
         return SignedIn(token, row, current, extension.number if extension else None)
 
@@ -123,3 +125,9 @@ class Sessions:
         if replacing:
             ended = or_(ended, WebSession.token_hash == digest(replacing))
         await session.execute(delete(WebSession).where(ended))
+
+
+async def _keep_newest(session: AsyncSession, user_id: int) -> None:
+    newest = (select(WebSession.id).where(WebSession.user_id == user_id)
+              .order_by(WebSession.id.desc()).limit(SESSIONS_PER_USER))
+    await session.execute(delete(WebSession).where(WebSession.user_id == user_id, WebSession.id.not_in(newest)))

@@ -15,7 +15,7 @@ from pbx.db.unit import Database
 from pbx.db.user_tables import User, WebSession
 from pbx.users.passwords import Passwords
 from pbx.users.service import email_key
-from pbx.users.sessions import SessionPolicy, Sessions, csrf_matches, csrf_token
+from pbx.users.sessions import SESSIONS_PER_USER, SessionPolicy, Sessions, csrf_matches, csrf_token
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # argon2id still, cheap for tests
 
@@ -100,6 +100,10 @@ def test_sessions_end_when_idle_at_their_lifetime_and_when_replaced(tmp_path):
             assert await _principal(database, sessions, third.token) is None
             assert await _principal(database, sessions, fourth.token) is not None
             assert await _count(database) == 1
+            signed = [await sessions.sign_in("op@x.com", "doğru-parola") for _ in range(SESSIONS_PER_USER + 2)]
+            assert await _count(database) == SESSIONS_PER_USER  # the oldest went
+            assert await _principal(database, sessions, signed[0].token) is None
+            assert await _principal(database, sessions, signed[-1].token) is not None
         finally:
             await engine.dispose()
 
