@@ -12,6 +12,7 @@ from pbx.api import (
     crm,
     events,
     extensions,
+    holidays,
     ivrs,
     jobs,
     number_allocations,
@@ -19,6 +20,7 @@ from pbx.api import (
     openapi,
     porting,
     prompts,
+    provisioning,
     recordings,
     resellers,
     ring_groups,
@@ -36,6 +38,7 @@ from pbx.api.auth import access_log_middleware, auth_middleware
 from pbx.api.throttle import AuthThrottle, SignInThrottle
 from pbx.api.errors import error_middleware, json_response
 from pbx.api.routes import Route, add_routes
+from pbx.panel import add_panel_routes
 
 MAX_REQUEST_BYTES = 1024 * 1024  # bodies read whole; prompt uploads stream past this (api/uploads.py)
 
@@ -53,7 +56,7 @@ def all_routes() -> list[Route]:
             + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
             + webhooks.ROUTES + billing.ROUTES + billing_terms.ROUTES + resellers.ROUTES + porting.ROUTES
             + click_to_call.ROUTES + crm.ROUTES
-            + web_session.ROUTES + user_routes.ROUTES)
+            + web_session.ROUTES + user_routes.ROUTES + provisioning.ROUTES + holidays.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
@@ -96,4 +99,5 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))
     app.router.add_get("/api/v1/health", health)
+    add_panel_routes(app)
     return app

@@ -45,8 +45,8 @@ async def access_log_middleware(request: web.Request, handler):
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler):
-    if request.path in PUBLIC_PATHS or (request.method, request.path) == SIGN_IN:
-        return await handler(request)
+    if request.path in PUBLIC_PATHS or (request.method, request.path) == SIGN_IN or not request.path.startswith("/api/"):
+        return await handler(request)  # the panel's own files (pbx/panel) are public; its data is not
     throttle, address = request.app[THROTTLE], request.remote or "-"
     if (wait := throttle.retry_after(address)) is not None:
         response = error_response(429, "too_many_requests", "too many failed authentications; retry later")

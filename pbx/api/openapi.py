@@ -92,8 +92,8 @@ def _success(route: Route) -> dict:
         return {"204": {"description": "done; no body"}}
     if route.status == 101:
         return {"101": {"description": "switching to WebSocket"}}
-    if route.response == responses.AUDIO:
-        content = {responses.AUDIO: {"schema": {"type": "string", "format": "binary"}}}
+    if route.response in (responses.AUDIO, responses.SVG):
+        content = {route.response: {"schema": {"type": "string", "format": "binary"}}}
     else:
         content = {route.produces: {"schema": route.response or {"type": "object"}}}
     content.update({media: {"schema": {"type": "string", "format": "binary"}} for media in route.also_produces})

@@ -88,6 +88,7 @@ DETAILED_REPORT = obj(**{"from": TIME, "to": TIME}, days=_buckets(STR, "day"), p
                       per_extension=_buckets(STR, "extension", True), per_number=_buckets(STR, "number", True),
                       **_AVERAGES, missed_calls={"type": "array", "items": CALL})
 HEALTH = obj(ok=BOOL, asterisk=BOOL)
+SVG = "image/svg+xml"  # a drawn image (the provisioning QR code)
 AUDIO = "audio/wav"  # a binary answer, described by its media type
 SIP_BAN = obj(id=INT, address=STR, failures=INT, banned_at=TIME, expires_at=TIME)
 SIP_BANS = obj(items={"type": "array", "items": SIP_BAN}, enforced=BOOL)
