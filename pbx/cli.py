@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     from pbx.jobs.cli import add_commands as add_job_commands
 
     add_job_commands(commands)
+    from pbx.cluster.cli import add_commands as add_cluster_commands
+
+    add_cluster_commands(commands)
     return parser
 
 

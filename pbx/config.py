@@ -72,6 +72,9 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_tls: str = "none"  # none | starttls | tls
+    cluster_proxy: str = ""  # host:port of the cluster's Kamailio; "" = a lone node (pbx/cluster/)
+    cluster_secret: str = ""  # the X-Pbx-Cluster value by which Kamailio vouches for node-to-node calls
+    cluster_primary: bool = True  # the one control plane of a cluster that runs jobs, backups, webhooks
 
     @property
     def effective_database_url(self) -> str:
@@ -197,6 +200,9 @@ _ENV = {
     "smtp_user": ("PBX_SMTP_USER", str),
     "smtp_password": ("PBX_SMTP_PASSWORD", str),
     "smtp_tls": ("PBX_SMTP_TLS", lambda v: _one_of(v, "none", "starttls", "tls")),
+    "cluster_proxy": ("PBX_CLUSTER_PROXY", str),
+    "cluster_secret": ("PBX_CLUSTER_SECRET", str),
+    "cluster_primary": ("PBX_CLUSTER_PRIMARY", lambda v: v.lower() in ("1", "true", "yes")),
 }
 
 

@@ -51,6 +51,7 @@ class ExtensionService:
     ami: Ami
     realm: str
     voicemail: VoicemailService  # an extension's messages go with it
+    behind_proxy: bool = False  # a cluster's: phones reach the nodes through Kamailio (pbx/cluster/)
 
     async def list(self, session: AsyncSession, principal: Principal, tenant_id: int) -> list[Extension]:
         await visible_tenant(session, principal, tenant_id)
@@ -134,7 +135,8 @@ class ExtensionService:
         await session.flush()
         passwords = [new_password() for _ in extensions]
         await endpoints.add_rows(session, self.realm, [
-            endpoints.Account(e.sip_username, p, e.name, e.number) for e, p in zip(extensions, passwords)])
+            endpoints.Account(e.sip_username, p, e.name, e.number) for e, p in zip(extensions, passwords)],
+            behind_proxy=self.behind_proxy)
         return list(zip(extensions, passwords))
 
     async def update(self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int, fields: dict) -> Extension:
