@@ -47,3 +47,50 @@ def test_calls_between_phones_on_different_nodes_carry_audio_both_ways(cluster, 
     heard_by_callee, heard_by_caller = talk(lines[caller][1], lines[callee][1], callee, tmp_path)
     assert heard_by_callee == pytest.approx(800, abs=30)
     assert heard_by_caller == pytest.approx(1200, abs=30)
+
+
+def test_a_new_extension_is_live_on_every_node_at_once(cluster, office, phones, tmp_path):
+    """Written through node 1's API; phones of every node call it and are answered."""
+    cl, operator = cluster
+    tenant, lines = office
+    ext = operator.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "299", "name": "Yeni"})
+    host, port = cl.proxy.rsplit(":", 1)
+    newcomer = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], domain=host, port=int(port),
+                                bind_address=host)
+    assert newcomer.wait_registered(timeout=20) == 200
+    where = wait_for(lambda: (r := registered_on(cl)) and all(sip in r for sip, _ in lines.values()) and r)
+    one_per_node = {}
+    for number, (sip_id, _) in lines.items():
+        one_per_node.setdefault(where[sip_id], number)
+    assert len(one_per_node) >= 2
+    for node, number in sorted(one_per_node.items()):  # the snapshot of each node's control plane
+        heard, _ = talk(lines[number][1], newcomer, "299", tmp_path, seconds=1.5)
+        assert heard == pytest.approx(800, abs=30), node
+
+
+def _placement(cl, lines) -> dict[str, int]:
+    where = wait_for(lambda: (r := registered_on(cl)) and all(sip in r for sip, _ in lines.values()) and r)
+    return {number: where[sip] for number, (sip, _) in lines.items()}
+
+
+def test_a_killed_node_loses_no_new_calls_and_its_phones_come_back(cluster, office, tmp_path):
+    """kill -9 of a node's Asterisk and control plane: calls placed at once (within 2 probe
+    intervals) are answered by the others; its phones re-register onto live nodes and are
+    reachable. Calls that were in progress on it are lost (README: Cluster)."""
+    cl, _ = cluster
+    _, lines = office
+    nodes = _placement(cl, lines)
+    victim = next(n for n in sorted(set(nodes.values())) if n != 1)
+    orphans = [number for number, node in nodes.items() if node == victim]
+    survivors = [number for number, node in nodes.items() if node != victim]
+    cl.kill(victim)
+    heard, _ = talk(lines[orphans[0]][1], lines[survivors[0]][1], survivors[0], tmp_path, seconds=1.5)
+    assert heard == pytest.approx(800, abs=30)
+    assert wait_for(lambda: cl.states()[victim] == "inactive", timeout=10)
+    for number in orphans:  # what each phone's re-registration timer does (forced here: no waiting out 60 s)
+        lines[number][1].reregister()
+    moved = wait_for(lambda: all(n != victim for n in _placement(cl, lines).values()), timeout=20)
+    assert moved, _placement(cl, lines)
+    heard, _ = talk(lines[survivors[0]][1], lines[orphans[0]][1], orphans[0], tmp_path, seconds=1.5)
+    assert heard == pytest.approx(800, abs=30)
+    cl.revive(victim)

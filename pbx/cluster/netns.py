@@ -59,6 +59,12 @@ class Fabric:
         _ip(*inside, "link", "set", "lo", "up")
         return ns
 
+    def remove_node(self, index: int) -> None:
+        ns = self.namespace(index)
+        _ip("netns", "delete", ns, check=False)
+        if ns in self.namespaces:
+            self.namespaces.remove(ns)
+
     def close(self) -> None:
         """Deleting a namespace deletes its end of the veth, and with it the host's end."""
         for ns in self._existing_namespaces():

@@ -85,6 +85,14 @@ class Node:
                                         stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
 
+    def kill(self) -> None:
+        """kill -9 of the node's Asterisk and its control plane: a node that crashed."""
+        self.asterisk.kill()
+        if self.control and self.control.poll() is None:
+            os.killpg(self.control.pid, signal.SIGKILL)
+            self.control.wait(10)
+        self.control = None
+
     def stop(self) -> None:
         if self.control and self.control.poll() is None:
             self.control.terminate()

@@ -109,17 +109,19 @@ class Cluster:
         node = self.nodes.pop(index)
         self.write_members()
         node.stop()
-        import subprocess
-        subprocess.run(["ip", "netns", "delete", node.asterisk.netns], capture_output=True)
+        self.fabric.remove_node(index)
 
     def kill(self, index: int) -> None:
-        self.nodes[index].asterisk.kill()
+        self.nodes[index].kill()
 
     def revive(self, index: int, timeout: float = 120) -> None:
-        """Asterisk again on a killed node; its control plane reconnects by itself."""
+        """A killed node started again: its control plane sweeps the spool it left (start-up
+        and AMI login), and Kamailio's probes bring it back into the dispatcher set."""
         node = self.nodes[index]
         node.asterisk.launch()
+        node.start_control()
         self.wait_healthy(node, timeout)
+        self.wait_dispatcher(timeout)
 
     def states(self) -> dict[int, str]:
         by_uri = self.kamailio.states()
