@@ -121,3 +121,36 @@ def test_a_recording_on_a_node_killed_after_the_call_is_archived_when_it_returns
     assert len(listed) == 1 and not list(spool.glob("*.wav"))
     for _, phone in made.values():
         phone.remove()
+
+
+def test_a_drained_node_takes_no_new_calls_finishes_its_calls_and_is_removed(cluster, office, tmp_path):
+    """Last in this module: the node it drains is gone afterwards."""
+    import threading
+
+    cl, _ = cluster
+    _, lines = office
+    nodes = _placement(cl, lines)
+    caller = next(n for n, node in nodes.items() if node != 1)
+    target = nodes[caller]
+    callee = next(n for n, node in nodes.items() if node != target)
+    call = lines[caller][1].call(callee)
+    incoming = lines[callee][1].wait_incoming(timeout=20)
+    incoming.answer()
+    call.wait_confirmed(timeout=20)
+    in_progress = cl.nodes[target].asterisk.channel_count()
+    assert in_progress >= 1
+    draining = threading.Thread(target=cl.drain, args=(target,))
+    draining.start()
+    assert wait_for(lambda: cl.states().get(target) == "drained", timeout=10)
+    others = [n for n in lines if n not in (caller, callee)]
+    for number in others:  # phones of the drained node go elsewhere at their next REGISTER
+        lines[number][1].reregister()
+    assert wait_for(lambda: all(nodes_now[n] != target for n in others)
+                    if (nodes_now := _placement(cl, lines)) else False, timeout=20)
+    heard, _ = talk(lines[others[0]][1], lines[others[1]][1], others[1], tmp_path, seconds=1.5)
+    assert heard == pytest.approx(800, abs=30)  # a new call, answered elsewhere
+    assert cl.nodes[target].asterisk.channel_count() == in_progress and draining.is_alive()
+    call.hangup()  # the call in progress ends normally
+    incoming.wait_disconnected(timeout=20)
+    draining.join(60)
+    assert not draining.is_alive() and target not in cl.nodes and target not in cl.states()
