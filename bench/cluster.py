@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 
@@ -88,6 +89,17 @@ def recovery(cluster, made, kills: int) -> tuple[list[float], list[float]]:
     return answered, detected
 
 
+def pg_counters(cluster) -> dict[str, int]:
+    """PostgreSQL's own counters for the product's database (pg_stat_database)."""
+    from pbx.cluster.postgres import _bin
+
+    out = subprocess.run([_bin("psql"), "-h", "127.0.0.1", "-p", str(cluster.postgres.port), "-U", "postgres", "-At",
+                          "-c", "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database"
+                                " WHERE datname = 'pbx'"], capture_output=True, text=True, check=True).stdout
+    values = [int(v) for v in out.strip().split("|")]
+    return dict(zip(("commits", "inserted", "updated", "deleted"), values))
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
@@ -105,8 +117,14 @@ def main() -> int:
             try:
                 made = phones_on(cluster, operator, phones, args.pairs, str(count))
                 calls_per_second(made, 3)  # warm-up
+                time.sleep(3)  # call records of the warm-up stored
+                before = pg_counters(cluster)
                 done, failed = calls_per_second(made, args.seconds)
-                print(f"nodes={count} completed={done} failed={failed} calls/s={done / args.seconds:.1f}", flush=True)
+                time.sleep(3)
+                after = pg_counters(cluster)
+                per_call = {k: round((after[k] - before[k]) / max(done, 1), 1) for k in after}
+                print(f"nodes={count} completed={done} failed={failed} calls/s={done / args.seconds:.1f} "
+                      f"postgres per call: {per_call}", flush=True)
                 if count == 3 and args.kills:
                     answered, detected = recovery(cluster, made, args.kills)
                     for name, values in (("kill->answered", answered), ("kill->inactive", detected)):
