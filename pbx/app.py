@@ -23,6 +23,7 @@ from pbx.audio.store import PromptStore
 from pbx.backup.job import BackupJob
 from pbx.calls.cdrfile import CdrFile
 from pbx.calls.recorder import CallRecorder
+from pbx.cluster.contacts import ClusterContacts
 from pbx.cluster.relay import WrittenRelay
 from pbx.config import Settings
 from pbx.db.engine import make_engine, make_sessionmaker
@@ -75,7 +76,9 @@ class ControlPlane:
         self.ami.disconnect_callbacks.append(self.sip.on_disconnect)
         self.voicemail = VoicemailService(settings.asterisk_instance_dir, self.database)
         self.extensions = ExtensionService(self.ami, settings.sip_realm, self.voicemail,
-                                           behind_proxy=bool(settings.cluster_proxy))
+                                           behind_proxy=bool(settings.cluster_proxy),
+                                           contacts_of=ClusterContacts(settings, self.ami).contacts
+                                           if settings.cluster_peers else None)
         # Calls are routed from this in-memory copy; every commit to a table it reads marks it
         # stale first, naming the rows it wrote (writes to other tables leave it alone).
         self.snapshots = RoutingSnapshots(self.database)

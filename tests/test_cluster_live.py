@@ -10,6 +10,11 @@ from tests.support.cluster import registered_on, start_cluster, talk, why_no_clu
 pytestmark = pytest.mark.skipif(bool(why_no_cluster()), reason=why_no_cluster() or "runs")
 
 
+def _placement(cl, lines) -> dict[str, int]:
+    where = wait_for(lambda: (r := registered_on(cl)) and all(sip in r for sip, _ in lines.values()) and r)
+    return {number: where[sip] for number, (sip, _) in lines.items()}
+
+
 @pytest.fixture(scope="module")
 def cluster():
     cluster, operator = start_cluster(3)
@@ -49,6 +54,17 @@ def test_calls_between_phones_on_different_nodes_carry_audio_both_ways(cluster, 
     assert heard_by_caller == pytest.approx(1200, abs=30)
 
 
+def test_extension_status_comes_from_the_node_that_holds_the_contact(cluster, office):
+    cl, operator = cluster
+    tenant, lines = office
+    nodes = _placement(cl, lines)
+    elsewhere = next(n for n, node in nodes.items() if node != 1)  # asked through node 1's API
+    ext = next(e for e in operator.ok("GET", f"/tenants/{tenant['id']}/extensions")["items"]
+               if e["number"] == elsewhere)
+    status = operator.ok("GET", f"/tenants/{tenant['id']}/extensions/{ext['id']}/status")
+    assert status["registered"] is True and len(status["contacts"]) == 1
+
+
 def test_a_new_extension_is_live_on_every_node_at_once(cluster, office, phones, tmp_path):
     """Written through node 1's API; phones of every node call it and are answered."""
     cl, operator = cluster
@@ -67,11 +83,6 @@ def test_a_new_extension_is_live_on_every_node_at_once(cluster, office, phones, 
         heard, _ = talk(lines[number][1], newcomer, "299", tmp_path, seconds=1.5)
         assert heard == pytest.approx(800, abs=30), node
     newcomer.remove()  # the phone library holds 8 accounts at most
-
-
-def _placement(cl, lines) -> dict[str, int]:
-    where = wait_for(lambda: (r := registered_on(cl)) and all(sip in r for sip, _ in lines.values()) and r)
-    return {number: where[sip] for number, (sip, _) in lines.items()}
 
 
 def test_a_killed_node_loses_no_new_calls_and_its_phones_come_back(cluster, office, tmp_path):

@@ -38,6 +38,7 @@ class Cluster:
         self.kamailio = Kamailio(KamailioConfig(self.host, 40060 + offset, directory / "kamailio", self.secret,
                                                 ping_interval=ping_interval))
         self.nodes: dict[int, Node] = {}
+        self.planned = 0  # nodes named as each other's AMI peers (extension status)
 
     @property
     def proxy(self) -> str:
@@ -54,6 +55,7 @@ class Cluster:
             self.fabric.open()
             upgrade(self.postgres.start())
             self.kamailio.start()
+            self.planned = count
             for index in range(1, count + 1):
                 self.add_node(index, wait=False)
             for node in self.nodes.values():
@@ -73,7 +75,9 @@ class Cluster:
             ami_host=self.fabric.node_address(index), ami_port=5038, ami_secret=self.secret,
             agi_host=self.host, agi_port=40020 + self.offset + index, agi_secret=self.secret,
             api_host="127.0.0.1", api_port=40010 + self.offset + index, rtp_start=20000, rtp_end=20999,
-            cluster_proxy=self.proxy, cluster_secret=self.secret, cluster_primary=index == 1)
+            cluster_proxy=self.proxy, cluster_secret=self.secret, cluster_primary=index == 1,
+            cluster_peers=",".join(f"{self.fabric.node_address(i)}:5038" for i in range(1, self.planned + 1)
+                                   if i != index))
 
     def add_node(self, index: int, *, wait: bool = True, timeout: float = 120) -> Node:
         """A new member: its namespace, Asterisk and control plane; then Kamailio's list."""
