@@ -93,7 +93,7 @@ def pg_counters(cluster) -> dict[str, int]:
     """PostgreSQL's own counters for the product's database (pg_stat_database)."""
     from pbx.cluster.postgres import _bin
 
-    out = subprocess.run([_bin("psql"), "-h", "127.0.0.1", "-p", str(cluster.postgres.port), "-U", "postgres", "-At",
+    out = subprocess.run([_bin("psql"), "-h", cluster.postgres.host, "-p", str(cluster.postgres.port), "-U", "postgres", "-At",
                           "-c", "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database"
                                 " WHERE datname = 'pbx'"], capture_output=True, text=True, check=True).stdout
     values = [int(v) for v in out.strip().split("|")]

@@ -24,6 +24,7 @@ from pbx.backup.job import BackupJob
 from pbx.calls.cdrfile import CdrFile
 from pbx.calls.recorder import CallRecorder
 from pbx.cluster.contacts import ClusterContacts
+from pbx.cluster.membership import Membership
 from pbx.cluster.relay import WrittenRelay
 from pbx.config import Settings
 from pbx.db.engine import make_engine, make_sessionmaker
@@ -137,7 +138,8 @@ class ControlPlane:
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
                                  exchange_health=self.health,
-                                 webhooks=self.webhooks, event_hub=self.event_hub)
+                                 webhooks=self.webhooks, event_hub=self.event_hub,
+                                 cluster=Membership(settings.cluster_control))
         # A cluster: the other nodes' commits step this node's snapshot and fallback too.
         self.cluster_relay = None
         if settings.cluster_proxy:

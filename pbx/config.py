@@ -75,6 +75,7 @@ class Settings:
     cluster_proxy: str = ""  # host:port of the cluster's Kamailio; "" = a lone node (pbx/cluster/)
     cluster_secret: str = ""  # the X-Pbx-Cluster value by which Kamailio vouches for node-to-node calls
     cluster_primary: bool = True  # the one control plane of a cluster that runs jobs, backups, webhooks
+    cluster_control: str = ""  # Kamailio's control socket (unix:/path, tcp:host:port): membership API
     cluster_peers: str = ""  # host:port,... of the other nodes' AMI: extension status from the node holding it
 
     @property
@@ -205,6 +206,7 @@ _ENV = {
     "cluster_secret": ("PBX_CLUSTER_SECRET", str),
     "cluster_primary": ("PBX_CLUSTER_PRIMARY", lambda v: v.lower() in ("1", "true", "yes")),
     "cluster_peers": ("PBX_CLUSTER_PEERS", str),
+    "cluster_control": ("PBX_CLUSTER_CONTROL", str),
 }
 
 

@@ -85,6 +85,27 @@ def test_a_new_extension_is_live_on_every_node_at_once(cluster, office, phones, 
     newcomer.remove()  # the phone library holds 8 accounts at most
 
 
+def test_membership_through_the_api(cluster, office):
+    cl, operator = cluster
+    tenant, _ = office
+    nodes = operator.ok("GET", "/cluster/nodes")["items"]
+    assert [n["state"] for n in nodes] == ["active"] * 3 and {n["uri"] for n in nodes} == {
+        n.uri for n in cl.nodes.values()}
+    token = operator.ok("POST", f"/tenants/{tenant['id']}/tokens")["token"]
+    assert operator.as_token(token).get("/cluster/nodes").status_code == 403
+    for hostile in ("sip:10.0.0.1:5060;lr", "sip:a b:1", "sip:x:1\nfoo", "10.0.0.1:5060", "sip:x:123456"):
+        answer = operator.post("/cluster/nodes/drain", json={"uri": hostile})
+        assert answer.status_code == 422, (hostile, answer.text)
+    assert operator.post("/cluster/nodes/drain", json={"uri": "sip:10.9.9.9:5060"}).status_code == 404
+    third = cl.nodes[3].uri
+    assert operator.ok("POST", "/cluster/nodes/drain", {"uri": third}, status=200)["state"] == "drained"
+    assert cl.states()[3] == "drained"
+    assert operator.ok("POST", "/cluster/nodes/undrain", {"uri": third}, status=200)["uri"] == third
+    assert wait_for(lambda: cl.states()[3] == "active", timeout=10)
+    assert operator.post("/cluster/nodes", json={"uri": third}).status_code == 409
+    assert operator.ok("GET", "/cluster/nodes")["items"] == nodes  # nothing changed in the end
+
+
 def test_a_killed_node_loses_no_new_calls_and_its_phones_come_back(cluster, office, tmp_path):
     """kill -9 of a node's Asterisk and control plane: calls placed at once (within 2 probe
     intervals) are answered by the others; its phones re-register onto live nodes and are

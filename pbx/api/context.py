@@ -6,6 +6,7 @@ from aiohttp import web
 from pbx.api.throttle import AuthThrottle
 from pbx.asterisk.ami import Ami
 from pbx.asterisk.health import ExchangeHealth
+from pbx.cluster.membership import Membership
 from pbx.config import Settings
 from pbx.db.base import MAX_ID
 from pbx.db.unit import Database
@@ -49,3 +50,4 @@ def path_id(request: web.Request, name: str) -> int:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
         raise web.HTTPNotFound(reason=f"no such {name.removesuffix('_id')}")
     return int(raw)
+CLUSTER = web.AppKey("cluster", Membership)

@@ -92,3 +92,5 @@ AUDIO = "audio/wav"  # a binary answer, described by its media type
 SIP_BAN = obj(id=INT, address=STR, failures=INT, banned_at=TIME, expires_at=TIME)
 SIP_BANS = obj(items={"type": "array", "items": SIP_BAN}, enforced=BOOL)
 ALLOWLIST = obj(networks={"type": "array", "items": STR})
+CLUSTER_NODE = obj(uri=STR, state={"type": "string", "enum": ["active", "inactive", "drained"]})
+CLUSTER_NODES = obj(items={"type": "array", "items": CLUSTER_NODE})

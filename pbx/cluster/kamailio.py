@@ -100,11 +100,7 @@ class Kamailio:
         self.process = None
 
     def rpc(self, *command: str) -> str:
-        out = subprocess.run(["kamcmd", "-s", f"unix:{self.config.ctl_socket}", *command],
-                             capture_output=True, text=True, timeout=10)
-        if out.returncode:
-            raise RuntimeError(f"kamcmd {' '.join(command)}: {out.stderr or out.stdout}")
-        return out.stdout
+        return control_rpc(f"unix:{self.config.ctl_socket}", *command)
 
     def reload_members(self) -> None:
         self.rpc("dispatcher.reload")
@@ -114,14 +110,25 @@ class Kamailio:
         self.rpc("dispatcher.set_state", state, str(SET), uri)
 
     def states(self) -> dict[str, str]:
-        """Node URI -> 'active' | 'inactive' | 'drained' as the dispatcher sees it now."""
-        found, uri = {}, None
-        for line in self.rpc("dispatcher.list").splitlines():
-            line = line.strip()
-            if line.startswith("URI:"):
-                uri = line.split(":", 1)[1].strip()
-            elif line.startswith("FLAGS:") and uri:
-                flags = line.split(":", 1)[1].strip()
-                found[uri] = STATES.get(flags[:1], "inactive")
-                uri = None
-        return found
+        return parse_states(self.rpc("dispatcher.list"))
+
+
+def control_rpc(address: str, *command: str) -> str:
+    """One RPC through Kamailio's ctl module (kamcmd); address: unix:/path or tcp:host:port."""
+    out = subprocess.run(["kamcmd", "-s", address, *command], capture_output=True, text=True, timeout=10)
+    if out.returncode:
+        raise RuntimeError(f"kamcmd {' '.join(command)}: {out.stderr or out.stdout}")
+    return out.stdout
+
+
+def parse_states(listing: str) -> dict[str, str]:
+    """Node URI -> 'active' | 'inactive' | 'drained', from `dispatcher.list`."""
+    found, uri = {}, None
+    for line in listing.splitlines():
+        line = line.strip()
+        if line.startswith("URI:"):
+            uri = line.split(":", 1)[1].strip()
+        elif line.startswith("FLAGS:") and uri:
+            found[uri] = STATES.get(line.split(":", 1)[1].strip()[:1], "inactive")
+            uri = None
+    return found

@@ -1,5 +1,5 @@
 """The cluster's one PostgreSQL on a single machine (Debian's `postgresql`): a private
-cluster in the run's folder, listening on loopback and on the bridge address the nodes
+cluster in the run's folder, listening only on the bridge address the nodes (and the host)
 reach. On real hosts this is the production PostgreSQL and this file is not used."""
 from __future__ import annotations
 
@@ -39,10 +39,10 @@ class LocalPostgres:
         # The nodes reach it from their namespaces on the bridge: trust that subnet only.
         with open(self.data / "pg_hba.conf", "a") as hba:
             hba.write(f"host all all {self.host}/24 trust\n")
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1,{self.host} -c max_connections=200"
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses={self.host} -c max_connections=200"
         subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w",
                                      "-o", options, "start"]), check=True, capture_output=True)
-        psql = [_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-c"]
+        psql = [_bin("psql"), "-h", self.host, "-p", str(self.port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-c"]
         subprocess.run([*psql, "CREATE ROLE pbx LOGIN"], check=True, capture_output=True)
         subprocess.run([*psql, "CREATE DATABASE pbx OWNER pbx"], check=True, capture_output=True)
         return self.url

@@ -74,8 +74,10 @@ class Cluster:
             sip_host=self.fabric.node_address(index), sip_port=5060, public_sip_server=self.proxy,
             ami_host=self.fabric.node_address(index), ami_port=5038, ami_secret=self.secret,
             agi_host=self.host, agi_port=40020 + self.offset + index, agi_secret=self.secret,
-            api_host="127.0.0.1", api_port=40010 + self.offset + index, rtp_start=20000, rtp_end=20999,
+            # API on the bridge address, not loopback: outgoing connections take loopback ports of this range
+            api_host=self.host, api_port=40010 + self.offset + index, rtp_start=20000, rtp_end=20999,
             cluster_proxy=self.proxy, cluster_secret=self.secret, cluster_primary=index == 1,
+            cluster_control=f"unix:{self.kamailio.config.ctl_socket}",
             cluster_peers=",".join(f"{self.fabric.node_address(i)}:5038" for i in range(1, self.planned + 1)
                                    if i != index))
 

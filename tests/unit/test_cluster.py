@@ -45,6 +45,6 @@ def test_dispatcher_states_are_read_from_kamcmd_output(tmp_path, monkeypatch):
         DEST: {\n URI: sip:10.200.8.11:5060\n FLAGS: AP\n }
         DEST: {\n URI: sip:10.200.8.12:5060\n FLAGS: IP\n }
         DEST: {\n URI: sip:10.200.8.13:5060\n FLAGS: DX\n } } } }"""
-    monkeypatch.setattr(kamailio, "rpc", lambda *command: listing)
+    monkeypatch.setattr(kamailio, "rpc", lambda *command: listing)  # what kamcmd printed
     assert kamailio.states() == {"sip:10.200.8.11:5060": "active", "sip:10.200.8.12:5060": "inactive",
                                  "sip:10.200.8.13:5060": "drained"}
