@@ -2,6 +2,8 @@
 network namespace; real pjsua2 phones register and call through Kamailio."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from tests.support.calls import wait_for
@@ -22,6 +24,7 @@ def cluster():
         yield cluster, operator
     finally:
         cluster.close()
+        shutil.rmtree(cluster.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
