@@ -28,6 +28,9 @@ from pbx.billing.terms_job import TermsJob
 from pbx.billing.usage import UsageSampler
 from pbx.calls.cdrfile import CdrFile
 from pbx.calls.recorder import CallRecorder
+from pbx.cluster.contacts import ClusterContacts
+from pbx.cluster.membership import Membership
+from pbx.cluster.relay import WrittenRelay
 from pbx.config import Settings
 from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.unit import Database
@@ -90,7 +93,10 @@ class ControlPlane:
         self.ami.on_event("FullyBooted", self.sip.on_fully_booted)
         self.ami.disconnect_callbacks.append(self.sip.on_disconnect)
         self.voicemail = VoicemailService(settings.asterisk_instance_dir, self.database)
-        self.extensions = ExtensionService(self.ami, settings.sip_realm, self.voicemail)
+        self.extensions = ExtensionService(self.ami, settings.sip_realm, self.voicemail,
+                                           behind_proxy=bool(settings.cluster_proxy),
+                                           contacts_of=ClusterContacts(settings, self.ami).contacts
+                                           if settings.cluster_peers else None)
         # Calls are routed from this in-memory copy; every commit to a table it reads marks it
         # stale first, naming the rows it wrote (writes to other tables leave it alone).
         self.snapshots = RoutingSnapshots(self.database)
@@ -100,10 +106,12 @@ class ControlPlane:
         self.fraud = FraudGuard(self.database, self.events)
         self.ami.on_event("UserEvent", self.fraud.on_user_event)
         self.ami.on_event("Cdr", self.fraud.on_cdr)
+        proxy = settings.cluster_proxy  # a cluster node dials extensions through Kamailio (pbx/cluster/dial.py)
         self.agi = FastAgiServer(
-            {"route": RouteHandler(self.snapshots, self.voicemail, self.fraud),
-             "inbound": InboundHandler(self.snapshots, self.voicemail),
-             "ivr": IvrHandler(self.snapshots, self.voicemail), "after": AfterHandler(self.snapshots, self.voicemail)},
+            {"route": RouteHandler(self.snapshots, self.voicemail, self.fraud, proxy),
+             "inbound": InboundHandler(self.snapshots, self.voicemail, cluster_proxy=proxy),
+             "ivr": IvrHandler(self.snapshots, self.voicemail, cluster_proxy=proxy),
+             "after": AfterHandler(self.snapshots, self.voicemail, cluster_proxy=proxy)},
             call_timeout=settings.agi_timeout_s, secret=settings.agi_secret,
         )
         self.prompts = PromptService(
@@ -148,7 +156,9 @@ class ControlPlane:
         self.sip_bans = SipBans(
             self.database, NftBans(settings.sip_port, [settings.sip_port], [settings.sip_tls_port] if settings.sip_tls else []),
             BanPolicy(settings.sip_ban_failures, settings.sip_ban_window_s, settings.sip_ban_seconds), self.events)
-        for name in SECURITY_EVENTS:
+        # Behind a cluster's Kamailio every request comes from Kamailio's address: banning it would
+        # ban every phone, so a cluster node counts no failures (bans belong in the proxy there).
+        for name in SECURITY_EVENTS if not settings.cluster_proxy else ():
             self.ami.on_event(name, self.sip_bans.on_security_event)
         self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
         self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
@@ -190,7 +200,14 @@ class ControlPlane:
                                  plan_changes=self.plan_changes, terms=self.terms,
                                  porting=self.porting, click_to_call=self.click_to_call,
                                  crm_connections=self.crm, crm_lookups=self.crm_lookups,
-                                 users=self.users, sessions=self.sessions)
+                                 users=self.users, sessions=self.sessions,
+                                 cluster=Membership(settings.cluster_control))
+        # A cluster: the other nodes' commits step this node's snapshot and fallback too.
+        self.cluster_relay = None
+        if settings.cluster_proxy:
+            self.cluster_relay = WrittenRelay(settings.effective_database_url,
+                                              [self.snapshots.changed, self.fallback.changed])
+            self.database.subscribe(routing_snapshot.TABLES, self.cluster_relay.committed)
         self._runner: web.AppRunner | None = None
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
@@ -207,13 +224,17 @@ class ControlPlane:
         return sealer, JobEngine(self.database, self.events, kinds, limits)
 
     async def start(self) -> None:
+        if self.cluster_relay:  # listening before the first snapshot: no write falls in between
+            await self.cluster_relay.start()
         await self.snapshots.start()
         self.fallback.start()
         self.recordings.start()
         self.calls.start()
         await self.sip_bans.start()  # before AMI: its events may ban at once
         await self.fraud.start()
-        self.backups.start()
+        if self.settings.cluster_primary:  # one per cluster: each would otherwise run twice
+            self.backups.start()
+            self.dispatcher.start()
         self.call_events.start()
         self.dispatcher.start()
         self.usage.start()
@@ -224,7 +245,8 @@ class ControlPlane:
         self.crm_calls.start()
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
-        self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
+        if self.settings.cluster_primary:
+            self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
         self._runner = ApiRunner(self.web)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.settings.api_host, self.settings.api_port).start()
@@ -255,6 +277,8 @@ class ControlPlane:
         await self.voicemail_mail.stop()
         await self.crm_calls.stop()
         await self.crm_lookups.stop()
+        if self.cluster_relay:
+            await self.cluster_relay.stop()
         await self.engine.dispose()
 
 

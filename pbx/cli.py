@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     from pbx.users.cli import add_commands as add_user_commands
 
     add_user_commands(commands)
+    from pbx.cluster.cli import add_commands as add_cluster_commands
+
+    add_cluster_commands(commands)
     return parser
 
 

@@ -80,6 +80,11 @@ class Settings:
     session_hours: float = 12.0  # a panel session's absolute lifetime
     session_idle_minutes: float = 120.0  # ... and how long it lives unused
     cookie_secure: str = "auto"  # auto: Secure when the request came over https (or a proxy says so); always
+    cluster_proxy: str = ""  # host:port of the cluster's Kamailio; "" = a lone node (pbx/cluster/)
+    cluster_secret: str = ""  # the X-Pbx-Cluster value by which Kamailio vouches for node-to-node calls
+    cluster_primary: bool = True  # the one control plane of a cluster that runs jobs, backups, webhooks
+    cluster_control: str = ""  # Kamailio's control socket (unix:/path, tcp:host:port): membership API
+    cluster_peers: str = ""  # host:port,... of the other nodes' AMI: extension status from the node holding it
 
     @property
     def effective_database_url(self) -> str:
@@ -213,6 +218,11 @@ _ENV = {
     "session_hours": ("PBX_SESSION_HOURS", float),
     "session_idle_minutes": ("PBX_SESSION_IDLE_MINUTES", float),
     "cookie_secure": ("PBX_COOKIE_SECURE", lambda v: _one_of(v, "auto", "always")),
+    "cluster_proxy": ("PBX_CLUSTER_PROXY", str),
+    "cluster_secret": ("PBX_CLUSTER_SECRET", str),
+    "cluster_primary": ("PBX_CLUSTER_PRIMARY", lambda v: v.lower() in ("1", "true", "yes")),
+    "cluster_peers": ("PBX_CLUSTER_PEERS", str),
+    "cluster_control": ("PBX_CLUSTER_CONTROL", str),
 }
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from pbx.agi import channelvars
 from pbx.agi.server import Session, set_variables
+from pbx.cluster.dial import through_proxy
 from pbx.domain.recording import new_spool_name
 from pbx.routing import decisions
 from pbx.routing.decision import Decision
@@ -27,6 +28,7 @@ class _Handler:
     snapshots: RoutingSnapshots
     voicemail: VoicemailService
     guard: FraudGuard | None = None  # toll-fraud limits on outbound calls (RouteHandler)
+    cluster_proxy: str = ""  # host:port of Kamailio when this node is one of a cluster (pbx/cluster/dial.py)
 
     def decide(self, request: Session, snap: Snapshot) -> tuple[Decision, str]:
         """The decision from the call's facts and a snapshot, and the number the caller
@@ -35,7 +37,12 @@ class _Handler:
 
     async def __call__(self, request: Session) -> None:
         decision, callee = self.decide(request, await self.snapshots.get())
-        await apply(request, decision, self.voicemail, callee)
+        await apply(request, self._placed(decision), self.voicemail, callee)
+
+    def _placed(self, decision: Decision) -> Decision:
+        if not (self.cluster_proxy and decision.dial):
+            return decision
+        return replace(decision, dial=through_proxy(decision.dial, self.cluster_proxy))
 
     def decide_now(self, request: Session) -> list[tuple[str, str]] | None:
         """The variables to set, if they can be had without waiting: the snapshot is current
@@ -46,7 +53,7 @@ class _Handler:
         decision, callee = self.decide(request, self.snapshots.current)
         if decision.action == "voicemail":
             return None
-        return variables(decision, request.headers.get("agi_callerid", ""), callee)
+        return variables(self._placed(decision), request.headers.get("agi_callerid", ""), callee)
 
 
 class RouteHandler(_Handler):

@@ -26,6 +26,7 @@ from pbx.api import (
     ring_groups,
     schedules,
     sip_bans,
+    cluster,
     tenants,
     trunks,
     voicemail,
@@ -56,7 +57,8 @@ def all_routes() -> list[Route]:
             + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
             + webhooks.ROUTES + billing.ROUTES + billing_terms.ROUTES + resellers.ROUTES + porting.ROUTES
             + click_to_call.ROUTES + crm.ROUTES
-            + web_session.ROUTES + user_routes.ROUTES + provisioning.ROUTES + holidays.ROUTES)
+            + web_session.ROUTES + user_routes.ROUTES + provisioning.ROUTES + holidays.ROUTES
+            + cluster.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
@@ -65,7 +67,8 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
                   sealer, sip_bans, exchange_health, webhooks, event_hub, billing, plan_changes, terms, porting,
-                  click_to_call, crm_connections, crm_lookups, users, sessions) -> web.Application:
+                  click_to_call, crm_connections, crm_lookups, users, sessions,
+                  cluster) -> web.Application:
     app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware,
                                        agent_scope_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
@@ -95,6 +98,7 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     app[context.USERS] = users
     app[context.SESSIONS] = sessions
     app[context.SIGN_IN_THROTTLE] = SignInThrottle()
+    app[context.CLUSTER] = cluster
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

@@ -10,6 +10,7 @@ from pbx.billing.service import BillingService
 from pbx.billing.terms_job import TermsJob
 from pbx.numbers.porting import Porting
 from pbx.asterisk.health import ExchangeHealth
+from pbx.cluster.membership import Membership
 from pbx.config import Settings
 from pbx.crm.connections import CrmConnections
 from pbx.crm.lookup import CrmLookups
@@ -68,3 +69,4 @@ def path_id(request: web.Request, name: str) -> int:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
         raise web.HTTPNotFound(reason=f"no such {name.removesuffix('_id')}")
     return int(raw)
+CLUSTER = web.AppKey("cluster", Membership)

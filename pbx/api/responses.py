@@ -108,3 +108,5 @@ BILLING_TERMS = obj(tenant_id=INT, timezone=STR, circuit_pricing=BOOL, enterpris
                     trial_ends_at=nullable(TIME), trial_converted=BOOL, pending_plan=nullable(STR),
                     billing_email=nullable(STR), term_started_at=TIME, term_ends_at=TIME,
                     reseller_id=nullable(INT))
+CLUSTER_NODE = obj(uri=STR, state={"type": "string", "enum": ["active", "inactive", "drained"]})
+CLUSTER_NODES = obj(items={"type": "array", "items": CLUSTER_NODE})

@@ -58,6 +58,8 @@ def template_values(settings: Settings, *, ami_peer: str | None = None) -> dict[
         "sip_port": str(settings.sip_port),
         "sip_realm": settings.sip_realm,
         "tls_transport": tls_transport(settings),
+        "identifier_order": "header,ip,username" if settings.cluster_proxy else "ip,username",
+        "cluster_objects": cluster_objects(settings),
         "sip_timer_t1": str(settings.sip_timer_t1_ms),
         "sip_timer_b": str(64 * settings.sip_timer_t1_ms),  # RFC 3261's 64*T1; Asterisk refuses less
         "rtp_start": str(settings.rtp_start),
@@ -80,6 +82,20 @@ def tls_transport(settings: Settings) -> str:
         f"cert_file = {TLS_CERT}", f"priv_key_file = {TLS_KEY}",
         "method = tlsv1_2",  # and newer: pjproject negotiates up from here
         "verify_client = no", "require_client_cert = no",  # phones authenticate with their digest
+    ])
+
+
+def cluster_objects(settings: Settings) -> str:
+    """A cluster node also takes calls that another node places for a phone registered here:
+    Kamailio forwards them with X-Pbx-Cluster (and strips that header from everyone else)."""
+    if not settings.cluster_proxy:
+        return "; Not part of a cluster: PBX_CLUSTER_PROXY is not set."
+    return "\n".join([
+        "[cluster-in]", "type = endpoint", "context = pbx-cluster-in", "disallow = all", "allow = g722,ulaw,alaw",
+        "direct_media = no", "dtmf_mode = rfc4733", "rtp_symmetric = yes",
+        "media_encryption = sdes", "media_encryption_optimistic = yes", "",
+        "[cluster-in-identify]", "type = identify", "endpoint = cluster-in",
+        f"match_header = X-Pbx-Cluster: {settings.cluster_secret}",
     ])
 
 

@@ -35,15 +35,18 @@ def aor_values() -> dict:
     NULL it parses. One contact per phone, replaced on re-registration, so a dead contact
     never lingers and needs no qualify (OPTIONS pings: 0 is off)."""
     return {"max_contacts": 1, "remove_existing": "yes", "default_expiration": 300, "minimum_expiration": 60,
-            "maximum_expiration": 3600, "qualify_frequency": 0}
+            "maximum_expiration": 3600, "qualify_frequency": 0, "support_path": "yes"}
 
 
-def endpoint_values() -> dict:
+def endpoint_values(behind_proxy: bool = False) -> dict:
     """The columns of an extension's endpoint row that are the same for every extension. No
     transport: Asterisk reaches a phone over the one it registered on (UDP or TLS); SRTP (SDES)
     where the phone offers it."""
     return {"context": INTERNAL_CONTEXT, "disallow": "all", "allow": CODECS, "direct_media": "no",
-            "dtmf_mode": "rfc4733", "rtp_symmetric": "yes", "force_rport": "yes", "rewrite_contact": "yes",
+            "dtmf_mode": "rfc4733", "rtp_symmetric": "yes", "force_rport": "yes",
+            # Behind a cluster's Kamailio every request comes from Kamailio: rewriting the phone's
+            # Contact to that address would make Kamailio the phone (requests loop back to it).
+            "rewrite_contact": "no" if behind_proxy else "yes",
             "language": "en", "media_encryption": "sdes", "media_encryption_optimistic": "yes"}
 
 
@@ -55,7 +58,7 @@ class Account:
     number: str
 
 
-async def add_rows(session: AsyncSession, realm: str, accounts: list[Account]) -> None:
+async def add_rows(session: AsyncSession, realm: str, accounts: list[Account], *, behind_proxy: bool = False) -> None:
     """The accounts' auth, AOR and endpoint rows: one multi-row INSERT per table, so a
     bulk import costs three statements per batch rather than three per extension (the
     routing snapshot reads none of these tables)."""
@@ -66,7 +69,8 @@ async def add_rows(session: AsyncSession, realm: str, accounts: list[Account]) -
              md5_cred=md5_credential(a.sip_id, realm, a.password)) for a in accounts])
     await session.execute(insert(PsAor), [dict(id=a.sip_id, **aor_values()) for a in accounts])
     await session.execute(insert(PsEndpoint), [
-        dict(id=a.sip_id, aors=a.sip_id, auth=a.sip_id, callerid=callerid(a.name, a.number), **endpoint_values())
+        dict(id=a.sip_id, aors=a.sip_id, auth=a.sip_id, callerid=callerid(a.name, a.number),
+             **endpoint_values(behind_proxy))
         for a in accounts])
 
 

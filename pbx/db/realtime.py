@@ -53,6 +53,8 @@ class PsAor(Base):
     minimum_expiration: Mapped[int | None] = mapped_column(Integer)
     qualify_frequency: Mapped[int | None] = mapped_column(Integer)
     contact: Mapped[str | None] = mapped_column(String(255))  # static contact (trunks)
+    # Requests to the phone follow the Path its proxy added (a cluster's Kamailio); none: direct.
+    support_path: Mapped[str] = mapped_column(String(3), server_default="yes")
 
 
 class PsEndpointIdIp(Base):

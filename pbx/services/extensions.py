@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass
+from typing import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -51,6 +52,8 @@ class ExtensionService:
     ami: Ami
     realm: str
     voicemail: VoicemailService  # an extension's messages go with it
+    behind_proxy: bool = False  # a cluster's: phones reach the nodes through Kamailio (pbx/cluster/)
+    contacts_of: Callable[[str], Awaitable[list[dict]]] | None = None  # a cluster's: every node's (status)
 
     async def list(self, session: AsyncSession, principal: Principal, tenant_id: int) -> list[Extension]:
         await visible_tenant(session, principal, tenant_id)
@@ -134,7 +137,8 @@ class ExtensionService:
         await session.flush()
         passwords = [new_password() for _ in extensions]
         await endpoints.add_rows(session, self.realm, [
-            endpoints.Account(e.sip_username, p, e.name, e.number) for e, p in zip(extensions, passwords)])
+            endpoints.Account(e.sip_username, p, e.name, e.number) for e, p in zip(extensions, passwords)],
+            behind_proxy=self.behind_proxy)
         return list(zip(extensions, passwords))
 
     async def update(self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int, fields: dict) -> Extension:
@@ -181,7 +185,7 @@ class ExtensionService:
 
     async def status(self, session: AsyncSession, principal: Principal, tenant_id: int, ext_id: int) -> dict:
         extension = await self.get(session, principal, tenant_id, ext_id)
-        contacts = await self.ami.contacts(extension.sip_username)
+        contacts = await (self.contacts_of or self.ami.contacts)(extension.sip_username)
         registered = any(c["status"] not in ("Unavailable", "Removed") for c in contacts)
         return {"registered": registered, "contacts": contacts}
 

@@ -1,0 +1,86 @@
+"""Every node's control plane routes calls from its own in-memory snapshot, stepped after each
+commit it makes itself. In a cluster the others' commits must step it too: each commit to the
+snapshot's tables is announced with PostgreSQL's NOTIFY (which rows of which tables), and every
+other control plane LISTENs and hands the same news to its own listeners. A change made through
+any node's API is thus routed by every node within milliseconds, with no reload anywhere."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from typing import Callable
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from pbx.db.written import Written
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "pbx_written"
+MAX_PAYLOAD = 7000  # PostgreSQL refuses NOTIFY payloads of 8,000 bytes and more
+
+
+def encode(written: Written, origin: str) -> str:
+    """Rows whose keys JSON keeps (ints, strings) go as rows; larger or other writes as whole tables."""
+    rows = {t: [[k, tid] for k, tid in r.items()] for t, r in written.rows.items()
+            if all(isinstance(k, (int, str)) for k in r)}
+    whole = sorted(written.whole | (set(written.rows) - set(rows)))
+    text = json.dumps({"origin": origin, "rows": rows, "whole": whole})
+    if len(text) > MAX_PAYLOAD:
+        text = json.dumps({"origin": origin, "rows": {}, "whole": sorted(written.tables)})
+    return text
+
+
+def decode(payload: str) -> tuple[str, Written]:
+    data = json.loads(payload)
+    written = Written(whole=set(data["whole"]))
+    for table, pairs in data["rows"].items():
+        for key, tenant_id in pairs:
+            written.add_row(table, key, tenant_id)
+    return data["origin"], written
+
+
+class WrittenRelay:
+    def __init__(self, database_url: str, listeners: list[Callable[[Written], None]]):
+        url = make_url(database_url).set(drivername="postgresql")
+        self.dsn = url.render_as_string(hide_password=False)
+        self.listeners = listeners
+        self.origin = f"{os.uname().nodename}:{os.getpid()}"
+        self._listen: asyncpg.Connection | None = None
+        self._send: asyncpg.Connection | None = None
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._listen = await asyncpg.connect(self.dsn)
+        self._send = await asyncpg.connect(self.dsn)
+        await self._listen.add_listener(CHANNEL, self._heard)
+        self._task = asyncio.create_task(self._publish(), name="cluster-relay")
+
+    def committed(self, written: Written) -> None:
+        """A commit listener of the snapshot's tables (synchronous: queued, sent at once)."""
+        self._queue.put_nowait(encode(written, self.origin))
+
+    async def _publish(self) -> None:
+        while True:
+            payload = await self._queue.get()
+            try:
+                await self._send.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+            except (asyncpg.PostgresError, OSError) as exc:  # the others catch up at their next start
+                log.warning("cluster relay: could not announce a write: %s", exc)
+
+    def _heard(self, _connection, _pid, _channel, payload: str) -> None:
+        origin, written = decode(payload)
+        if origin == self.origin:
+            return
+        for listener in self.listeners:
+            listener(written)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        for connection in (self._listen, self._send):
+            if connection is not None:
+                await connection.close()

@@ -1,0 +1,191 @@
+"""Kamailio in front of three real Asterisk nodes on one PostgreSQL, each node in its own
+network namespace; real pjsua2 phones register and call through Kamailio."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.support.calls import wait_for
+from tests.support.cluster import registered_on, start_cluster, talk, why_no_cluster
+
+pytestmark = pytest.mark.skipif(bool(why_no_cluster()), reason=why_no_cluster() or "runs")
+
+
+def _placement(cl, lines) -> dict[str, int]:
+    where = wait_for(lambda: (r := registered_on(cl)) and all(sip in r for sip, _ in lines.values()) and r)
+    return {number: where[sip] for number, (sip, _) in lines.items()}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    cluster, operator = start_cluster(3)
+    try:
+        yield cluster, operator
+    finally:
+        cluster.close()
+        shutil.rmtree(cluster.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def office(cluster, phones):
+    """A tenant with six extensions, each with a phone registered through Kamailio."""
+    cl, operator = cluster
+    tenant = operator.ok("POST", "/tenants", {"name": "Küme Ltd", "plan": "kobi"})
+    lines = {}
+    host, port = cl.proxy.rsplit(":", 1)
+    for number in ("201", "202", "203", "204", "205", "206"):
+        ext = operator.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": number, "name": f"Ext {number}"})
+        phone = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], domain=host, port=int(port),
+                                 bind_address=host)
+        lines[number] = (ext["sip"]["username"], phone)
+    for _sip_id, phone in lines.values():
+        assert phone.wait_registered(timeout=20) == 200
+    return tenant, lines
+
+
+def test_calls_between_phones_on_different_nodes_carry_audio_both_ways(cluster, office, tmp_path):
+    cl, _ = cluster
+    _, lines = office
+    where = wait_for(lambda: (r := registered_on(cl)) and all(sip in r for sip, _ in lines.values()) and r)
+    nodes = {number: where[sip] for number, (sip, _) in lines.items()}
+    assert len(set(nodes.values())) >= 2, nodes  # six SIP ids hash onto more than one node
+    caller = next(n for n in nodes)
+    callee = next(n for n in nodes if nodes[n] != nodes[caller])
+    heard_by_callee, heard_by_caller = talk(lines[caller][1], lines[callee][1], callee, tmp_path)
+    assert heard_by_callee == pytest.approx(800, abs=30)
+    assert heard_by_caller == pytest.approx(1200, abs=30)
+
+
+def test_extension_status_comes_from_the_node_that_holds_the_contact(cluster, office):
+    cl, operator = cluster
+    tenant, lines = office
+    nodes = _placement(cl, lines)
+    elsewhere = next(n for n, node in nodes.items() if node != 1)  # asked through node 1's API
+    ext = next(e for e in operator.ok("GET", f"/tenants/{tenant['id']}/extensions")["items"]
+               if e["number"] == elsewhere)
+    status = operator.ok("GET", f"/tenants/{tenant['id']}/extensions/{ext['id']}/status")
+    assert status["registered"] is True and len(status["contacts"]) == 1
+
+
+def test_a_new_extension_is_live_on_every_node_at_once(cluster, office, phones, tmp_path):
+    """Written through node 1's API; phones of every node call it and are answered."""
+    cl, operator = cluster
+    tenant, lines = office
+    ext = operator.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "299", "name": "Yeni"})
+    host, port = cl.proxy.rsplit(":", 1)
+    newcomer = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], domain=host, port=int(port),
+                                bind_address=host)
+    assert newcomer.wait_registered(timeout=20) == 200
+    where = wait_for(lambda: (r := registered_on(cl)) and all(sip in r for sip, _ in lines.values()) and r)
+    one_per_node = {}
+    for number, (sip_id, _) in lines.items():
+        one_per_node.setdefault(where[sip_id], number)
+    assert len(one_per_node) >= 2
+    for node, number in sorted(one_per_node.items()):  # the snapshot of each node's control plane
+        heard, _ = talk(lines[number][1], newcomer, "299", tmp_path, seconds=1.5)
+        assert heard == pytest.approx(800, abs=30), node
+    newcomer.remove()  # the phone library holds 8 accounts at most
+
+
+def test_membership_through_the_api(cluster, office):
+    cl, operator = cluster
+    tenant, _ = office
+    nodes = operator.ok("GET", "/cluster/nodes")["items"]
+    assert [n["state"] for n in nodes] == ["active"] * 3 and {n["uri"] for n in nodes} == {
+        n.uri for n in cl.nodes.values()}
+    token = operator.ok("POST", f"/tenants/{tenant['id']}/tokens")["token"]
+    assert operator.as_token(token).get("/cluster/nodes").status_code == 403
+    for hostile in ("sip:10.0.0.1:5060;lr", "sip:a b:1", "sip:x:1\nfoo", "10.0.0.1:5060", "sip:x:123456"):
+        answer = operator.post("/cluster/nodes/drain", json={"uri": hostile})
+        assert answer.status_code == 422, (hostile, answer.text)
+    assert operator.post("/cluster/nodes/drain", json={"uri": "sip:10.9.9.9:5060"}).status_code == 404
+    third = cl.nodes[3].uri
+    assert operator.ok("POST", "/cluster/nodes/drain", {"uri": third}, status=200)["state"] == "drained"
+    assert cl.states()[3] == "drained"
+    assert operator.ok("POST", "/cluster/nodes/undrain", {"uri": third}, status=200)["uri"] == third
+    assert wait_for(lambda: cl.states()[3] == "active", timeout=10)
+    assert operator.post("/cluster/nodes", json={"uri": third}).status_code == 409
+    assert operator.ok("GET", "/cluster/nodes")["items"] == nodes  # nothing changed in the end
+
+
+def test_a_killed_node_loses_no_new_calls_and_its_phones_come_back(cluster, office, tmp_path):
+    """kill -9 of a node's Asterisk and control plane: calls placed at once (within 2 probe
+    intervals) are answered by the others; its phones re-register onto live nodes and are
+    reachable. Calls that were in progress on it are lost (README: Cluster)."""
+    cl, _ = cluster
+    _, lines = office
+    nodes = _placement(cl, lines)
+    victim = next(n for n in sorted(set(nodes.values())) if n != 1)
+    orphans = [number for number, node in nodes.items() if node == victim]
+    survivors = [number for number, node in nodes.items() if node != victim]
+    cl.kill(victim)
+    heard, _ = talk(lines[orphans[0]][1], lines[survivors[0]][1], survivors[0], tmp_path, seconds=1.5)
+    assert heard == pytest.approx(800, abs=30)
+    assert wait_for(lambda: cl.states()[victim] == "inactive", timeout=10)
+    for number in orphans:  # what each phone's re-registration timer does (forced here: no waiting out 60 s)
+        lines[number][1].reregister()
+    moved = wait_for(lambda: all(n != victim for n in _placement(cl, lines).values()), timeout=20)
+    assert moved, _placement(cl, lines)
+    heard, _ = talk(lines[survivors[0]][1], lines[orphans[0]][1], orphans[0], tmp_path, seconds=1.5)
+    assert heard == pytest.approx(800, abs=30)
+    cl.revive(victim)
+
+
+def test_a_recording_on_a_node_killed_after_the_call_is_archived_when_it_returns(cluster, phones, tmp_path):
+    cl, operator = cluster
+    tenant = operator.ok("POST", "/tenants", {"name": "Kayıt Ltd", "plan": "kobi", "record_calls": True,
+                                              "recording_notice": False})
+    host, port = cl.proxy.rsplit(":", 1)
+    made = {}
+    for number in ("301", "302"):
+        ext = operator.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": number, "name": f"Ext {number}"})
+        made[number] = (ext["sip"]["username"], phones.add_phone(ext["sip"]["username"], ext["sip"]["password"],
+                                                                 domain=host, port=int(port), bind_address=host))
+    for _, phone in made.values():
+        assert phone.wait_registered(timeout=20) == 200
+    nodes = _placement(cl, made)
+    caller, callee = "301", "302"
+    victim = nodes[caller]  # the caller's INVITE goes to its own node, which records the call
+    talk(made[caller][1], made[callee][1], callee, tmp_path, seconds=1.5)
+    cl.kill(victim)  # before its control plane has archived the spool file (2 s quiet + sweep)
+    spool = cl.nodes[victim].settings.recording_spool_dir
+    assert list(spool.glob("*.wav")), "the recording is still in the killed node's spool"
+    cl.revive(victim)
+    listed = wait_for(lambda: operator.ok("GET", f"/tenants/{tenant['id']}/recordings")["items"], timeout=30)
+    assert len(listed) == 1 and not list(spool.glob("*.wav"))
+    for _, phone in made.values():
+        phone.remove()
+
+
+def test_a_drained_node_takes_no_new_calls_finishes_its_calls_and_is_removed(cluster, office, tmp_path):
+    """Last in this module: the node it drains is gone afterwards."""
+    import threading
+
+    cl, _ = cluster
+    _, lines = office
+    nodes = _placement(cl, lines)
+    caller = next(n for n, node in nodes.items() if node != 1)
+    target = nodes[caller]
+    callee = next(n for n, node in nodes.items() if node != target)
+    call = lines[caller][1].call(callee)
+    incoming = lines[callee][1].wait_incoming(timeout=20)
+    incoming.answer()
+    call.wait_confirmed(timeout=20)
+    in_progress = cl.nodes[target].asterisk.channel_count()
+    assert in_progress >= 1
+    draining = threading.Thread(target=cl.drain, args=(target,))
+    draining.start()
+    assert wait_for(lambda: cl.states().get(target) == "drained", timeout=10)
+    others = [n for n in lines if n not in (caller, callee)]
+    for number in others:  # phones of the drained node go elsewhere at their next REGISTER
+        lines[number][1].reregister()
+    assert wait_for(lambda: all(nodes_now[n] != target for n in others)
+                    if (nodes_now := _placement(cl, lines)) else False, timeout=20)
+    heard, _ = talk(lines[others[0]][1], lines[others[1]][1], others[1], tmp_path, seconds=1.5)
+    assert heard == pytest.approx(800, abs=30)  # a new call, answered elsewhere
+    assert cl.nodes[target].asterisk.channel_count() == in_progress and draining.is_alive()
+    call.hangup()  # the call in progress ends normally
+    incoming.wait_disconnected(timeout=20)
+    draining.join(60)
+    assert not draining.is_alive() and target not in cl.nodes and target not in cl.states()
