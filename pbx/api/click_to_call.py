@@ -6,7 +6,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import StringConstraints
 
-from pbx.api.context import CLICK_TO_CALL, DATABASE, path_id, principal
+from pbx.api.context import CLICK_TO_CALL, DATABASE, principal, visible_tenant_id
 from pbx.api.errors import json_body, json_response
 from pbx.api.responses import STR, obj
 from pbx.api.routes import Route
@@ -20,7 +20,7 @@ class ClickToCallBody(Body):
 
 
 async def click_to_call(request: web.Request) -> web.Response:
-    tenant_id = path_id(request, "tenant_id")
+    tenant_id = await visible_tenant_id(request)
     body = ClickToCallBody.model_validate(await json_body(request))
     async with request.app[DATABASE].read() as session:
         call_id = await request.app[CLICK_TO_CALL].place(session, principal(request), tenant_id, body.extension,

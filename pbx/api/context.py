@@ -25,7 +25,7 @@ from pbx.security.bans import SipBans
 from pbx.services.click_to_call import ClickToCall
 from pbx.services.extensions import ExtensionService
 from pbx.services.prompts import PromptService
-from pbx.services.tenants import TenantService
+from pbx.services.tenants import TenantService, visible_tenant
 from pbx.services.tokens import Principal
 from pbx.services.voicemail import VoicemailService
 from pbx.users.service import UserService
@@ -56,6 +56,7 @@ CRM_LOOKUPS = web.AppKey("crm_lookups", CrmLookups)
 USERS = web.AppKey("users", UserService)
 SESSIONS = web.AppKey("sessions", Sessions)
 SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
+CLUSTER = web.AppKey("cluster", Membership)
 PRINCIPAL = "pbx.principal"  # per request
 
 
@@ -69,4 +70,12 @@ def path_id(request: web.Request, name: str) -> int:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
         raise web.HTTPNotFound(reason=f"no such {name.removesuffix('_id')}")
     return int(raw)
-CLUSTER = web.AppKey("cluster", Membership)
+
+
+async def visible_tenant_id(request: web.Request) -> int:
+    """The path's tenant once the caller may see it: another's tenant answers 404 before
+    the request's body or query is judged (a 422 would tell it the tenant exists)."""
+    tenant_id = path_id(request, "tenant_id")
+    async with request.app[DATABASE].read() as session:
+        await visible_tenant(session, principal(request), tenant_id)
+    return tenant_id

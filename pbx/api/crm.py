@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from aiohttp import web
 from pydantic import AfterValidator, Field, StringConstraints
 
-from pbx.api.context import CRM_CONNECTIONS, CRM_LOOKUPS, DATABASE, path_id, principal
+from pbx.api.context import CRM_CONNECTIONS, CRM_LOOKUPS, DATABASE, path_id, principal, visible_tenant_id
 from pbx.api.errors import json_body, json_response
 from pbx.api.present import timestamp
 from pbx.api.responses import STR, TIME, nullable, obj
@@ -55,7 +55,7 @@ def present(row) -> dict:
 
 
 async def put_crm(request: web.Request) -> web.Response:
-    tenant_id = path_id(request, "tenant_id")
+    tenant_id = await visible_tenant_id(request)
     body = CrmPut.model_validate(await json_body(request))
     async with request.app[DATABASE].unit() as unit:
         row = await request.app[CRM_CONNECTIONS].put(unit, principal(request), tenant_id, body.model_dump())
@@ -77,7 +77,7 @@ async def delete_crm(request: web.Request) -> web.Response:
 
 
 async def lookup_crm(request: web.Request) -> web.Response:
-    tenant_id = path_id(request, "tenant_id")
+    tenant_id = await visible_tenant_id(request)
     raw = request.query.get("number")
     if not raw or len(raw) > 40:
         raise Invalid("number: give the caller's number, e.g. ?number=05321234567")

@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import StringConstraints
 
 from pbx.api import responses
-from pbx.api.context import DATABASE, EXTENSIONS, SETTINGS, path_id, principal
+from pbx.api.context import DATABASE, EXTENSIONS, SETTINGS, path_id, principal, visible_tenant_id
 from pbx.api.errors import json_body
 from pbx.api.routes import Route
 from pbx.api.schemas import Body
@@ -39,7 +39,7 @@ def qr_svg(text: str) -> bytes:
 
 
 async def provisioning_qr(request: web.Request) -> web.Response:
-    tenant_id, ext_id = path_id(request, "tenant_id"), path_id(request, "extension_id")
+    tenant_id, ext_id = await visible_tenant_id(request), path_id(request, "extension_id")
     body = QrRequest.model_validate(await json_body(request))
     async with request.app[DATABASE].read() as session:
         row = await request.app[EXTENSIONS].get(session, principal(request), tenant_id, ext_id)
