@@ -75,9 +75,9 @@ def test_ringing_carries_the_contact_before_the_answer_and_the_call_is_logged(st
         assert ringing["data"]["direction"] == "inbound" and ringing["data"]["number"] == did
         contact = ringing["data"]["contact"]
         order = contact["last_order"]
-        assert contact == {"name": "Ayşe Yılmaz", "company": "Çağrı Ltd", "last_order": order, "url": contact["url"]}
+        assert (contact["name"], contact["company"]) == ("Ayşe Yılmaz", "Çağrı Ltd") and contact["url"]
+        assert set(contact) == {"name", "company", "last_order", "url"}
         assert {k: order[k] for k in SHOWN_ORDER} == SHOWN_ORDER and order["date"][:10] == ORDER["date"][:10]
-        assert contact["url"]
         incoming.answer()
         call.wait_confirmed(timeout=10)
         call_id = ringing["data"]["call_id"]

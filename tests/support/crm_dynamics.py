@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
-from tests.support.crm_local import LocalCrmServer
+from tests.support.crm_local import CallServer, LocalCrmServer
 from tests.support.odata_syntax import ODataRefused, parse_query
 
 DYNAMICS_PORT = 40076 + int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
@@ -267,22 +267,18 @@ class DynamicsServer(LocalCrmServer):
         return web.Response(status=204)
 
 
-class DynamicsCall(DynamicsServer):
-    """The live-call tests' Dynamics 365 (crm_local.py): the contact, its account and the
-    account's order seeded, running in a thread on a port the system picks."""
+class DynamicsCall(CallServer, DynamicsServer):
+    """The live-call tests' Dynamics 365: the contact, its account and the account's order."""
 
     provider = "dynamics"
 
-    def __init__(self, contact: dict) -> None:
-        super().__init__(port=0)
+    def seed_call(self, contact: dict) -> None:
         account = self.seed_account(contact["company"])
         self.seed_contact(contact["name"], telephone1=contact["phone"], account_id=account)
         if order := contact.get("order"):  # createdon: Dataverse answers in UTC
             created = datetime.fromisoformat(order["date"]).astimezone(timezone.utc)
             self.seed_order(account, order["id"], created.strftime("%Y-%m-%dT%H:%M:%SZ"), float(order["total"]),
                             order["status"])
-        self.start_in_thread()
-        self.credentials = DynamicsServer.credentials(self)  # the token_url names the port picked
 
     @property
     def logged(self) -> list[dict]:

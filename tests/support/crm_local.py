@@ -8,7 +8,7 @@ tests) or on a loop of its own in a thread (`start_in_thread()` / `stop_in_threa
 The live-call tests (tests/test_crm_live.py) drive every provider's server alike, as
 tests/support/crm_server.py's CrmServer: `provider`, `url`, `credentials`, `logged`,
 `problems`, `requests`, `mode` and `close()`; each provider's `<Name>Call(contact)` here
-is its server seeded with that contact and started on a port the system picks."""
+is its server seeded with that contact and started on a port the system picks (CallServer)."""
 from __future__ import annotations
 
 import asyncio
@@ -110,3 +110,18 @@ class LocalCrmServer:
         if self.fail_status:
             return web.json_response(self.failure_body(self.fail_status), status=self.fail_status)
         return await handler(request)
+
+
+class CallServer:
+    """What makes a LocalCrmServer the live-call tests' `Server(contact)` (put it first in the
+    bases): the contact seeded (`seed_call`), started in a thread on a port the system picks,
+    and `credentials` the dict the tenant saves, as CrmServer's."""
+
+    def __init__(self, contact: dict) -> None:
+        super().__init__(port=0)
+        self.seed_call(contact)
+        self.start_in_thread()
+        self.credentials = self.credentials()  # no token yet: the provider's flow gets one
+
+    def seed_call(self, contact: dict) -> None:
+        raise NotImplementedError

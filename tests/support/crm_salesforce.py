@@ -18,7 +18,7 @@ import time
 
 from aiohttp import web
 
-from tests.support.crm_local import LocalCrmServer
+from tests.support.crm_local import CallServer, LocalCrmServer
 from tests.support.salesforce_syntax import SoqlQuery, SyntaxRefused, parse_soql, parse_sosl, phrase_in
 
 SALESFORCE_PORT = 40075 + int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
@@ -222,21 +222,16 @@ class SalesforceServer(LocalCrmServer):
         return None
 
 
-class SalesforceCall(SalesforceServer):
-    """The live-call tests' Salesforce (crm_local.py): the contact, its account and the
-    account's order seeded, running in a thread on a port the system picks."""
+class SalesforceCall(CallServer, SalesforceServer):
+    """The live-call tests' Salesforce: the contact, its account and the account's order."""
 
     provider = "salesforce"
 
-    def __init__(self, contact: dict) -> None:
-        super().__init__(port=0)
+    def seed_call(self, contact: dict) -> None:
         account = self.seed_account(contact["company"])
         self.seed_contact(contact["name"], phone=contact["phone"], account_id=account)
         if order := contact.get("order"):  # an Order's EffectiveDate is a date
             self.seed_order(account, order["id"], order["date"][:10], float(order["total"]), order["status"])
-        self.start_in_thread()
-        # What the tenant saves (the tests' dict, as CrmServer's): no token yet, the flow gets one.
-        self.credentials = SalesforceServer.credentials(self)
 
     @property
     def logged(self) -> list[dict]:
