@@ -54,9 +54,7 @@ class CrmConnections:
         tenant = await visible_tenant(unit.session, principal, tenant_id)
         provider, credentials = fields["provider"], fields["credentials"]
         check_plan(tenant.plan, provider)
-        module = self.providers.get(provider)
-        if module is None:
-            raise Invalid(f"provider: {provider} is not available on this installation yet")
+        module = self.providers[provider]  # the body's schema allows only the registered providers
         check_credentials(module, credentials)
         base_url = _opened(module, fields.get("base_url") or module.DEFAULT_BASE_URL, credentials)
         for url in [base_url] + [v for k, v in credentials.items() if k.endswith("_url")]:
