@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.support.calls import wait_for
+from tests.support.crm_dynamics import DynamicsCall
 from tests.support.crm_hubspot import TOKEN, HubSpotServer
+from tests.support.crm_salesforce import SalesforceCall
 from tests.support.crm_zoho import ZohoServer
 
 CONTACT = {"name": "Ayşe Yılmaz", "company": "Çağrı Ltd", "phone": "+905321234567", "order": None}
@@ -114,3 +116,42 @@ def test_zoho_refreshes_its_token_when_refused_and_stores_it_sealed(stack):
         assert len(searches) == 1 + 3  # first: Contacts (found); second: Contacts (401), Contacts again, Leads
     finally:
         server.close()
+
+
+def test_enterprise_connects_salesforce_and_dynamics_and_what_they_refuse_is_a_422(stack):
+    tenant, api = stack.new_tenant("enterprise")
+    base = f"/tenants/{tenant['id']}/crm"
+    with SalesforceCall(CONTACT) as salesforce, DynamicsCall(CONTACT) as dynamics:
+        refused = [{"provider": "dynamics", "credentials": dynamics.credentials},  # no public default URL
+                   {"provider": "dynamics", "base_url": dynamics.url,
+                    "credentials": {**dynamics.credentials, "tenant_id": "../common"}},
+                   {"provider": "salesforce", "base_url": salesforce.url,
+                    "credentials": {**salesforce.credentials, "api_version": "latest"}},
+                   {"provider": "salesforce", "base_url": salesforce.url,
+                    "credentials": {**salesforce.credentials, "instance_url": "http://169.254.169.254"}}]
+        for body in refused:
+            response = _put(api, tenant["id"], body)
+            assert response.status_code == 422 and response.json()["error"]["code"] == "invalid", (body, response.text)
+        assert api.get(base).status_code == 404  # nothing was stored
+        for server in (salesforce, dynamics):
+            shown = api.ok("PUT", base, {"provider": server.provider, "base_url": server.url,
+                                         "credentials": server.credentials}, status=200)
+            assert shown["provider"] == server.provider and server.credentials["client_secret"] not in str(shown)
+            found = api.ok("GET", f"{base}/lookup?number=05321234567")["contact"]
+            assert (found["name"], found["company"]) == ("Ayşe Yılmaz", "Çağrı Ltd"), server.provider
+            assert server.problems == []
+
+
+@pytest.mark.parametrize("instance", ["http://169.254.169.254", "http://10.0.0.7:8080", "http://[::ffff:10.0.0.7]"])
+def test_salesforce_is_not_followed_to_an_instance_url_inside_our_network(stack, instance):
+    """The token answer names the host every later request goes to: it passes the same SSRF
+    guard as base_url (an address literal never reaches the guarded resolver)."""
+    tenant, api = stack.new_tenant("enterprise")
+    with SalesforceCall(CONTACT) as salesforce:
+        salesforce.instance_url = instance
+        api.ok("PUT", f"/tenants/{tenant['id']}/crm", {"provider": "salesforce", "base_url": salesforce.url,
+                                                       "credentials": salesforce.credentials}, status=200)
+        response = api.get(f"/tenants/{tenant['id']}/crm/lookup?number=05321234567")
+        assert response.status_code == 503 and response.json()["error"]["code"] == "crm_unavailable", response.text
+        assert [r["path"] for r in salesforce.requests] == ["/services/oauth2/token"]
+        assert wait_for(lambda: "may not reach" in str(api.ok("GET", f"/tenants/{tenant['id']}/crm")["last_error"]))

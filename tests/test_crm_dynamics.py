@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from pbx.crm import dynamics
-from pbx.crm.activity import ProviderError
+from pbx.crm.errors import ProviderError
 from pbx.crm.base import CallLog, number_forms
 from tests.support.crm_dynamics import DynamicsServer
 

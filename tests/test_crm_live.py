@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 
 from tests.support.calls import registered_extensions, wait_for
+from tests.support.crm_dynamics import DynamicsCall
 from tests.support.crm_hubspot import HubSpotServer
+from tests.support.crm_salesforce import SalesforceCall
 from tests.support.crm_zoho import ZohoServer
 from tests.support.events import EventStream
 
@@ -16,10 +18,15 @@ CALLER = "05321234567"  # how the carrier presents the caller; the CRM holds it 
 ORDER = {"id": "SO-1001", "date": "2026-11-20T10:15:00+03:00", "total": "1250.5", "status": "Kargoda"}
 CONTACT = {"name": "Ayşe Yılmaz", "company": "Çağrı Ltd", "phone": "+905321234567", "order": ORDER}
 
-# provider -> its local server: `Server(contact)` starts it (tests/support/crm_server.py's CrmServer);
-# it has `provider`, `url`, `credentials` (what the tenant saves), `logged` (call activities received),
-# `problems` (requests the provider would refuse), `requests`, `mode` ("ok" | "hang" | "fail") and `close()`.
-PROVIDERS = {"hubspot": HubSpotServer, "zoho": ZohoServer}
+# provider -> its local server: `Server(contact)` starts it (tests/support/crm_server.py's CrmServer,
+# or crm_local.py's LocalCrmServer); it has `provider`, `url`, `credentials` (what the tenant saves),
+# `logged` (call activities received, in the provider's shape), `problems` (requests the provider would
+# refuse), `requests`, `mode` ("ok" | "hang" | "fail") and `close()`; and the plan its tenant needs.
+PROVIDERS = {"hubspot": (HubSpotServer, "kobi"), "zoho": (ZohoServer, "kobi"),
+             "salesforce": (SalesforceCall, "enterprise"), "dynamics": (DynamicsCall, "enterprise")}
+# Every CRM's order as call.ringing shows it: the total with two places; the date as the CRM keeps it
+# (a Salesforce Order's EffectiveDate is a date, Dynamics answers in UTC), so its day is compared.
+SHOWN_ORDER = {"id": "SO-1001", "total": "1250.50", "status": "Kargoda"}
 _numbers = iter(range(20, 100))
 
 
@@ -56,8 +63,9 @@ def _disconnect(api, tenant) -> None:
 @pytest.mark.parametrize("provider", sorted(PROVIDERS))
 def test_ringing_carries_the_contact_before_the_answer_and_the_call_is_logged(stack, phones, carrier, caller,
                                                                              provider):
-    server = PROVIDERS[provider](CONTACT)
-    tenant, api, desk, did = _desk_with_crm(stack, phones, server)
+    make_server, plan = PROVIDERS[provider]
+    server = make_server(CONTACT)
+    tenant, api, desk, did = _desk_with_crm(stack, phones, server, plan)
     agent = EventStream(stack.operator.base, tenant["id"], api.token, query="extension=101")
     try:
         call = caller.call(f"sip:{did}@127.0.0.1:{stack.sip_port}")
@@ -65,10 +73,11 @@ def test_ringing_carries_the_contact_before_the_answer_and_the_call_is_logged(st
         ringing = agent.wait_for(_of("call.ringing", extension="101"), timeout=20)
         assert ringing, agent.events  # while the phone still rings: nobody has answered yet
         assert ringing["data"]["direction"] == "inbound" and ringing["data"]["number"] == did
-        assert ringing["data"]["contact"] == {"name": "Ayşe Yılmaz", "company": "Çağrı Ltd",
-                                              "last_order": {k: ORDER[k] for k in ("id", "date", "total", "status")},
-                                              "url": ringing["data"]["contact"]["url"]}
-        assert ringing["data"]["contact"]["url"]
+        contact = ringing["data"]["contact"]
+        order = contact["last_order"]
+        assert (contact["name"], contact["company"]) == ("Ayşe Yılmaz", "Çağrı Ltd") and contact["url"]
+        assert set(contact) == {"name", "company", "last_order", "url"}
+        assert {k: order[k] for k in SHOWN_ORDER} == SHOWN_ORDER and order["date"][:10] == ORDER["date"][:10]
         incoming.answer()
         call.wait_confirmed(timeout=10)
         call_id = ringing["data"]["call_id"]

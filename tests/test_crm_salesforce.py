@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from pbx.crm import salesforce
-from pbx.crm.activity import ProviderError
+from pbx.crm.errors import ProviderError
 from pbx.crm.base import CallLog, number_forms
 from tests.support.crm_salesforce import SalesforceServer
 

@@ -1,6 +1,7 @@
 """What the provider modules share: the words a logged call gets (the same subject, text and
 local date whichever CRM the tenant has), the checks on what they send (a number worth
-searching, a base or token URL), and how a provider's error is raised."""
+searching, a base or token URL), and how a provider's error is raised (pbx/crm/errors.py's
+ProviderError, a CrmError like every provider's)."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from pbx.crm.base import CallLog
+from pbx.crm.errors import ProviderError
 
 TENANT_ZONE = ZoneInfo("Europe/Istanbul")
 # Far longer than any dialable number (E.164 is at most 15 digits): not worth a request.
@@ -82,17 +84,6 @@ def checked_url(url: str, what: str) -> str:
     if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?", url or ""):
         raise ValueError(f"{what} is not an http(s) URL: {url!r}")
     return url.rstrip("/")
-
-
-class ProviderError(aiohttp.ClientResponseError):
-    """A provider's non-2xx answer, as the aiohttp error every caller already handles (the
-    caller's circuit breaker counts it), with the provider's own error code when it names one."""
-
-    def __init__(self, response: aiohttp.ClientResponse, body: str, code: str | None = None) -> None:
-        super().__init__(response.request_info, response.history, status=response.status,
-                         message=f"{response.reason}: {code or ''} {body[:200]}".strip(),
-                         headers=response.headers)
-        self.error_code = code
 
 
 async def json_answer(response: aiohttp.ClientResponse, error_code: Callable[[object], object]) -> dict:

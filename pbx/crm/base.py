@@ -17,7 +17,7 @@ import aiohttp
 class Order:
     id: str
     date: str | None  # ISO 8601 date (or date-time) as the CRM gives it
-    total: str | None  # decimal string, as the CRM gives it
+    total: str | None  # decimal string with two places (activity.money), whichever CRM
     status: str | None
 
     def as_dict(self) -> dict:

@@ -23,6 +23,19 @@ def check_credentials(module, credentials: dict) -> None:
         raise Invalid(f"credentials: {module.PROVIDER} needs {', '.join(missing)}")
 
 
+def _opened(module, base_url: str | None, credentials: dict) -> str:
+    """The base URL, once the provider's connect() took it and the credentials (no request is
+    made): what it refuses (Dynamics has no default base_url, a tenant_id that is no directory
+    id, an api_version unlike v62.0) is a 422 now rather than a failing CRM later."""
+    if not base_url:
+        raise Invalid(f"base_url: {module.PROVIDER} needs the organisation's own URL")
+    try:
+        module.connect(base_url, dict(credentials))
+    except ValueError as exc:
+        raise Invalid(f"{module.PROVIDER}: {exc}") from exc
+    return base_url
+
+
 class CrmConnections:
     def __init__(self, providers: dict, sealer, allow: tuple[Network, ...]):
         self.providers, self.sealer, self.allow = providers, sealer, allow
@@ -41,11 +54,9 @@ class CrmConnections:
         tenant = await visible_tenant(unit.session, principal, tenant_id)
         provider, credentials = fields["provider"], fields["credentials"]
         check_plan(tenant.plan, provider)
-        module = self.providers.get(provider)
-        if module is None:
-            raise Invalid(f"provider: {provider} is not available on this installation yet")
+        module = self.providers[provider]  # the body's schema allows only the registered providers
         check_credentials(module, credentials)
-        base_url = fields.get("base_url") or module.DEFAULT_BASE_URL
+        base_url = _opened(module, fields.get("base_url") or module.DEFAULT_BASE_URL, credentials)
         for url in [base_url] + [v for k, v in credentials.items() if k.endswith("_url")]:
             await checked_addresses(url, self.allow)  # a CRM (or its token server) inside our network: 422
         row = await unit.session.scalar(select(CrmConnection).where(CrmConnection.tenant_id == tenant_id))

@@ -22,6 +22,7 @@ import aiohttp
 
 from pbx.crm import activity
 from pbx.crm.base import CallLog, Contact, Order, number_forms
+from pbx.crm.errors import ProviderError
 
 PROVIDER = "dynamics"
 DEFAULT_BASE_URL = None
@@ -94,7 +95,7 @@ class DynamicsConnector:
         activity_id = call_activity_id(call.call_id)
         try:
             await self._call(http, "POST", f"{API}/phonecalls", json=_phonecall(call, number, contact_id, activity_id))
-        except activity.ProviderError as exc:
+        except ProviderError as exc:
             if exc.error_code != _DUPLICATE_KEY:
                 raise
         # Completed (statecode 1) as Made (2) or Received (4); If-Match: * so it never upserts.

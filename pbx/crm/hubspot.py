@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from pbx.crm.activity import money
 from pbx.crm.base import CallLog, Contact, Order, number_forms
 from pbx.crm.errors import CrmError
 
@@ -53,7 +54,7 @@ class HubSpot:
         if not results:
             return None
         deal = results[0].get("properties") or {}
-        return Order(str(results[0]["id"]), deal.get("closedate") or deal.get("createdate"), deal.get("amount"),
+        return Order(str(results[0]["id"]), deal.get("closedate") or deal.get("createdate"), money(deal.get("amount")),
                      deal.get("dealstage"))
 
     async def lookup(self, http: aiohttp.ClientSession, number: str) -> Contact | None:

@@ -20,6 +20,7 @@ import aiohttp
 from sqlalchemy import select
 
 from pbx.crm.base import CallLog, Contact
+from pbx.crm.client import guarded_session
 from pbx.crm.errors import CrmError
 from pbx.crm.protection import AnswerCache, CircuitBreaker
 from pbx.crm.providers import plan_allows
@@ -27,7 +28,6 @@ from pbx.db.crm_tables import CrmConnection
 from pbx.db.models import Tenant
 from pbx.domain.errors import Invalid
 from pbx.domain.numbers import to_e164
-from pbx.eventing.sender import GuardedResolver
 from pbx.eventing.ssrf import Network
 from pbx.tasks import OwnedTasks
 
@@ -98,9 +98,8 @@ class CrmLookups:
             self._connections.pop(tenant_id, None)
 
     def _client(self) -> aiohttp.ClientSession:
-        if self._http is None:  # the SSRF guard again at connect time, as for webhooks
-            connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.allow), use_dns_cache=False, limit=100)
-            self._http = aiohttp.ClientSession(connector=connector)
+        if self._http is None:  # the SSRF guard again on every request, as for webhooks
+            self._http = guarded_session(self.allow)
         return self._http
 
     async def _connection(self, tenant_id: int) -> Connection | None:

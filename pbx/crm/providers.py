@@ -1,12 +1,10 @@
 """Provider name -> its module (pbx/crm/base.py's convention: PROVIDER, DEFAULT_BASE_URL,
-REQUIRED_CREDENTIALS, connect). Salesforce and Dynamics are registered when their modules
-are present; until then a tenant cannot choose them (422)."""
+REQUIRED_CREDENTIALS, connect), and which plan may use which."""
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
-from pbx.crm import hubspot, zoho
+from pbx.crm import dynamics, hubspot, salesforce, zoho
 from pbx.domain.errors import FeatureNotInPlan
 
 # KOBİ has the basic CRMs; the advanced ones are Enterprise's (the contract's CRM section).
@@ -30,20 +28,6 @@ def plan_allows(plan: str, provider: str) -> bool:
     return True
 
 
-def _optional(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"pbx.crm.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"pbx.crm.{name}":
-            raise  # the module is there but something it needs is not: that is a bug, not "absent"
-        return None
-
-
 def registry() -> dict[str, ModuleType]:
     """Built once by the composition root (no work at import time)."""
-    modules = {hubspot.PROVIDER: hubspot, zoho.PROVIDER: zoho}
-    for name in ("salesforce", "dynamics"):
-        module = _optional(name)
-        if module is not None:
-            modules[module.PROVIDER] = module
-    return modules
+    return {module.PROVIDER: module for module in (hubspot, zoho, salesforce, dynamics)}

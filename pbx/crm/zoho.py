@@ -13,6 +13,7 @@ from datetime import timezone
 
 import aiohttp
 
+from pbx.crm.activity import money
 from pbx.crm.base import CallLog, Contact, Order, number_forms
 from pbx.crm.errors import CrmError
 
@@ -81,8 +82,7 @@ class Zoho:
         if not orders:
             return None
         newest = max(orders, key=lambda o: o.get("Created_Time") or "")
-        total = newest.get("Grand_Total")
-        return Order(str(newest["id"]), newest.get("Created_Time"), None if total is None else str(total),
+        return Order(str(newest["id"]), newest.get("Created_Time"), money(newest.get("Grand_Total")),
                      newest.get("Status"))
 
     async def lookup(self, http: aiohttp.ClientSession, number: str) -> Contact | None:

@@ -15,11 +15,11 @@ import re
 import secrets
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 
 from aiohttp import web
 
-from tests.support.crm_local import LocalCrmServer
+from tests.support.crm_local import CallServer, LocalCrmServer
 from tests.support.odata_syntax import ODataRefused, parse_query
 
 DYNAMICS_PORT = 40076 + int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
@@ -100,7 +100,8 @@ class DynamicsServer(LocalCrmServer):
     def seed_order(self, customer_id: str, ordernumber: str, createdon: str, totalamount: float,
                    status: str = "New") -> str:
         order_id = str(uuid.uuid4())
-        statecode, statuscode = ORDER_STATUSES[status]
+        # Any other name: a status reason the organisation added to the In Progress state.
+        statecode, statuscode = ORDER_STATUSES.get(status, (1, 100010))
         self.salesorders[order_id] = {"salesorderid": order_id, "ordernumber": ordernumber, "createdon": createdon,
                                       "totalamount": totalamount, "statecode": statecode, "statuscode": statuscode,
                                       "_customerid_value": customer_id, "status_name": status}
@@ -264,3 +265,22 @@ class DynamicsServer(LocalCrmServer):
             return self.refuse(f"bad state {body!r}", 400, _error("0x8004431a", f"{body} is not a valid state"))
         row.update(body)
         return web.Response(status=204)
+
+
+class DynamicsCall(CallServer, DynamicsServer):
+    """The live-call tests' Dynamics 365: the contact, its account and the account's order."""
+
+    provider = "dynamics"
+
+    def seed_call(self, contact: dict) -> None:
+        account = self.seed_account(contact["company"])
+        self.seed_contact(contact["name"], telephone1=contact["phone"], account_id=account)
+        if order := contact.get("order"):  # createdon: Dataverse answers in UTC
+            created = datetime.fromisoformat(order["date"]).astimezone(timezone.utc)
+            self.seed_order(account, order["id"], created.strftime("%Y-%m-%dT%H:%M:%SZ"), float(order["total"]),
+                            order["status"])
+
+    @property
+    def logged(self) -> list[dict]:
+        """Phonecalls set completed (Made or Received), as the connector leaves them."""
+        return [call for call in self.phonecalls if call.get("statecode") == 1]

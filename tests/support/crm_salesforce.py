@@ -18,7 +18,7 @@ import time
 
 from aiohttp import web
 
-from tests.support.crm_local import LocalCrmServer
+from tests.support.crm_local import CallServer, LocalCrmServer
 from tests.support.salesforce_syntax import SoqlQuery, SyntaxRefused, parse_soql, parse_sosl, phrase_in
 
 SALESFORCE_PORT = 40075 + int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
@@ -46,6 +46,7 @@ class SalesforceServer(LocalCrmServer):
         self.version = version
         self.refresh_token = "5Aep861-local-refresh-token"
         self.rotate_refresh_tokens = False
+        self.instance_url: str | None = None  # what the token answer names as the instance (default: this server)
         self.valid_tokens: set[str] = set()
         self.token_requests = 0
         self.records: dict[str, dict[str, dict]] = {"Contact": {}, "Account": {}, "Order": {}, "Task": {}}
@@ -126,7 +127,7 @@ class SalesforceServer(LocalCrmServer):
             return self.refuse("wrong refresh token", 400,
                                {"error": "invalid_grant", "error_description": "expired access/refresh token"})
         answer = {"access_token": self.issue_token(), "signature": secrets.token_urlsafe(32),
-                  "scope": "api refresh_token", "instance_url": self.url, "token_type": "Bearer",
+                  "scope": "api refresh_token", "instance_url": self.instance_url or self.url, "token_type": "Bearer",
                   "id": f"{self.url}/id/00Dlocal00000001AAA/005local00000001AAA",
                   "issued_at": str(int(time.time() * 1000))}
         if self.rotate_refresh_tokens:
@@ -219,3 +220,19 @@ class SalesforceServer(LocalCrmServer):
         if body.get("WhoId") not in self.records["Contact"] and body.get("WhatId") not in self.records["Account"]:
             return "FIELD_INTEGRITY_EXCEPTION", "Name ID: id value of incorrect type", "WhoId"
         return None
+
+
+class SalesforceCall(CallServer, SalesforceServer):
+    """The live-call tests' Salesforce: the contact, its account and the account's order."""
+
+    provider = "salesforce"
+
+    def seed_call(self, contact: dict) -> None:
+        account = self.seed_account(contact["company"])
+        self.seed_contact(contact["name"], phone=contact["phone"], account_id=account)
+        if order := contact.get("order"):  # an Order's EffectiveDate is a date
+            self.seed_order(account, order["id"], order["date"][:10], float(order["total"]), order["status"])
+
+    @property
+    def logged(self) -> list[dict]:
+        return [task for task in self.tasks if task.get("TaskSubtype") == "Call"]
