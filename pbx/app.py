@@ -17,6 +17,7 @@ from pbx.asterisk import cdrfields
 from pbx.asterisk.ami import Ami
 from pbx.asterisk.recordings import recording_finished_handler
 from pbx.asterisk.health import ExchangeHealth
+from pbx.asterisk.trunk_publisher import TABLES as TRUNK_TABLES, TrunkPublisher
 from pbx.asterisk.readiness import SipReadiness
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
@@ -51,6 +52,15 @@ from pbx.services.prompts import PromptService
 from pbx.services.routing_snapshot import RoutingSnapshots
 from pbx.services.tenants import TenantService
 from pbx.services.voicemail import VoicemailService
+from pbx.ops import Operations
+from pbx.mail import Mailer
+from pbx.ops import notices
+from pbx.ops.faults import FaultService
+from pbx.ops.ivr_call import IvrCaller
+from pbx.ops.monitor import TrunkMonitor
+from pbx.ops.sender import Channels, NoticeSender
+from pbx.ops.sms import NetgsmSms
+from pbx.ops.watch import DeadlineWatch, TrunkFaults
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +134,44 @@ class ControlPlane:
         self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
         self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
         self.sealer, self.jobs = self._job_engine(settings)
+        # Trunks: published to astdb (Asterisk qualifies them with OPTIONS); each ContactStatus
+        # is a trunk's reachability (pbx/ops/monitor.py).
+        self.trunk_publisher = TrunkPublisher(self.database, self.ami, qualify_s=settings.trunk_qualify_s)
+        self.database.subscribe(TRUNK_TABLES, self.trunk_publisher.changed)
+        self.ami.login_callbacks.append(self.trunk_publisher.resync)
+        self.trunk_monitor = TrunkMonitor(self.database, self.ami)
+        self.database.subscribe(TRUNK_TABLES, self.trunk_monitor.trunks_changed)
+        self.ami.on_event("ContactStatus", self.trunk_monitor.on_contact_status)
+        self.trunk_publisher.published_listeners.append(self.trunk_monitor.on_login)
+        self.operations = self._operations(settings)
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
                                  exchange_health=self.health,
-                                 webhooks=self.webhooks, event_hub=self.event_hub)
+                                 webhooks=self.webhooks, event_hub=self.event_hub,
+                                 operations=self.operations)
         self._runner: web.AppRunner | None = None
+
+    def _operations(self, settings: Settings) -> Operations:
+        """Faults: opened by an unreachable trunk (and closed when it answers again), by operators
+        and tenants; each opening and resolution queues notices in its own transaction, sent
+        after commit by SMS, e-mail and IVR call; deadlines are watched for breaches."""
+        faults = FaultService(self.database)
+        self.trunk_monitor.listeners.append(TrunkFaults(self.database, faults).on_change)
+        self.notice_channels = Channels(
+            NetgsmSms(settings.sms_url, settings.sms_user, settings.sms_password, settings.sms_header),
+            Mailer.from_settings(settings), IvrCaller(self.database, self.ami, settings.audio_dir))
+        self.notice_sender = NoticeSender(self.database, self.notice_channels.as_dict(), retry_s=settings.notice_retry_s)
+
+        async def queue_notices(unit, fault, event):
+            if await notices.queue_notices(unit, fault, event):
+                unit.after_commit(self._poke_notices)
+        faults.listeners.append(queue_notices)
+        self.deadlines = DeadlineWatch(self.database, self.events, interval_s=settings.fault_check_s)
+        return Operations(self.trunk_monitor, faults)
+
+    async def _poke_notices(self) -> None:
+        self.notice_sender.poke()
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
         """Provisioning jobs: each batch is one unit of work, so the commit listeners above
@@ -157,6 +199,10 @@ class ControlPlane:
         await self.ami.start()
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
+        self.trunk_publisher.start()
+        self.trunk_monitor.start()
+        self.notice_sender.start()
+        self.deadlines.start()
         self._runner = ApiRunner(self.web)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.settings.api_host, self.settings.api_port).start()
@@ -180,6 +226,11 @@ class ControlPlane:
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.call_events.stop()
         await self.dispatcher.stop()
+        await self.trunk_publisher.stop()
+        await self.trunk_monitor.stop()
+        await self.notice_sender.stop()
+        await self.deadlines.stop()
+        await self.notice_channels.close()
         await self.engine.dispose()
 
 

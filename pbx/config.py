@@ -72,6 +72,13 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_tls: str = "none"  # none | starttls | tls
+    trunk_qualify_s: int = 10  # SIP OPTIONS to every trunk this often (pbx/asterisk/trunks.py)
+    fault_check_s: float = 60.0  # how often deadlines are checked for breaches (pbx/ops/watch.py)
+    sms_url: str = ""  # Netgsm API base; "" = no SMS is sent (pbx/ops/sms.py)
+    sms_user: str = ""
+    sms_password: str = ""
+    sms_header: str = ""
+    notice_retry_s: float = 60.0  # a failed notice is tried again after this, doubling (pbx/ops/sender.py)
 
     @property
     def effective_database_url(self) -> str:
@@ -197,6 +204,13 @@ _ENV = {
     "smtp_user": ("PBX_SMTP_USER", str),
     "smtp_password": ("PBX_SMTP_PASSWORD", str),
     "smtp_tls": ("PBX_SMTP_TLS", lambda v: _one_of(v, "none", "starttls", "tls")),
+    "trunk_qualify_s": ("PBX_TRUNK_QUALIFY_SECONDS", int),
+    "fault_check_s": ("PBX_FAULT_CHECK_SECONDS", float),
+    "sms_url": ("PBX_SMS_URL", str),
+    "sms_user": ("PBX_SMS_USER", str),
+    "sms_password": ("PBX_SMS_PASSWORD", str),
+    "sms_header": ("PBX_SMS_HEADER", str),
+    "notice_retry_s": ("PBX_NOTICE_RETRY_SECONDS", float),
 }
 
 

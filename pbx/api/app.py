@@ -22,6 +22,7 @@ from pbx.api import (
     trunks,
     voicemail,
     webhooks,
+    operations,
 )
 from pbx.api.auth import access_log_middleware, auth_middleware
 from pbx.api.throttle import AuthThrottle
@@ -42,7 +43,7 @@ def all_routes() -> list[Route]:
     return (jobs.ROUTES + tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES
             + number_allocations.ROUTES + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES
             + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
-            + webhooks.ROUTES)
+            + webhooks.ROUTES + operations.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
@@ -50,7 +51,7 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 
 
 def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
-                  sealer, sip_bans, exchange_health, webhooks, event_hub) -> web.Application:
+                  sealer, sip_bans, exchange_health, webhooks, event_hub, operations=None) -> web.Application:
     app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
     app.on_response_prepare.append(_anonymous)
@@ -69,6 +70,7 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     app[context.HEALTH] = exchange_health
     app[context.WEBHOOKS] = webhooks
     app[context.EVENT_HUB] = event_hub
+    app[context.OPERATIONS] = operations
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))

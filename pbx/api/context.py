@@ -36,6 +36,7 @@ SEALER = web.AppKey("sealer", Sealer)
 HEALTH = web.AppKey("health", ExchangeHealth)
 WEBHOOKS = web.AppKey("webhooks", WebhookService)
 EVENT_HUB = web.AppKey("event_hub", Hub)
+OPERATIONS = web.AppKey("operations", object)  # pbx.ops.Operations: monitor, faults, notices, metrics
 PRINCIPAL = "pbx.principal"  # per request
 
 

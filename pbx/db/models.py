@@ -398,3 +398,7 @@ class JobRow(Base):
 # Events and webhooks (kept apart so this file stays readable); imported here so one
 # import of pbx.db.models registers every table.
 from pbx.db.event_tables import EventCounter, EventRow, Webhook, WebhookDelivery  # noqa: E402,F401
+# Service operations (pbx/ops/).
+from pbx.db.ops_tables import (  # noqa: E402,F401
+    CallTrunk, Fault, FaultCall, FaultHistory, FaultTenant, Notice, NoticeAttempt, NoticeContact, TrunkStatus,
+)
