@@ -65,7 +65,7 @@ def text(fault: Fault, event: str, tenant_name: str) -> tuple[str, str]:
                 f"(#{fault.id}): {fault.title}. Ekiplerimiz çalışıyor; giderildiğinde bilgilendirileceksiniz.")
     return (f"Arıza giderildi #{fault.id}: {fault.title}",
             f"Sayın {tenant_name}, #{fault.id} numaralı arıza giderildi: {fault.title}. "
-            f"Sebep: {fault.cause or '-'}.")
+            f"Sebep: {(fault.cause or '-').rstrip('.')}.")
 
 
 def speech(fault: Fault, event: str) -> str:
