@@ -57,7 +57,9 @@ from pbx.mail import Mailer
 from pbx.ops import notices
 from pbx.ops.faults import FaultService
 from pbx.ops.ivr_call import IvrCaller
+from pbx.ops.metrics import Metrics
 from pbx.ops.monitor import TrunkMonitor
+from pbx.ops.trunk_calls import TrunkCalls
 from pbx.ops.sender import Channels, NoticeSender
 from pbx.ops.sms import NetgsmSms
 from pbx.ops.watch import DeadlineWatch, TrunkFaults
@@ -143,6 +145,9 @@ class ControlPlane:
         self.database.subscribe(TRUNK_TABLES, self.trunk_monitor.trunks_changed)
         self.ami.on_event("ContactStatus", self.trunk_monitor.on_contact_status)
         self.trunk_publisher.published_listeners.append(self.trunk_monitor.on_login)
+        # Per-trunk call figures: which trunk each call used, from the DialEnd events.
+        self.trunk_calls = TrunkCalls(self.database, self.trunk_monitor.trunk_for)
+        self.ami.on_event("DialEnd", self.trunk_calls.on_dial_end)
         self.operations = self._operations(settings)
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
@@ -168,7 +173,7 @@ class ControlPlane:
                 unit.after_commit(self._poke_notices)
         faults.listeners.append(queue_notices)
         self.deadlines = DeadlineWatch(self.database, self.events, interval_s=settings.fault_check_s)
-        return Operations(self.trunk_monitor, faults)
+        return Operations(self.trunk_monitor, faults, Metrics(self.database, self.ami, self.trunk_monitor))
 
     async def _poke_notices(self) -> None:
         self.notice_sender.poke()
@@ -202,6 +207,7 @@ class ControlPlane:
         self.trunk_publisher.start()
         self.trunk_monitor.start()
         self.notice_sender.start()
+        self.trunk_calls.start()
         self.deadlines.start()
         self._runner = ApiRunner(self.web)
         await self._runner.setup()
@@ -229,6 +235,7 @@ class ControlPlane:
         await self.trunk_publisher.stop()
         await self.trunk_monitor.stop()
         await self.notice_sender.stop()
+        await self.trunk_calls.stop()
         await self.deadlines.stop()
         await self.notice_channels.close()
         await self.engine.dispose()

@@ -27,6 +27,7 @@ from pbx.api import (
 from pbx.api.auth import access_log_middleware, auth_middleware
 from pbx.api.throttle import AuthThrottle
 from pbx.api.errors import error_middleware, json_response
+from pbx.api.operations import metrics as metrics_handler
 from pbx.api.routes import Route, add_routes
 
 MAX_REQUEST_BYTES = 1024 * 1024  # bodies read whole; prompt uploads stream past this (api/uploads.py)
@@ -75,4 +76,5 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))
     app.router.add_get("/api/v1/health", health)
+    app.router.add_get("/metrics", metrics_handler)  # where Prometheus looks by default (operator token)
     return app

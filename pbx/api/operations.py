@@ -15,13 +15,15 @@ from pbx.api.routes import Route
 from pbx.domain.numbers import to_e164
 from pbx.ops import faults as fault_store
 from pbx.ops import notices
+from pbx.ops.metrics import CONTENT_TYPE
 from pbx.ops.present import present_fault
 from pbx.services import trunks
 from pbx.services.tenants import require_operator
 
-# One line, printable, no control or bidi characters: it goes into SMS, e-mail and speech.
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
-                                        pattern=r"^[^\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]+$")]
+# One line, printable, no control or bidi characters (it goes into SMS, e-mail, speech and
+# spreadsheets): nor a leading =, +, -, @ that a spreadsheet would run as a formula.
+_BAD = r"\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=rf"^[^=+\-@\s{_BAD}][^{_BAD}]*$")]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000,
                                             pattern=r"^[^\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]+$")]
 Priority = Literal["kritik", "yuksek", "normal", "dusuk"]
@@ -159,6 +161,12 @@ async def get_tenant_fault(request: web.Request) -> web.Response:
         return json_response(await present_fault(session, fault, detail=True))
 
 
+async def metrics(request: web.Request) -> web.Response:
+    require_operator(principal(request))
+    body = await _ops(request).metrics.render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
 def _contact(row) -> dict:
     return {"id": row.id, "name": row.name, "phone": row.phone, "email": row.email, "channels": row.channels}
 
@@ -179,6 +187,8 @@ async def get_contacts(request: web.Request) -> web.Response:
 
 
 ROUTES = [
+    Route("GET", "/metrics", metrics, "Health as Prometheus metrics (also served at /metrics)", operator_only=True,
+          response={"type": "string"}, produces="text/plain"),
     Route("GET", "/trunks/{trunk_id}/status", trunk_status, "A trunk's reachability (SIP OPTIONS) and RTT",
           operator_only=True, response=schemas.TRUNK_STATUS),
     Route("POST", "/faults", create_fault, "Open a fault record (operator)", body=FaultCreate, status=201,

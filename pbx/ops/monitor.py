@@ -61,6 +61,9 @@ class TrunkMonitor:
         if status in (REACHABLE, UNREACHABLE):
             self._queue.put_nowait((message.get("AOR"), status == REACHABLE, _rtt(message.get("RoundtripUsec"))))
 
+    def trunk_for(self, sip_id: str) -> int | None:
+        return self._trunks.get(sip_id)
+
     def on_login(self) -> None:
         self._queue.put_nowait(("resync", None, None))
 
@@ -85,9 +88,9 @@ class TrunkMonitor:
     async def _resync(self) -> None:
         await self._reload()
         for sip_id, trunk_id in list(self._trunks.items()):
-            for contact in await self.ami.contacts(sip_id):
+            for contact in await self.ami.contact_statuses(sip_id):
                 if contact["status"] in (REACHABLE, UNREACHABLE):
-                    await self._observed(trunk_id, contact["status"] == REACHABLE, contact.get("rtt_ms"))
+                    await self._observed(trunk_id, contact["status"] == REACHABLE, _rtt(contact["rtt_usec"]))
 
     async def _observed(self, trunk_id: int, reachable: bool, rtt: float | None) -> None:
         self.rtt_ms[trunk_id] = rtt if reachable else None
