@@ -23,6 +23,7 @@ from pbx.api import (
     voicemail,
     webhooks,
     operations,
+    ops_reports,
 )
 from pbx.api.auth import access_log_middleware, auth_middleware
 from pbx.api.throttle import AuthThrottle
@@ -44,7 +45,7 @@ def all_routes() -> list[Route]:
     return (jobs.ROUTES + tenants.ROUTES + extensions.ROUTES + prompts.ROUTES + numbers.ROUTES
             + number_allocations.ROUTES + ivrs.ROUTES + schedules.ROUTES + ring_groups.ROUTES + trunks.ROUTES
             + voicemail.ROUTES + recordings.ROUTES + calls.ROUTES + sip_bans.ROUTES + events.ROUTES
-            + webhooks.ROUTES + operations.ROUTES)
+            + webhooks.ROUTES + operations.ROUTES + ops_reports.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
