@@ -49,6 +49,9 @@ class FaultCreate(BaseModel):
 
     @model_validator(mode="after")
     def _order(self):
+        for value in (self.from_, self.to):
+            if value is not None and not 2000 <= value.year <= 2100:
+                raise ValueError("from and to must lie between 2000 and 2100")
         if self.from_ and self.to and self.from_ > self.to:
             raise ValueError("from is after to")
         return self
