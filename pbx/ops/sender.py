@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BATCH = 500
-IN_FLIGHT = {"sms": 32, "email": 16, "ivr": 4}
+IN_FLIGHT = {"sms": 32, "email": 16, "ivr": 4}  # bench/notices.py: 64 each was no faster (CPU-bound)
 
 
 class NoticeSender:
