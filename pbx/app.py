@@ -17,6 +17,7 @@ from pbx.asterisk import cdrfields
 from pbx.asterisk.ami import Ami
 from pbx.asterisk.recordings import recording_finished_handler
 from pbx.asterisk.health import ExchangeHealth
+from pbx.asterisk.trunk_publisher import TABLES as TRUNK_TABLES, TrunkPublisher
 from pbx.asterisk.readiness import SipReadiness
 from pbx.audio.convert import Limits
 from pbx.audio.store import PromptStore
@@ -71,6 +72,16 @@ from pbx.voicemail.settle import VoicemailSettler
 from pbx.users.passwords import Passwords
 from pbx.users.service import UserService
 from pbx.users.sessions import SessionPolicy, Sessions
+from pbx.ops import Operations
+from pbx.ops import notices
+from pbx.ops.faults import FaultService
+from pbx.ops.ivr_call import IvrCaller
+from pbx.ops.metrics import Metrics
+from pbx.ops.monitor import TrunkMonitor
+from pbx.ops.trunk_calls import TrunkCalls
+from pbx.ops.sender import Channels, NoticeSender
+from pbx.ops.sms import NetgsmSms
+from pbx.ops.watch import DeadlineWatch, TrunkFaults
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +203,19 @@ class ControlPlane:
         self.users = UserService(passwords)
         self.sessions = Sessions(self.database, passwords, SessionPolicy(
             timedelta(hours=settings.session_hours), timedelta(minutes=settings.session_idle_minutes)))
+        # Trunks: published to astdb (Asterisk qualifies them with OPTIONS); each ContactStatus
+        # is a trunk's reachability (pbx/ops/monitor.py).
+        self.trunk_publisher = TrunkPublisher(self.database, self.ami, qualify_s=settings.trunk_qualify_s)
+        self.database.subscribe(TRUNK_TABLES, self.trunk_publisher.changed)
+        self.ami.login_callbacks.append(self.trunk_publisher.resync)
+        self.trunk_monitor = TrunkMonitor(self.database, self.ami)
+        self.database.subscribe(TRUNK_TABLES, self.trunk_monitor.trunks_changed)
+        self.ami.on_event("ContactStatus", self.trunk_monitor.on_contact_status)
+        self.trunk_publisher.published_listeners.append(self.trunk_monitor.on_login)
+        # Per-trunk call figures: which trunk each call used, from the DialEnd events.
+        self.trunk_calls = TrunkCalls(self.database, self.trunk_monitor.trunk_for)
+        self.ami.on_event("DialEnd", self.trunk_calls.on_dial_end)
+        self.operations = self._operations(settings)
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
@@ -201,7 +225,8 @@ class ControlPlane:
                                  porting=self.porting, click_to_call=self.click_to_call,
                                  crm_connections=self.crm, crm_lookups=self.crm_lookups,
                                  users=self.users, sessions=self.sessions,
-                                 cluster=Membership(settings.cluster_control))
+                                 cluster=Membership(settings.cluster_control),
+                                 operations=self.operations)
         # A cluster: the other nodes' commits step this node's snapshot and fallback too.
         self.cluster_relay = None
         if settings.cluster_proxy:
@@ -209,6 +234,27 @@ class ControlPlane:
                                               [self.snapshots.changed, self.fallback.changed])
             self.database.subscribe(routing_snapshot.TABLES, self.cluster_relay.committed)
         self._runner: web.AppRunner | None = None
+
+    def _operations(self, settings: Settings) -> Operations:
+        """Faults: opened by an unreachable trunk (and closed when it answers again), by operators
+        and tenants; each opening and resolution queues notices in its own transaction, sent
+        after commit by SMS, e-mail and IVR call; deadlines are watched for breaches."""
+        faults = FaultService(self.database)
+        self.trunk_monitor.listeners.append(TrunkFaults(self.database, faults).on_change)
+        self.notice_channels = Channels(
+            NetgsmSms(settings.sms_url, settings.sms_user, settings.sms_password, settings.sms_header),
+            self.mailer, IvrCaller(self.database, self.ami, settings.audio_dir))
+        self.notice_sender = NoticeSender(self.database, self.notice_channels.as_dict(), retry_s=settings.notice_retry_s)
+
+        async def queue_notices(unit, fault, event):
+            if await notices.queue_notices(unit, fault, event):
+                unit.after_commit(self._poke_notices)
+        faults.listeners.append(queue_notices)
+        self.deadlines = DeadlineWatch(self.database, self.events, interval_s=settings.fault_check_s)
+        return Operations(self.trunk_monitor, faults, Metrics(self.database, self.ami, self.trunk_monitor))
+
+    async def _poke_notices(self) -> None:
+        self.notice_sender.poke()
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
         """Provisioning jobs: each batch is one unit of work, so the commit listeners above
@@ -247,6 +293,11 @@ class ControlPlane:
         await self.agi.start(self.settings.agi_host, self.settings.agi_port)
         if self.settings.cluster_primary:
             self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
+        self.trunk_publisher.start()
+        self.trunk_monitor.start()
+        self.notice_sender.start()
+        self.trunk_calls.start()
+        self.deadlines.start()
         self._runner = ApiRunner(self.web)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.settings.api_host, self.settings.api_port).start()
@@ -279,6 +330,12 @@ class ControlPlane:
         await self.crm_lookups.stop()
         if self.cluster_relay:
             await self.cluster_relay.stop()
+        await self.trunk_publisher.stop()
+        await self.trunk_monitor.stop()
+        await self.notice_sender.stop()
+        await self.trunk_calls.stop()
+        await self.deadlines.stop()
+        await self.notice_channels.close()
         await self.engine.dispose()
 
 

@@ -85,6 +85,13 @@ class Settings:
     cluster_primary: bool = True  # the one control plane of a cluster that runs jobs, backups, webhooks
     cluster_control: str = ""  # Kamailio's control socket (unix:/path, tcp:host:port): membership API
     cluster_peers: str = ""  # host:port,... of the other nodes' AMI: extension status from the node holding it
+    trunk_qualify_s: int = 10  # SIP OPTIONS to every trunk this often (pbx/asterisk/trunks.py)
+    fault_check_s: float = 60.0  # how often deadlines are checked for breaches (pbx/ops/watch.py)
+    sms_url: str = ""  # Netgsm API base; "" = no SMS is sent (pbx/ops/sms.py)
+    sms_user: str = ""
+    sms_password: str = ""
+    sms_header: str = ""
+    notice_retry_s: float = 60.0  # a failed notice is tried again after this, doubling (pbx/ops/sender.py)
 
     @property
     def effective_database_url(self) -> str:
@@ -223,6 +230,13 @@ _ENV = {
     "cluster_primary": ("PBX_CLUSTER_PRIMARY", lambda v: v.lower() in ("1", "true", "yes")),
     "cluster_peers": ("PBX_CLUSTER_PEERS", str),
     "cluster_control": ("PBX_CLUSTER_CONTROL", str),
+    "trunk_qualify_s": ("PBX_TRUNK_QUALIFY_SECONDS", int),
+    "fault_check_s": ("PBX_FAULT_CHECK_SECONDS", float),
+    "sms_url": ("PBX_SMS_URL", str),
+    "sms_user": ("PBX_SMS_USER", str),
+    "sms_password": ("PBX_SMS_PASSWORD", str),
+    "sms_header": ("PBX_SMS_HEADER", str),
+    "notice_retry_s": ("PBX_NOTICE_RETRY_SECONDS", float),
 }
 
 

@@ -31,6 +31,8 @@ from pbx.api import (
     trunks,
     voicemail,
     webhooks,
+    operations,
+    ops_reports,
 )
 from pbx.api import session as web_session
 from pbx.api import users as user_routes
@@ -38,6 +40,7 @@ from pbx.api.agents import agent_scope_middleware
 from pbx.api.auth import access_log_middleware, auth_middleware
 from pbx.api.throttle import AuthThrottle, SignInThrottle
 from pbx.api.errors import error_middleware, json_response
+from pbx.api.operations import metrics as metrics_handler
 from pbx.api.routes import Route, add_routes
 from pbx.panel import add_panel_routes
 
@@ -58,7 +61,7 @@ def all_routes() -> list[Route]:
             + webhooks.ROUTES + billing.ROUTES + billing_terms.ROUTES + resellers.ROUTES + porting.ROUTES
             + click_to_call.ROUTES + crm.ROUTES
             + web_session.ROUTES + user_routes.ROUTES + provisioning.ROUTES + holidays.ROUTES
-            + cluster.ROUTES)
+            + cluster.ROUTES + operations.ROUTES + ops_reports.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:
@@ -68,7 +71,7 @@ async def _anonymous(_request: web.Request, response: web.StreamResponse) -> Non
 def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, recordings, tenants, jobs,
                   sealer, sip_bans, exchange_health, webhooks, event_hub, billing, plan_changes, terms, porting,
                   click_to_call, crm_connections, crm_lookups, users, sessions,
-                  cluster) -> web.Application:
+                  cluster, operations) -> web.Application:
     app = web.Application(middlewares=[access_log_middleware, error_middleware, auth_middleware,
                                        agent_scope_middleware],
                           client_max_size=MAX_REQUEST_BYTES)
@@ -99,9 +102,11 @@ def build_web_app(settings, database, ami, *, extensions, prompts, voicemail, re
     app[context.SESSIONS] = sessions
     app[context.SIGN_IN_THROTTLE] = SignInThrottle()
     app[context.CLUSTER] = cluster
+    app[context.OPERATIONS] = operations
     routes = all_routes()
     add_routes(app, routes)
     app.router.add_get("/api/v1/openapi.json", openapi.handler(openapi.document(routes)))
     app.router.add_get("/api/v1/health", health)
     add_panel_routes(app)
+    app.router.add_get("/metrics", metrics_handler)  # where Prometheus looks by default (operator token)
     return app

@@ -57,6 +57,7 @@ USERS = web.AppKey("users", UserService)
 SESSIONS = web.AppKey("sessions", Sessions)
 SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
 CLUSTER = web.AppKey("cluster", Membership)
+OPERATIONS = web.AppKey("operations", object)  # pbx.ops.Operations: monitor, faults, notices, metrics
 PRINCIPAL = "pbx.principal"  # per request
 
 

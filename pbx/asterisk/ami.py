@@ -167,6 +167,36 @@ class Ami:
         for key in delete:
             await self.action({"Action": "DBDel", "Family": family, "Key": key})
 
+    async def originate_playback(self, endpoint: str, number: str, sound: str, caller_id: str,
+                                 ring_s: float = 45.0) -> str:
+        """Calls `number` through a trunk's endpoint and plays `sound` once answered. Waits for
+        Asterisk's OriginateResponse; returns its Reason when the call was not answered."""
+        if not re.fullmatch(r"\+?[0-9]{3,16}", number) or not re.fullmatch(r"[A-Za-z0-9_./-]{1,200}", sound):
+            raise ValueError("unsafe originate argument")
+        action = {"Action": "Originate", "Channel": f"PJSIP/{number}@{_checked(endpoint)}",
+                  "Application": "Playback", "Data": sound, "Async": "true", "Timeout": str(int(ring_s * 1000)),
+                  "CallerID": caller_id if re.fullmatch(r"\+?[0-9]{3,16}", caller_id) else "santral"}
+        if not self.connected:
+            raise AsteriskUnavailable("Asterisk's manager interface is not connected")
+        try:
+            async with asyncio.timeout(ring_s + 15):
+                reply = await self.manager.send_action(action)
+        except (TimeoutError, ConnectionError, AttributeError) as exc:
+            raise AsteriskUnavailable("Asterisk did not answer the Originate") from exc
+        for message in reply if isinstance(reply, list) else [reply]:
+            if message.get("Event") == "OriginateResponse":
+                return "" if message.get("Response") == "Success" else f"not answered (reason {message.get('Reason')})"
+        return "originate refused"
+
+    async def family(self, family: str) -> dict[str, str]:
+        """What astdb holds under a family now: key (without the family) -> value."""
+        return await self._family(family)
+
+    async def contact_statuses(self, endpoint: str) -> list[dict]:
+        """Qualify state of an endpoint's contacts: status (Reachable, Unreachable, ...) and RTT."""
+        return [{"status": m.get("Status"), "rtt_usec": m.get("RoundtripUsec")}
+                for m in await self._contact_details(endpoint)]
+
     async def _family(self, family: str) -> dict[str, str]:
         prefix = f"/{family}/"
         return {str(m["Key"])[len(prefix):]: str(m.get("Val", "")) for m in await self.action(

@@ -1,41 +1,61 @@
-"""A trunk's PJSIP realtime rows: endpoint (no auth: identified by address), a static
-AOR contact to send calls to, and the identify row that matches its addresses."""
+"""A trunk in Asterisk: its PJSIP endpoint (no auth: identified by address) and AOR (a static
+contact, qualified with SIP OPTIONS) live in astdb, family pbx_trunks, as sorcery's astdb
+wizard stores objects (sorcery.conf); the identify row that matches its addresses is a
+realtime row. Asterisk qualifies only AORs, and endpoints, it can list whole, which the
+extensions' realtime tables never allow (allow_unqualified_fetch=no): hence astdb, small
+and read whole at start and on every PJSIP reload (pbx/asterisk/trunk_publisher.py)."""
 from __future__ import annotations
+
+import json
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.asterisk.endpoints import TRANSPORT
-from pbx.db.realtime import PsAor, PsEndpoint, PsEndpointIdIp
+from pbx.db.realtime import PsEndpointIdIp
 
+FAMILY = "pbx_trunks"
 INBOUND_CONTEXT = "pbx-inbound"
 TRUNK_CODECS = "ulaw,alaw,g722"
+# Every trunk is qualified with OPTIONS this often; an answer later than the timeout counts
+# as none. Asterisk reports each result as an AMI ContactStatus (pbx/ops/monitor.py).
+QUALIFY_SECONDS = 10
+QUALIFY_TIMEOUT_S = 3.0
 
 
 def _contact(host: str, port: int) -> str:
     return f"sip:{host}:{port}"
 
 
-# Every column explicit (Asterisk logs an error for each NULL it parses): its own defaults.
-AOR_VALUES = {"max_contacts": 1, "qualify_frequency": 0, "remove_existing": "no", "default_expiration": 3600,
-              "minimum_expiration": 60, "maximum_expiration": 7200}
+def endpoint_fields(sip_id: str) -> dict[str, str]:
+    # Order matters: Asterisk applies fields as listed (disallow before allow).
+    return {"transport": TRANSPORT, "aors": sip_id, "context": INBOUND_CONTEXT,
+            "disallow": "all", "allow": TRUNK_CODECS, "direct_media": "no", "dtmf_mode": "rfc4733",
+            "rtp_symmetric": "yes", "force_rport": "yes", "rewrite_contact": "no", "language": "en"}
 
 
-def add_rows(session: AsyncSession, sip_id: str, host: str, port: int, match: list[str]) -> None:
-    session.add(PsAor(id=sip_id, contact=_contact(host, port), **AOR_VALUES))
-    session.add(PsEndpoint(
-        id=sip_id, transport=TRANSPORT, aors=sip_id, context=INBOUND_CONTEXT, disallow="all",
-        allow=TRUNK_CODECS, direct_media="no", dtmf_mode="rfc4733", rtp_symmetric="yes",
-        force_rport="yes", rewrite_contact="no", language="en",
-    ))
+def aor_fields(host: str, port: int, qualify_s: int = QUALIFY_SECONDS) -> dict[str, str]:
+    # The qualify settings before the contact: a static contact copies them when it is made.
+    return {"qualify_frequency": str(qualify_s), "qualify_timeout": str(QUALIFY_TIMEOUT_S),
+            "max_contacts": "1", "remove_existing": "no", "contact": _contact(host, port)}
+
+
+def astdb_entries(trunks, qualify_s: int = QUALIFY_SECONDS) -> dict[str, str]:
+    """Keys of family pbx_trunks -> sorcery's JSON of each object."""
+    entries = {}
+    for trunk in trunks:
+        entries[f"endpoint/{trunk.sip_id}"] = json.dumps(endpoint_fields(trunk.sip_id))
+        entries[f"aor/{trunk.sip_id}"] = json.dumps(aor_fields(trunk.host, trunk.port, qualify_s))
+    return entries
+
+
+def add_rows(session: AsyncSession, sip_id: str, match: list[str]) -> None:
     session.add(PsEndpointIdIp(id=sip_id, endpoint=sip_id, match=",".join(match)))
 
 
-async def update_rows(session: AsyncSession, sip_id: str, host: str, port: int, match: list[str]) -> None:
-    (await session.get(PsAor, sip_id)).contact = _contact(host, port)
+async def update_rows(session: AsyncSession, sip_id: str, match: list[str]) -> None:
     (await session.get(PsEndpointIdIp, sip_id)).match = ",".join(match)
 
 
 async def delete_rows(session: AsyncSession, sip_id: str) -> None:
-    for table in (PsEndpointIdIp, PsEndpoint, PsAor):
-        await session.execute(delete(table).where(table.id == sip_id))
+    await session.execute(delete(PsEndpointIdIp).where(PsEndpointIdIp.id == sip_id))

@@ -410,3 +410,7 @@ from pbx.db.voicemail_tables import VoicemailMail  # noqa: E402,F401
 from pbx.db.crm_tables import CrmCallLog, CrmConnection  # noqa: E402,F401
 # Panel users and their sessions.
 from pbx.db.user_tables import User, WebSession  # noqa: E402,F401
+# Service operations (pbx/ops/).
+from pbx.db.ops_tables import (  # noqa: E402,F401
+    CallTrunk, Fault, FaultCall, FaultHistory, FaultTenant, Notice, NoticeAttempt, NoticeContact, TrunkStatus,
+)

@@ -33,7 +33,7 @@ async def create_trunk(unit: Unit, principal: Principal, fields: dict) -> Trunk:
     if trunk.default_outbound:
         await _clear_default(unit.session)
     unit.session.add(trunk)
-    realtime.add_rows(unit.session, trunk.sip_id, trunk.host, trunk.port, trunk.match)
+    realtime.add_rows(unit.session, trunk.sip_id, trunk.match)
     await unit.session.flush()
     return trunk
 
@@ -44,7 +44,7 @@ async def update_trunk(unit: Unit, principal: Principal, trunk_id: int, fields: 
         await _clear_default(unit.session)
     for name, value in fields.items():
         setattr(trunk, name, value)
-    await realtime.update_rows(unit.session, trunk.sip_id, trunk.host, trunk.port, trunk.match)
+    await realtime.update_rows(unit.session, trunk.sip_id, trunk.match)
     return trunk
 
 

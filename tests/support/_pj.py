@@ -465,6 +465,11 @@ class Engine:
                 ps.reg_done = ps.reg_sent
             raise
 
+    def set_default(self, ps: PhoneState) -> None:
+        """pjsua hands an incoming request no account matches to the default account, which
+        every new account becomes: a test that adds one gives the carrier its calls back."""
+        self._accounts[ps.key].setDefault()
+
     def remove_account(self, ps: PhoneState) -> None:
         self._drop_calls([k for k, c in self._calls.items() if c.st.phone is ps])
         acc = self._accounts.pop(ps.key, None)

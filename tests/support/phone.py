@@ -147,6 +147,10 @@ class Phone:
         """Incoming calls ever received, taken or not (assert 0 for "never rang")."""
         return self._ps.incoming_total
 
+    def make_default(self) -> None:
+        """This account gets the incoming requests no other account matches (pjsua's default)."""
+        self._engine.submit(self._engine.set_default, self._ps)
+
     def remove(self) -> None:
         """Hang up this phone's calls and delete the account (unregistering if registered)."""
         self._engine.submit(self._engine.remove_account, self._ps)

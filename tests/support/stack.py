@@ -26,7 +26,7 @@ _OFFSET = int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
 TEST_PORTS = {name: port + _OFFSET for name, port in dict(
     api_port=28080, sip_port=25060, ami_port=25038, agi_port=24573, sip_tls_port=25061).items()}
 TEST_PORTS.update(rtp_start=30000 + 10 * _OFFSET, rtp_end=30999 + 10 * _OFFSET)
-SMTP_PORT = 40060 + _OFFSET  # where tests/support/smtp.py listens (nothing, until a test starts it)
+SMS_PORT, SMTP_PORT = 40060 + _OFFSET, 40061 + _OFFSET  # tests/support/notices.py, tests/support/smtp.py
 
 
 def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None) -> Settings:
@@ -41,7 +41,10 @@ def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None)
         ami_secret="test-secret", **ports, **tls,
         # Webhook tests deliver to a receiver on loopback, retried within seconds.
         outbound_allow_networks="127.0.0.0/8", webhook_retry="0.3,1,3600",
-        # Voicemail e-mail goes to a local SMTP server (tests/support/smtp.py), retried within seconds.
+        # Voicemail e-mail and outage notices go to local servers (tests/support/smtp.py, notices.py),
+        # retried within seconds; trunks qualified every 2 s, deadlines checked every second.
+        trunk_qualify_s=2, fault_check_s=1.0, notice_retry_s=1.0, sms_url=f"http://127.0.0.1:{SMS_PORT}",
+        sms_user="8501234567", sms_password="sms-secret", sms_header="SANTRAL",
         smtp_host="127.0.0.1", smtp_port=SMTP_PORT, mail_retry="0.5,1",
     )
 

@@ -45,9 +45,10 @@ def test_everything_is_substituted_and_on_loopback(tmp_path):
     assert "bind = 127.0.0.1:5060" in files["pjsip.conf"]
     assert "secret = s3cret" in files["manager.conf"]
     # Least rights: no config or command access for the control plane's AMI user; originate
-    # only because click-to-call needs it (into [pbx-c2c]).
-    write = set(re.search(r"^write = (.*)$", files["manager.conf"], re.M).group(1).split(","))
-    assert not {"config", "command", "all"} & write and "originate" in write
+    # only because click-to-call (into [pbx-c2c]) and outage notices (pbx/ops/ivr_call.py) need it.
+    write = re.search(r"^write = (.*)$", files["manager.conf"], re.M).group(1)
+    assert not {"config", "command", "all"} & set(write.split(","))
+    assert "originate" in write.split(",")
     assert "PBX_AGI=agi://127.0.0.1:4573" in files["extensions.conf"]
 
 
@@ -64,7 +65,7 @@ def test_ami_lets_through_exactly_the_events_the_control_plane_acts_on(tmp_path)
 
     manager = render(tmp_path)["manager.conf"]
     names = re.findall(r"^eventfilter\(action\(include\),name\((\w+)\)\) =$", manager, re.M)
-    assert sorted(names) == sorted({"Cdr", "UserEvent", "FullyBooted", "DialBegin", "DialEnd", *SECURITY_EVENTS})
+    assert sorted(names) == sorted({"Cdr", "UserEvent", "FullyBooted", "DialBegin", "DialEnd", "ContactStatus", "OriginateResponse", *SECURITY_EVENTS})
     read = set(re.search(r"^read = (.*)$", manager, re.M).group(1).split(","))
     assert {"security", "user", "cdr"} <= read
 

@@ -1,0 +1,119 @@
+"""Outage notice fan-out: one fault concerning every tenant, two contacts each (SMS and e-mail).
+
+    PYTHONPATH=. .venv/bin/python bench/notices.py [--tenants 1000]
+
+Starts the real stack (Asterisk + the control plane, SQLite) on its own ports, makes
+--tenants tenants through the API with two notice contacts each (sms + email), and a default
+outbound trunk. Then an operator opens a fault on that trunk, which concerns every tenant:
+2 x tenants SMS (to the local Netgsm stand-in, tests/support/notices.py) and as many e-mails
+(to a local aiosmtpd) are owed. Measures the time from the fault's 201 until the servers
+have accepted all of them (target < 60 s), while FastAGI routing decisions for inbound calls
+run in a closed loop (10 in flight) against the same control plane: their rate and latency
+before and during the fan-out. Prints figures; asserts nothing about time. See bench/README.md.
+"""
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.agi_sessions import CARRIER, PORTS, closed_loop, workloads  # noqa: E402
+from bench.common import (bench_parser, bench_run, clock, machine, pct, populate, print_machine,  # noqa: E402
+                          start_stack, trunk_sip_id)
+from tests.support.notices import SmsServer, SmtpServer  # noqa: E402
+
+
+async def tenants_with_contacts(base: str, token: str, count: int, concurrency: int = 8) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    indexes = iter(range(count))
+
+    async def worker(http):
+        for i in indexes:
+            async with http.post(f"{base}/tenants", json={"name": f"Bildirim {i}", "plan": "kobi"}, headers=headers) as r:
+                tid = (await r.json())["id"]
+            contacts = [{"name": f"Kişi {i}-{k}", "phone": f"+9053{i % 100:02d}{i:05d}{k}"[:13],
+                         "email": f"k{k}@t{i}.example.com", "channels": ["sms", "email"]} for k in (1, 2)]
+            async with http.put(f"{base}/tenants/{tid}/notice-contacts", json={"contacts": contacts},
+                                headers=headers) as r:
+                assert r.status == 200, await r.text()
+
+    async with aiohttp.ClientSession() as http:
+        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+
+
+async def fan_out(stack, sms, smtp, work, owed: int) -> dict:
+    port = stack.settings.agi_port
+    before = await closed_loop(port, work, 10, 1000, seed=1)
+    started = clock()
+    stop = asyncio.Event()
+    during = []
+
+    async def routing():
+        n = 2
+        while not stop.is_set():
+            during.append(await closed_loop(port, work, 10, 200, seed=n))
+            n += 1
+
+    load = asyncio.create_task(routing())
+    trunk_id = stack.operator.ok("GET", "/trunks")["items"][0]["id"]
+    fault = await asyncio.to_thread(stack.operator.ok, "POST", "/faults",
+                                    {"title": "Ana hat kesintisi", "priority": "kritik", "trunk_id": trunk_id})
+    accepted_at = {}
+    while len(accepted_at) < 2:
+        for name, server in (("sms", sms), ("email", smtp)):
+            if name not in accepted_at and len(server.messages) >= owed:
+                accepted_at[name] = clock() - started
+        if clock() - started > 600:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await load
+    latencies = [x for run in during for x in run.latencies]
+    return {"fault": fault["id"], "accepted": accepted_at, "sms": len(sms.messages), "email": len(smtp.messages),
+            "before": before, "during_rate": len(latencies) / sum(r.seconds for r in during) if during else 0.0,
+            "during_p50": pct(latencies, 50), "during_p99": pct(latencies, 99),
+            "during_wrong": sum(r.wrong for r in during), "during_errors": sum(sum(r.errors.values()) for r in during)}
+
+
+def main() -> int:
+    parser = bench_parser(__doc__)
+    parser.add_argument("--tenants", type=int, default=1000)
+    args = parser.parse_args()
+    sms, smtp = SmsServer(), SmtpServer()
+    try:
+        with bench_run("pbx-bench-notices-", args.keep) as tmp:
+            stack = start_stack(tmp, PORTS)
+            print_machine(machine(stack.asterisk))
+            stack.operator.ok("POST", "/trunks", {"name": "Bench carrier", "host": CARRIER, "port": 5060,
+                                                  "match": [CARRIER], "default_outbound": True})
+            routed = asyncio.run(populate(stack.operator.base, stack.operator.token, 10, 3))
+            work = workloads(routed, trunk_sip_id(stack.settings, "Bench carrier"), stack.settings.agi_secret)[0]
+            started = clock()
+            asyncio.run(tenants_with_contacts(stack.operator.base, stack.operator.token, args.tenants))
+            print(f"{args.tenants} tenants with 2 contacts each made in {clock() - started:.1f} s", flush=True)
+            time.sleep(3)
+            owed = 2 * args.tenants
+            result = asyncio.run(fan_out(stack, sms, smtp, work, owed))
+            before = result["before"]
+            print(f"owed: {owed} SMS and {owed} e-mails; accepted: {result['sms']} SMS, {result['email']} e-mails")
+            for name in ("sms", "email"):
+                seconds = result["accepted"].get(name)
+                print(f"  all {name} accepted after: {seconds:.1f} s" if seconds else f"  {name}: NOT all accepted")
+            print(f"routing decisions (inbound, 10 in flight): before {before.rate:.0f}/s "
+                  f"p50 {pct(before.latencies, 50) * 1000:.1f} ms p99 {pct(before.latencies, 99) * 1000:.1f} ms; "
+                  f"during fan-out {result['during_rate']:.0f}/s p50 {result['during_p50'] * 1000:.1f} ms "
+                  f"p99 {result['during_p99'] * 1000:.1f} ms, wrong {result['during_wrong']}, "
+                  f"errors {result['during_errors']}")
+    finally:
+        sms.close()
+        smtp.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""JSON Schemas of the Operations answers (pbx/api/operations.py)."""
+from __future__ import annotations
+
+from pbx.api.responses import BOOL, INT, NUM, STR, TIME, items, nullable, obj
+
+__all__ = ["TRUNK_STATUS", "FAULT", "FAULT_DETAIL", "CONTACTS", "items"]
+
+_ENUM = lambda *values: {"type": "string", "enum": list(values)}  # noqa: E731
+TRUNK_STATUS = obj(reachable=nullable(BOOL), since=nullable(TIME), rtt_ms=nullable(NUM))
+_FAULT = dict(
+    id=INT, title=STR, status=_ENUM("open", "resolved"), priority=_ENUM("kritik", "yuksek", "normal", "dusuk"),
+    source=_ENUM("system", "operator", "complaint"), reason=nullable(STR), trunk_id=nullable(INT),
+    number=nullable(STR), opened_at=TIME, respond_by=TIME, resolve_by=TIME, responded_at=nullable(TIME),
+    resolved_at=nullable(TIME), cause=nullable(STR), fix=nullable(STR), prevention=nullable(STR),
+    rfo_due_at=nullable(TIME), rfo_overdue=BOOL, breaches={"type": "array", "items": _ENUM("response", "resolution", "rfo")},
+    **{"from": nullable(TIME), "to": nullable(TIME)},
+)
+FAULT = obj(**_FAULT)
+_HISTORY = obj(at=TIME, status=STR, by=STR, note=nullable(STR))
+_QUALITY = obj(jitter_ms=nullable(NUM), loss_percent=nullable(NUM), rtt_ms=nullable(NUM))
+_CALL = obj(id=INT, started_at=TIME, direction=STR, caller=nullable(STR), callee=nullable(STR), disposition=STR,
+            quality=_QUALITY)
+FAULT_DETAIL = obj(**_FAULT, history={"type": "array", "items": _HISTORY}, calls={"type": "array", "items": _CALL})
+_CONTACT = obj(id=INT, name=STR, phone=nullable(STR), email=nullable(STR),
+               channels={"type": "array", "items": _ENUM("sms", "email", "ivr")})
+CONTACTS = obj(contacts={"type": "array", "items": _CONTACT})

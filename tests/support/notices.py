@@ -1,0 +1,96 @@
+"""Local stand-ins for the outside services outage notices go to, each on its own loop in a
+thread: an SMS server speaking Netgsm's REST v2 send API (it checks the request as Netgsm
+would: Basic auth, JSON shape, Turkish encoding) and an SMTP server (aiosmtpd)."""
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import threading
+import time
+
+from aiohttp import web
+from aiosmtpd.controller import Controller
+
+from tests.support.events import _LoopThread
+from tests.support.stack import SMS_PORT, SMTP_PORT
+
+USER, PASSWORD, HEADER = "8501234567", "sms-secret", "SANTRAL"
+
+
+class SmsServer(_LoopThread):
+    def __init__(self, port: int = SMS_PORT):
+        super().__init__()
+        self.port = port
+        self.messages: list[dict] = []  # {"no", "msg"} accepted
+        self.refused: list[str] = []
+        self.fail_next = 0  # answer this many requests with an error (a provider outage)
+        self._lock = threading.Lock()
+        self.run(self._start())
+
+    async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/sms/rest/v2/send", self._send)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def _send(self, request: web.Request) -> web.Response:
+        expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        if request.headers.get("Authorization") != expected:
+            self.refused.append("auth")
+            return web.json_response({"code": "30", "description": "invalid credentials"})
+        body = await request.json()
+        if body.get("msgheader") != HEADER or body.get("encoding") != "TR" or not body.get("messages"):
+            self.refused.append(f"body {body}")
+            return web.json_response({"code": "40", "description": "bad request"})
+        with self._lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return web.json_response({"code": "80", "description": "limit exceeded"})
+            for message in body["messages"]:
+                assert set(message) == {"msg", "no"} and message["no"].isdigit()
+                self.messages.append(message)
+        return web.json_response({"code": "00", "jobid": f"job{len(self.messages)}", "description": "queued"})
+
+    def wait_for(self, predicate, timeout: float = 30) -> list[dict]:
+        return _wait(lambda: [m for m in list(self.messages) if predicate(m)], timeout)
+
+    def close(self) -> None:
+        self.run(self._runner.cleanup())
+        super().close()
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+class SmtpServer:
+    def __init__(self, port: int = SMTP_PORT):
+        self.inbox = _Inbox()
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
+        self.controller.start()
+
+    @property
+    def messages(self):
+        return self.inbox.messages
+
+    def wait_for(self, predicate, timeout: float = 30) -> list:
+        return _wait(lambda: [m for m in list(self.inbox.messages) if predicate(m)], timeout)
+
+    def close(self) -> None:
+        self.controller.stop()
+
+
+def _wait(found, timeout: float) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if hits := found():
+            return hits
+        time.sleep(0.1)
+    return found()

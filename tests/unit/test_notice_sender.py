@@ -1,0 +1,79 @@
+"""Notices: queued once per contact, channel and event; a failing channel is retried and
+holds up no other; every attempt is logged; nobody is told twice. Fake channels (pure flow),
+a real SQLite database."""
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from pbx.db.engine import make_engine, make_sessionmaker
+from pbx.db.migrate import upgrade
+from pbx.db.models import Tenant
+from pbx.db.ops_tables import Notice, NoticeAttempt, NoticeContact
+from pbx.db.unit import Database
+from pbx.ops.faults import FaultService
+from pbx.ops.notices import queue_notices
+from pbx.ops.sender import NoticeSender
+
+
+def run(tmp_path, scenario):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'n.sqlite3'}"
+    upgrade(url)
+
+    async def main():
+        engine = make_engine(url)
+        database = Database(make_sessionmaker(engine), serialize_writes=True)
+        async with database.unit() as unit:
+            unit.session.add(Tenant(id=7, name="Çınar A.Ş.", plan="kobi"))
+            await unit.session.flush()
+            unit.session.add(NoticeContact(tenant_id=7, name="Ayşe", phone="+905321112233", email="a@example.com",
+                                           channels=["sms", "email"]))
+        try:
+            return await scenario(database)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def test_a_failing_sms_is_retried_and_delays_no_email(tmp_path):
+    told: list[tuple[str, str]] = []
+    failures = {"sms": 2}
+
+    async def channel(name):
+        async def send(notice, fault, tenant_name):
+            if failures.get(name, 0) > 0:
+                failures[name] -= 1
+                raise RuntimeError("provider down")
+            told.append((name, notice.event))
+            return "ok"
+        return send
+
+    async def scenario(database):
+        faults = FaultService(database)
+        faults.listeners.append(queue_notices)
+        async with database.unit() as unit:
+            fault = await faults.open(unit, {"title": "Kesinti", "priority": "normal"}, source="complaint",
+                                      by="test", tenant_id=7)
+        sender = NoticeSender(database, {"sms": await channel("sms"), "email": await channel("email")}, retry_s=0.01)
+        await sender.send_due()
+        assert told == [("email", "opened")]  # the e-mail went although the SMS failed
+        for _ in range(20):
+            await asyncio.sleep(0.05)
+            await sender.send_due()
+        assert sorted(told) == [("email", "opened"), ("sms", "opened")]
+        async with database.unit() as unit:  # queued again for the same event: refused, nobody told twice
+            try:
+                await queue_notices(unit, fault, "opened")
+                await unit.session.flush()
+                raise AssertionError("a second notice for the same event was accepted")
+            except Exception as exc:
+                assert "UNIQUE" in str(exc) or "unique" in str(exc)
+        async with database.read() as session:
+            attempts = list(await session.scalars(select(NoticeAttempt).order_by(NoticeAttempt.id)))
+            statuses = {n.channel: n.status for n in await session.scalars(select(Notice))}
+        assert [a.ok for a in attempts].count(False) == 2 and [a.ok for a in attempts].count(True) == 2
+        assert statuses == {"sms": "sent", "email": "sent"}
+
+    run(tmp_path, scenario)
