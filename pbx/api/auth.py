@@ -16,6 +16,7 @@ from pbx.billing import resellers
 from pbx.services.tokens import authenticate, touch_last_use
 
 PUBLIC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/health"})
+PROTECTED_OUTSIDE_API = frozenset({"/metrics"})  # Prometheus's default path, with an operator token
 SIGN_IN = ("POST", "/api/v1/session")  # checks its own password and throttles (pbx/api/session.py)
 QUERY_TOKEN_SUFFIX = "/events/stream"
 
@@ -45,7 +46,8 @@ async def access_log_middleware(request: web.Request, handler):
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler):
-    if request.path in PUBLIC_PATHS or (request.method, request.path) == SIGN_IN or not request.path.startswith("/api/"):
+    if request.path in PUBLIC_PATHS or (request.method, request.path) == SIGN_IN or (
+            not request.path.startswith("/api/") and request.path not in PROTECTED_OUTSIDE_API):
         return await handler(request)  # the panel's own files (pbx/panel) are public; its data is not
     throttle, address = request.app[THROTTLE], request.remote or "-"
     if (wait := throttle.retry_after(address)) is not None:
