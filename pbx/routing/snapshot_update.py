@@ -8,6 +8,7 @@ build() of the same rows (tests/unit/test_routing_snapshot_update.py checks it).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pbx.domain.plans import PLANS
@@ -46,6 +47,7 @@ def update(previous: Snapshot, changes: Changes) -> Snapshot:
     edits = _edits(previous, changes)
     tenants, sources = dict(previous.tenants), dict(previous.sources)
     endpoints, numbers = dict(previous.endpoints), dict(previous.numbers)
+    moves = []
     for tenant_id, edit in edits.items():
         old_source, old = previous.sources.get(tenant_id), previous.tenants.get(tenant_id)
         new = _tenant(edit, old_source, old)
@@ -53,9 +55,16 @@ def update(previous: Snapshot, changes: Changes) -> Snapshot:
         _replace(sources, tenant_id, edit.source)
         whole = old is None or new is None or edit.extension_ids is None
         touched = None if whole else _numbers_of(edit.extension_ids, old_source, edit.source)
-        _reindex(endpoints, old and old.extensions, new and new.extensions, touched, lambda p: p.sip_id)
+        moves.append(_Move(endpoints, old and old.extensions, new and new.extensions, touched, _sip_id))
         if whole or "numbers" in edit.changed:
-            _reindex(numbers, old and old.numbers, new and new.numbers, None, None)
+            moves.append(_Move(numbers, old and old.numbers, new and new.numbers, None, None))
+    # Every tenant's old entries leave before any tenant's new ones arrive: a public number that
+    # moved from one tenant to another within this step stays with its new owner, whichever of
+    # the two tenants comes first (it was routed as unknown when the old owner came second).
+    for move in moves:
+        move.leave()
+    for move in moves:
+        move.arrive()
     trunks, default = ((previous.trunks, previous.default_trunk) if "trunks" not in changes.whole
                        else trunk_fields(changes.whole["trunks"]))
     return Snapshot(tenants, endpoints, numbers, trunks, default, sources)
@@ -172,16 +181,34 @@ def _numbers_of(ids: set[int], old: Source, new: Source) -> set[str]:
     return found
 
 
-def _reindex(index: dict, old: dict | None, new: dict | None, keys: set | None, key_of) -> None:
-    """Moves the entries `keys` (None: all) of one tenant's map from `old` to `new` in a global index."""
-    old, new = old or {}, new or {}
-    keys = old.keys() | new.keys() if keys is None else keys
-    for key in keys:
-        if key in old:
-            index.pop(key_of(old[key]) if key_of else key, None)
-    for key in keys:
-        if key in new:
-            index[key_of(new[key]) if key_of else key] = new[key]
+def _sip_id(party) -> str:
+    return party.sip_id
+
+
+@dataclass(frozen=True)
+class _Move:
+    """The entries `keys` (None: all) of one tenant's map, moving from `old` to `new` in a global index."""
+    index: dict
+    old: dict | None
+    new: dict | None
+    keys: set | None
+    key_of: Callable | None
+
+    def _keys(self):
+        old, new = self.old or {}, self.new or {}
+        return old.keys() | new.keys() if self.keys is None else self.keys
+
+    def leave(self) -> None:
+        old = self.old or {}
+        for key in self._keys():
+            if key in old:
+                self.index.pop(self.key_of(old[key]) if self.key_of else key, None)
+
+    def arrive(self) -> None:
+        new = self.new or {}
+        for key in self._keys():
+            if key in new:
+                self.index[self.key_of(new[key]) if self.key_of else key] = new[key]
 
 
 def _replace(mapping: dict, key, value) -> None:

@@ -71,7 +71,8 @@ def write(db: Database, data) -> Changes:
         tenant_id = data.draw(st.sampled_from(tenants))
         own = {r[2]: r for r in db.tables["extensions"].values() if r[1] == tenant_id}
         action = data.draw(st.sampled_from(["add_ext", "change_ext", "delete_ext", "add_number", "delete_number",
-                                            "plan", "group", "drop_tenant", "new_tenant", "whole", "trunk"]))
+                                            "plan", "group", "drop_tenant", "new_tenant", "whole", "trunk",
+                                            "move_number"]))
         number = data.draw(st.sampled_from(NUMBERS))
         flags = data.draw(st.tuples(st.booleans(), st.booleans()))
         if action == "add_ext" and number not in own:
@@ -91,6 +92,12 @@ def write(db: Database, data) -> Changes:
             mine = sorted(k for k, r in db.tables["numbers"].items() if r[1] == tenant_id)
             if mine:
                 db.remove(changes, "numbers", data.draw(st.sampled_from(mine)))
+        elif action == "move_number":  # a public number given up by one tenant, taken by another
+            others = sorted(k for k, r in db.tables["numbers"].items() if r[1] != tenant_id)
+            if others:
+                row = db.tables["numbers"][data.draw(st.sampled_from(others))]
+                db.remove(changes, "numbers", row[0])
+                db.put(changes, "numbers", (db.new_id(), tenant_id, row[2], row[3]))
         elif action == "plan":
             row = db.tables["tenants"][tenant_id]
             db.put(changes, "tenants", (tenant_id, data.draw(st.sampled_from(["kobi", "enterprise", "retired"])),
@@ -166,3 +173,19 @@ def test_a_gone_tenant_takes_its_extensions_and_numbers_with_it():
     after = update(snap, db.read_back(written, set()))
     assert 2 not in after.tenants and "101-t2" not in after.endpoints and "+908505550200" not in after.numbers
     assert after == build(db.rows())
+
+
+def test_a_number_that_moves_to_another_tenant_in_one_step_routes_to_its_new_owner():
+    """The old owner goes and a new tenant takes its number within one step (as the trunk tests
+    do: delete the tenant, make another, allocate the number again): whichever tenant the step
+    handles first, the number ends with the new one."""
+    for first, second in ((1, 2), (2, 1)):
+        db = Database()
+        snap = build(db.rows())
+        moved = next(r for r in db.tables["numbers"].values() if r[1] == first)
+        written = {}
+        db.drop_tenant(written, first)
+        db.put(written, "numbers", (db.new_id(), second, moved[2], moved[3]))
+        after = update(snap, db.read_back(written, set()))
+        assert after.numbers[moved[2]] is after.tenants[second].numbers[moved[2]]
+        assert after == build(db.rows())
