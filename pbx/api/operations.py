@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from pbx.api import ops_schemas as schemas
-from pbx.api.context import DATABASE, OPERATIONS, path_id, principal
+from pbx.api.context import DATABASE, OPERATIONS, path_id, principal, visible_tenant_id
 from pbx.api.errors import json_body, json_response
 from pbx.api.present import timestamp
 from pbx.api.routes import Route
@@ -116,7 +116,7 @@ async def create_fault(request: web.Request) -> web.Response:
 
 
 async def create_complaint(request: web.Request) -> web.Response:
-    tenant_id = path_id(request, "tenant_id")
+    tenant_id = await visible_tenant_id(request)
     body = FaultCreate.model_validate(await json_body(request))
     async with request.app[DATABASE].unit() as unit:
         await fault_store.visible_tenant(unit.session, principal(request), tenant_id)
@@ -175,7 +175,7 @@ def _contact(row) -> dict:
 
 
 async def put_contacts(request: web.Request) -> web.Response:
-    tenant_id = path_id(request, "tenant_id")
+    tenant_id = await visible_tenant_id(request)
     body = Contacts.model_validate(await json_body(request))
     async with request.app[DATABASE].unit() as unit:
         rows = await notices.replace_contacts(unit, principal(request), tenant_id, body.model_dump()["contacts"])
