@@ -44,6 +44,34 @@ def office(cluster, phones):
     return tenant, lines
 
 
+def test_a_recording_on_a_node_killed_after_the_call_is_archived_when_it_returns(cluster, phones, tmp_path):
+    """First in this module: its two phones come and go before the office's six register
+    (pjsua allows 8 accounts at once, and the session's carrier holds one)."""
+    cl, operator = cluster
+    tenant = operator.ok("POST", "/tenants", {"name": "Kayıt Ltd", "plan": "kobi", "record_calls": True,
+                                              "recording_notice": False})
+    host, port = cl.proxy.rsplit(":", 1)
+    made = {}
+    for number in ("301", "302"):
+        ext = operator.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": number, "name": f"Ext {number}"})
+        made[number] = (ext["sip"]["username"], phones.add_phone(ext["sip"]["username"], ext["sip"]["password"],
+                                                                 domain=host, port=int(port), bind_address=host))
+    for _, phone in made.values():
+        assert phone.wait_registered(timeout=20) == 200
+    nodes = _placement(cl, made)
+    caller, callee = "301", "302"
+    victim = nodes[caller]  # the caller's INVITE goes to its own node, which records the call
+    talk(made[caller][1], made[callee][1], callee, tmp_path, seconds=1.5)
+    cl.kill(victim)  # before its control plane has archived the spool file (2 s quiet + sweep)
+    spool = cl.nodes[victim].settings.recording_spool_dir
+    assert list(spool.glob("*.wav")), "the recording is still in the killed node's spool"
+    cl.revive(victim)
+    listed = wait_for(lambda: operator.ok("GET", f"/tenants/{tenant['id']}/recordings")["items"], timeout=30)
+    assert len(listed) == 1 and not list(spool.glob("*.wav"))
+    for _, phone in made.values():
+        phone.remove()
+
+
 def test_calls_between_phones_on_different_nodes_carry_audio_both_ways(cluster, office, tmp_path):
     cl, _ = cluster
     _, lines = office
@@ -130,32 +158,6 @@ def test_a_killed_node_loses_no_new_calls_and_its_phones_come_back(cluster, offi
     heard, _ = talk(lines[survivors[0]][1], lines[orphans[0]][1], orphans[0], tmp_path, seconds=1.5)
     assert heard == pytest.approx(800, abs=30)
     cl.revive(victim)
-
-
-def test_a_recording_on_a_node_killed_after_the_call_is_archived_when_it_returns(cluster, phones, tmp_path):
-    cl, operator = cluster
-    tenant = operator.ok("POST", "/tenants", {"name": "Kayıt Ltd", "plan": "kobi", "record_calls": True,
-                                              "recording_notice": False})
-    host, port = cl.proxy.rsplit(":", 1)
-    made = {}
-    for number in ("301", "302"):
-        ext = operator.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": number, "name": f"Ext {number}"})
-        made[number] = (ext["sip"]["username"], phones.add_phone(ext["sip"]["username"], ext["sip"]["password"],
-                                                                 domain=host, port=int(port), bind_address=host))
-    for _, phone in made.values():
-        assert phone.wait_registered(timeout=20) == 200
-    nodes = _placement(cl, made)
-    caller, callee = "301", "302"
-    victim = nodes[caller]  # the caller's INVITE goes to its own node, which records the call
-    talk(made[caller][1], made[callee][1], callee, tmp_path, seconds=1.5)
-    cl.kill(victim)  # before its control plane has archived the spool file (2 s quiet + sweep)
-    spool = cl.nodes[victim].settings.recording_spool_dir
-    assert list(spool.glob("*.wav")), "the recording is still in the killed node's spool"
-    cl.revive(victim)
-    listed = wait_for(lambda: operator.ok("GET", f"/tenants/{tenant['id']}/recordings")["items"], timeout=30)
-    assert len(listed) == 1 and not list(spool.glob("*.wav"))
-    for _, phone in made.values():
-        phone.remove()
 
 
 def test_a_drained_node_takes_no_new_calls_finishes_its_calls_and_is_removed(cluster, office, tmp_path):
