@@ -41,7 +41,9 @@ def office(cluster, phones):
         lines[number] = (ext["sip"]["username"], phone)
     for _sip_id, phone in lines.values():
         assert phone.wait_registered(timeout=20) == 200
-    return tenant, lines
+    yield tenant, lines
+    for _sip_id, phone in lines.values():  # pjsua holds 8 accounts at most, for the whole session
+        phone.remove()
 
 
 def test_a_recording_on_a_node_killed_after_the_call_is_archived_when_it_returns(cluster, phones, tmp_path):
