@@ -187,6 +187,7 @@ class ControlPlane:
         # Asterisk's live count, extra extensions bought) are sampled on an interval, soon after each
         # call starts, and after every write to a tenant.
         self.billing = BillingService(catalogue.load())
+        self.tenant_import.accounts = self.billing  # an imported tenant gets its account as POST /tenants does
         self.usage = UsageSampler(self.database, self.ami, interval_s=settings.billing_sample_s)
         self.ami.on_event("DialBegin", self.usage.on_dial)
         self.database.subscribe(("tenants", "billing_accounts"), self.usage.poke)
@@ -261,9 +262,10 @@ class ControlPlane:
         (routing snapshot, fallback) see it as one write; a finished job raises job.finished."""
         settings.recording_key_path.parent.mkdir(parents=True, exist_ok=True)
         sealer = Sealer(load_or_create_key(settings.recording_key_path))
+        self.tenant_import = TenantImport(self.extensions, sealer, settings.job_batch_rows)
         kinds = {
             "extensions.import": ExtensionImport(self.extensions, sealer, settings.job_batch_rows),
-            "tenant.import": TenantImport(self.extensions, sealer, settings.job_batch_rows),
+            "tenant.import": self.tenant_import,
             "tenants.plan_change": PlanChange(self.recordings.service),
         }
         limits = EngineSettings(settings.job_workers, timedelta(days=settings.job_retention_days))

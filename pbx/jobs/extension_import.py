@@ -101,17 +101,32 @@ class TenantImport(ExtensionImport):
     which also stores its id on the job: a replay finds it there and makes no second one.
     An atomic job whose check fails never gets that far: no tenant either."""
 
+    accounts = None  # the billing service (pbx/app.py sets it): opens the new tenant's account
+
     async def check(self, session: AsyncSession, job: Job, rows: list[JobRow]) -> list[RowOutcome]:
         if job.tenant_id is not None:
             return await super().check(session, job, rows)
         good, bad = parse_rows(rows)
-        refusals = self.extensions.check_for_new_tenant(Tenant(**job.params["tenant"]), [f for _, f in good])
+        fields, _terms = _tenant_and_terms(job)
+        refusals = self.extensions.check_for_new_tenant(Tenant(**fields), [f for _, f in good])
         return sorted(bad + _failures(good, refusals), key=lambda o: o.row)
 
     async def prepare(self, unit: Unit, job: Job) -> None:
         """Also with no valid row (mode each): the tenant itself was valid."""
         if job.tenant_id is None:
-            job.tenant_id = (await tenants.create_tenant(unit, OPERATOR, dict(job.params["tenant"]))).id
+            fields, terms = _tenant_and_terms(job)
+            tenant = await tenants.create_tenant(unit, OPERATOR, fields)
+            if self.accounts is not None:  # its billing account, as POST /tenants opens one
+                await self.accounts.open_account(unit, tenant, **terms)
+            job.tenant_id = tenant.id
+
+
+BILLING_TERMS = ("trial", "circuit_pricing")  # TenantCreate's terms: the billing account's, not the tenant's
+
+
+def _tenant_and_terms(job: Job) -> tuple[dict, dict]:
+    fields = dict(job.params["tenant"])
+    return fields, {name: bool(fields.pop(name, False)) for name in BILLING_TERMS}
 
 
 def _failures(good: list[tuple[int, dict]], refusals: list[PbxError | None]) -> list[RowOutcome]:
