@@ -112,7 +112,25 @@ class TrunkMonitor:
             row = await session.get(TrunkStatus, trunk_id)
         if row is None:
             return {"reachable": None, "since": None, "rtt_ms": None}
-        return {"reachable": row.reachable, "since": row.since, "rtt_ms": self.rtt_ms.get(trunk_id)}
+        rtt = self.rtt_ms.get(trunk_id)
+        if row.reachable and rtt is None:
+            rtt = await self._asked_rtt(trunk_id)
+        return {"reachable": row.reachable, "since": row.since, "rtt_ms": rtt}
+
+    async def _asked_rtt(self, trunk_id: int) -> float | None:
+        """Asterisk reports ContactStatus when the state changes; a state learnt at login (after
+        an Asterisk restart) can come without its RTT: then Asterisk is asked for the last qualify's."""
+        sip_id = next((sip for sip, known in self._trunks.items() if known == trunk_id), None)
+        if sip_id is None:
+            return None
+        try:
+            found = [_rtt(c["rtt_usec"]) for c in await self.ami.contact_statuses(sip_id) if c["status"] == REACHABLE]
+        except Exception:  # Asterisk away: no figure, as before
+            return None
+        rtt = next((r for r in found if r is not None), None)
+        if rtt is not None:
+            self.rtt_ms[trunk_id] = rtt
+        return rtt
 
 
 def _rtt(usec: str | None) -> float | None:
