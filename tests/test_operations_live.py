@@ -3,6 +3,8 @@ AMI ContactStatus, a fault opened by an unreachable carrier, notices by SMS, e-m
 call heard by a real phone, resolution when it answers again."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import time
 
 import pytest
@@ -133,7 +135,8 @@ def told_of_the_outage(stack, phones, trunk, mobile_trunk, mobile, sms, smtp, te
     assert hear_the_notice_call(mobile, tmp_path / "resolved.wav") > -40.0
     # 48 h later with no RFO written: overdue, on the fault and as an event to the tenant.
     stack.sql("UPDATE faults SET resolved_at = :t, rfo_due_at = :d WHERE id = :i",
-              t="2000-01-01 00:00:00.000000", d="2000-01-03 00:00:00.000000", i=fault["id"])
+              t=datetime(2000, 1, 1, tzinfo=timezone.utc), d=datetime(2000, 1, 3, tzinfo=timezone.utc),
+              i=fault["id"])
     assert operator.ok("GET", f"/faults/{fault['id']}")["rfo_overdue"] is True
     assert wait_until(lambda: stack.sql("SELECT count(*) FROM events WHERE tenant_id = :t AND type = "
                                         "'fault.deadline_breached'", t=tenant["id"])[0][0] >= 1, timeout=20)
