@@ -284,7 +284,6 @@ class ControlPlane:
             self.backups.start()
             self.dispatcher.start()
         self.call_events.start()
-        self.dispatcher.start()
         self.usage.start()
         self.terms.start()
         self.voicemail_settler.start()

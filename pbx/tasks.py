@@ -22,6 +22,10 @@ class OwnedTasks:
         self._tasks.append(task)
         return task
 
+    @property
+    def running(self) -> bool:
+        return any(not task.done() for task in self._tasks)
+
     async def cancel(self) -> None:
         for task in self._tasks:
             task.cancel()
@@ -79,6 +83,9 @@ class WakeableLoop:
         return self._poked.is_set()
 
     def start(self) -> None:
+        """Once until stop(): a second loop would run the same work alongside the first."""
+        if self._tasks.running:
+            raise RuntimeError(f"{self.name}: started twice")
         self._tasks.spawn(self._run(), self.name)
 
     async def stop(self) -> None:

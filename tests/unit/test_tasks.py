@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from pbx.tasks import Clock, WakeableLoop
 
 
@@ -155,3 +157,16 @@ async def test_without_retry_s_a_failure_waits_for_the_next_poke_and_the_loop_li
     await clock.next_wait()
     await loop.stop()
     assert steps == ["wait 60", "run", "wait 60", "run", "wait 60"]
+
+
+async def test_a_loop_started_twice_is_refused_and_starts_again_after_stop():
+    """Two loops over the same work would run it side by side (the webhook dispatcher was started
+    twice once, and its two rounds raced over the same webhooks)."""
+    steps: list[str] = []
+    loop, clock = loop_with(steps)
+    loop.start()
+    with pytest.raises(RuntimeError, match="started twice"):
+        loop.start()
+    await loop.stop()
+    loop.start()
+    await loop.stop()
