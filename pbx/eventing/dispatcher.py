@@ -59,16 +59,13 @@ class WebhookDispatcher:
         for row in due:
             by_hook[row[1].id].append(row)
         for hook_id, rows in by_hook.items():
-            if hook_id in self._in_flight:
-                continue  # started by another round while this one read: one delivery task per webhook
             task = asyncio.create_task(self._deliver_hook(rows), name=f"webhook-{hook_id}")
             self._in_flight[hook_id] = task
-            task.add_done_callback(lambda done, hook_id=hook_id: self._finished(hook_id, done))
+            task.add_done_callback(lambda _t, hook_id=hook_id: self._finished(hook_id))
         return len(due)
 
-    def _finished(self, hook_id: int, task: asyncio.Task) -> None:
-        if self._in_flight.get(hook_id) is task:
-            del self._in_flight[hook_id]
+    def _finished(self, hook_id: int) -> None:
+        task = self._in_flight.pop(hook_id)
         if not task.cancelled() and task.exception() is not None:
             log.error("webhook %s deliveries failed", hook_id, exc_info=task.exception())
         self._loop.poke()  # its next ones may be due already
