@@ -68,5 +68,8 @@ def test_the_panel_is_served_at_the_root_with_a_strict_policy(stack):
     assert 'rel="modulepreload" href="/panel/js/main.js"' in page.text
     assert requests.get(root + "/panel/vendor/preact.mjs", timeout=10).status_code == 200
     for path in ("/panel/../pyproject.toml", "/panel/%2e%2e/__init__.py", "/panel/nothing.js"):
-        assert requests.get(root + path, timeout=10).status_code in (403, 404), path
+        # A path that leaves the panel's files is not public (401), and not served even with a token.
+        assert requests.get(root + path, timeout=10).status_code in (401, 403, 404), path
+        authorised = requests.get(root + path, headers={"Authorization": f"Bearer {stack.operator.token}"}, timeout=10)
+        assert authorised.status_code in (403, 404), path
     assert requests.get(root + "/api/v1/tenants", timeout=10).status_code == 401  # its data is not public

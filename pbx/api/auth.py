@@ -15,8 +15,8 @@ from pbx.domain.errors import Unauthorized
 from pbx.billing import resellers
 from pbx.services.tokens import authenticate, touch_last_use
 
-PUBLIC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/health"})
-PROTECTED_OUTSIDE_API = frozenset({"/metrics"})  # Prometheus's default path, with an operator token
+PUBLIC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/health", "/"})  # "/": the panel's page
+PANEL_FILES = "/panel/"  # the panel's own files (pbx/panel) are public; its data is not
 SIGN_IN = ("POST", "/api/v1/session")  # checks its own password and throttles (pbx/api/session.py)
 QUERY_TOKEN_SUFFIX = "/events/stream"
 
@@ -46,9 +46,8 @@ async def access_log_middleware(request: web.Request, handler):
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler):
-    if request.path in PUBLIC_PATHS or (request.method, request.path) == SIGN_IN or (
-            not request.path.startswith("/api/") and request.path not in PROTECTED_OUTSIDE_API):
-        return await handler(request)  # the panel's own files (pbx/panel) are public; its data is not
+    if request.path in PUBLIC_PATHS or request.path.startswith(PANEL_FILES) or (request.method, request.path) == SIGN_IN:
+        return await handler(request)
     throttle, address = request.app[THROTTLE], request.remote or "-"
     if (wait := throttle.retry_after(address)) is not None:
         response = error_response(429, "too_many_requests", "too many failed authentications; retry later")
