@@ -13,7 +13,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from pbx.cluster.node import settings_env
+from pbx.config import settings_env
 from pbx.cluster.up import Cluster
 from pbx.config import settings_from_env
 from tests.support.audio import dominant_frequency
