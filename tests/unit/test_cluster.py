@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pbx.cluster.dial import through_proxy
 from pbx.cluster.kamailio import Kamailio, KamailioConfig
-from pbx.cluster.relay import MAX_PAYLOAD, decode, encode
+from pbx.cluster.relay import MAX_PAYLOAD, WrittenRelay, decode, encode
 from pbx.db.written import Written
 
 
@@ -31,6 +31,21 @@ def test_a_write_too_large_for_notify_goes_as_whole_tables():
         written.add_row("extensions", key, 1)
     payload = encode(written, "h")
     assert len(payload) < MAX_PAYLOAD and decode(payload)[1].whole == {"extensions"}
+
+
+def test_another_nodes_write_reaches_the_listeners_of_its_tables_only():
+    relay = WrittenRelay("postgresql+asyncpg://pbx@10.200.8.1:5432/pbx")
+    heard: dict[str, list] = {"routing": [], "trunks": []}
+    relay.subscribe({"extensions", "trunks"}, heard["routing"].append)
+    relay.subscribe({"trunks"}, heard["trunks"].append)
+    extension, trunk = Written(), Written()
+    extension.add_row("extensions", 7, 3)
+    trunk.add_row("trunks", 2, None)
+    for written in (extension, trunk):
+        relay._heard(None, 0, "pbx_written", encode(written, "other-node:1"))
+    relay._heard(None, 0, "pbx_written", encode(trunk, relay.origin))  # its own: already applied
+    assert [w.tables for w in heard["routing"]] == [{"extensions"}, {"trunks"}]
+    assert [w.rows for w in heard["trunks"]] == [{"trunks": {2: None}}]
 
 
 def test_membership_list_marks_a_drained_node_disabled(tmp_path):
