@@ -15,6 +15,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from pbx.db.written import Written
+from pbx.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,13 @@ class WrittenRelay:
         self._listen: asyncpg.Connection | None = None
         self._send: asyncpg.Connection | None = None
         self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._task: asyncio.Task | None = None
+        self._tasks = OwnedTasks()
 
     async def start(self) -> None:
         self._listen = await asyncpg.connect(self.dsn)
         self._send = await asyncpg.connect(self.dsn)
         await self._listen.add_listener(CHANNEL, self._heard)
-        self._task = asyncio.create_task(self._publish(), name="cluster-relay")
+        self._tasks.spawn(self._publish(), "cluster-relay")
 
     def subscribe(self, tables: Iterable[str], listener: Callable[[Written], None]) -> None:
         """As Database.subscribe, for the other nodes' commits: `listener(written)` runs for each
@@ -85,8 +86,7 @@ class WrittenRelay:
                 listener(written)
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        await self._tasks.cancel()  # ended before its connection closes under it
         for connection in (self._listen, self._send):
             if connection is not None:
                 await connection.close()
