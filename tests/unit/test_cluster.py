@@ -63,3 +63,12 @@ def test_dispatcher_states_are_read_from_kamcmd_output(tmp_path, monkeypatch):
     monkeypatch.setattr(kamailio, "rpc", lambda *command: listing)  # what kamcmd printed
     assert kamailio.states() == {"sip:10.200.8.11:5060": "active", "sip:10.200.8.12:5060": "inactive",
                                  "sip:10.200.8.13:5060": "drained"}
+
+
+def test_the_membership_routes_document_their_errors():
+    from pbx.api import cluster, openapi
+
+    paths = openapi.document(cluster.ROUTES)["paths"]
+    assert {"201", "403", "404", "409", "422"} <= set(paths["/api/v1/cluster/nodes"]["post"]["responses"])
+    for action in ("drain", "undrain", "remove"):
+        assert {"403", "404", "422"} <= set(paths[f"/api/v1/cluster/nodes/{action}"]["post"]["responses"])
