@@ -49,7 +49,8 @@ async def remove_node(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-_NOT_A_CLUSTER = (("404", "not_found: not part of a cluster, or no such node"),)
+_NOT_A_CLUSTER = (("404", "not_found: not part of a cluster, or no such node"),
+                  ("503", "proxy_unavailable: Kamailio does not answer on its control socket"))
 ROUTES = [
     Route("GET", "/cluster/nodes", list_nodes, "The cluster's nodes as Kamailio's dispatcher sees them",
           operator_only=True, response=responses.CLUSTER_NODES, errors=_NOT_A_CLUSTER),

@@ -69,6 +69,19 @@ def test_the_membership_routes_document_their_errors():
     from pbx.api import cluster, openapi
 
     paths = openapi.document(cluster.ROUTES)["paths"]
-    assert {"201", "403", "404", "409", "422"} <= set(paths["/api/v1/cluster/nodes"]["post"]["responses"])
+    assert {"201", "403", "404", "409", "422", "503"} <= set(paths["/api/v1/cluster/nodes"]["post"]["responses"])
     for action in ("drain", "undrain", "remove"):
-        assert {"403", "404", "422"} <= set(paths[f"/api/v1/cluster/nodes/{action}"]["post"]["responses"])
+        assert {"403", "404", "422", "503"} <= set(paths[f"/api/v1/cluster/nodes/{action}"]["post"]["responses"])
+
+
+def test_a_kamailio_that_does_not_answer_is_a_503_not_a_crash(tmp_path):
+    import asyncio
+
+    import pytest
+
+    from pbx.cluster.membership import Membership
+    from pbx.domain.errors import ProxyUnavailable
+
+    with pytest.raises(ProxyUnavailable) as raised:
+        asyncio.run(Membership(f"unix:{tmp_path / 'no-kamailio.sock'}").nodes())
+    assert raised.value.status == 503
