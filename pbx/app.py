@@ -228,11 +228,15 @@ class ControlPlane:
                                  users=self.users, sessions=self.sessions,
                                  cluster=Membership(settings.cluster_control),
                                  operations=self.operations)
-        # A cluster: the other nodes' commits step this node's snapshot and fallback too.
+        # A cluster: the other nodes' commits step this node's snapshot and fallback too, and a
+        # trunk written through another node reaches this node's Asterisk and trunk monitor.
         self.cluster_relay = None
         if settings.cluster_proxy:
-            self.cluster_relay = WrittenRelay(settings.effective_database_url,
-                                              [self.snapshots.changed, self.fallback.changed])
+            self.cluster_relay = WrittenRelay(settings.effective_database_url)
+            self.cluster_relay.subscribe(routing_snapshot.TABLES, self.snapshots.changed)
+            self.cluster_relay.subscribe(routing_snapshot.TABLES, self.fallback.changed)
+            self.cluster_relay.subscribe(TRUNK_TABLES, self.trunk_publisher.changed)
+            self.cluster_relay.subscribe(TRUNK_TABLES, self.trunk_monitor.trunks_changed)
             self.database.subscribe(routing_snapshot.TABLES, self.cluster_relay.committed)
         self._runner: web.AppRunner | None = None
 

@@ -261,3 +261,13 @@ def settings_from_env(env: dict[str, str] | None = None, **overrides) -> Setting
 def env_table() -> list[tuple[str, str]]:
     """(variable, field) pairs, for the README's configuration table test."""
     return [(var, name) for name, (var, _) in _ENV.items()]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child `pbx` process these settings (settings_from_env's
+    inverse): this process's environment without its own PBX_ variables, plus every setting."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PBX_")}
+    for var, name in env_table():
+        value = getattr(settings, name)
+        env[var] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return env

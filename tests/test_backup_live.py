@@ -181,7 +181,8 @@ def test_a_deleted_recording_is_shredded_even_if_a_copy_of_its_file_survives(sta
 def test_a_postgresql_backup_restores_into_a_fresh_database(stack, backup_settings, tmp_path):
     if not stack.settings.effective_database_url.startswith("postgresql"):
         pytest.skip("the PostgreSQL path (pg_dump, pg_restore) runs in the suite's PostgreSQL pass")
-    from tests.support.postgres import PORT, _bin
+    from pbx.cluster.postgres import _bin
+    from tests.support.postgres import PORT
 
     tenant, api = stack.new_tenant("kobi")
     ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "Desk"})

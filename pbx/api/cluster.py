@@ -49,12 +49,14 @@ async def remove_node(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-_NOT_A_CLUSTER = (("404", "not_found: not part of a cluster, or no such node"),)
+_NOT_A_CLUSTER = (("404", "not_found: not part of a cluster, or no such node"),
+                  ("503", "proxy_unavailable: Kamailio does not answer on its control socket"))
 ROUTES = [
     Route("GET", "/cluster/nodes", list_nodes, "The cluster's nodes as Kamailio's dispatcher sees them",
           operator_only=True, response=responses.CLUSTER_NODES, errors=_NOT_A_CLUSTER),
     Route("POST", "/cluster/nodes", add_node, "Offer calls to a node (once its probes answer)", body=NodeBody,
-          status=201, operator_only=True, response=responses.CLUSTER_NODE, errors=_NOT_A_CLUSTER),
+          status=201, operator_only=True, response=responses.CLUSTER_NODE,
+          errors=(*_NOT_A_CLUSTER, ("409", "conflict: the node is already a member"))),
     Route("POST", "/cluster/nodes/drain", drain_node, "No new calls or registrations to a node", body=NodeBody,
           operator_only=True, response=responses.CLUSTER_NODE, errors=_NOT_A_CLUSTER),
     Route("POST", "/cluster/nodes/undrain", undrain_node, "A drained node takes new calls again", body=NodeBody,

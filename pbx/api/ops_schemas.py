@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from pbx.api.responses import BOOL, INT, NUM, STR, TIME, items, nullable, obj
+from pbx.ops.deadlines import PRIORITIES
 
 __all__ = ["TRUNK_STATUS", "FAULT", "FAULT_DETAIL", "CONTACTS", "items"]
 
 _ENUM = lambda *values: {"type": "string", "enum": list(values)}  # noqa: E731
 TRUNK_STATUS = obj(reachable=nullable(BOOL), since=nullable(TIME), rtt_ms=nullable(NUM))
 _FAULT = dict(
-    id=INT, title=STR, status=_ENUM("open", "resolved"), priority=_ENUM("kritik", "yuksek", "normal", "dusuk"),
+    id=INT, title=STR, status=_ENUM("open", "resolved"), priority=_ENUM(*PRIORITIES),
     source=_ENUM("system", "operator", "complaint"), reason=nullable(STR), trunk_id=nullable(INT),
     number=nullable(STR), opened_at=TIME, respond_by=TIME, resolve_by=TIME, responded_at=nullable(TIME),
     resolved_at=nullable(TIME), cause=nullable(STR), fix=nullable(STR), prevention=nullable(STR),

@@ -8,39 +8,22 @@ import logging
 from sqlalchemy import select
 
 from pbx.asterisk import trunks
+from pbx.asterisk.astdb_publisher import AstdbPublisher
 from pbx.db.models import Trunk
 from pbx.db.unit import Database
 from pbx.domain.errors import AsteriskUnavailable
-from pbx.tasks import WakeableLoop
 
 log = logging.getLogger(__name__)
 
 TABLES = ("trunks",)
 
 
-class TrunkPublisher:
+class TrunkPublisher(AstdbPublisher):
     def __init__(self, database: Database, ami, *, qualify_s: int = trunks.QUALIFY_SECONDS):
+        super().__init__("trunk-publisher", ami, interval_s=300, debounce_s=0.05, retry_s=2.0, run_at_start=True)
         self.database = database
-        self.ami = ami
         self.qualify_s = qualify_s
-        self._published: dict[str, str] | None = None  # what astdb holds as far as we know; None: unknown
-        self._loop = WakeableLoop("trunk-publisher", self.publish_once, interval_s=300, debounce_s=0.05,
-                                  retry_s=2.0, run_at_start=True)
         self.published_listeners: list = []  # after each publish that changed something
-
-    def changed(self, _written=None) -> None:
-        self._loop.poke()
-
-    def resync(self) -> None:
-        """AMI (re)connected: Asterisk may have restarted with other contents."""
-        self._published = None
-        self._loop.poke()
-
-    def start(self) -> None:
-        self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
 
     async def publish_once(self) -> None:
         if not self.ami.connected:

@@ -5,9 +5,10 @@ and control plane) is the host's job (`pbx cluster up`, or the node's own `pbx u
 from __future__ import annotations
 
 import asyncio
+import subprocess
 
 from pbx.cluster.kamailio import SET, control_rpc, parse_states
-from pbx.domain.errors import Conflict, NotFound
+from pbx.domain.errors import Conflict, NotFound, ProxyUnavailable
 
 
 class Membership:
@@ -17,7 +18,10 @@ class Membership:
     async def _rpc(self, *command: str) -> str:
         if not self.control:
             raise NotFound("this exchange is not part of a cluster (PBX_CLUSTER_CONTROL is not set)")
-        return await asyncio.to_thread(control_rpc, self.control, *command)
+        try:
+            return await asyncio.to_thread(control_rpc, self.control, *command)
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:  # an answer, not a 500
+            raise ProxyUnavailable(f"Kamailio does not answer at {self.control}: {exc}") from exc
 
     async def nodes(self) -> list[dict]:
         states = parse_states(await self._rpc("dispatcher.list"))

@@ -14,15 +14,7 @@ from pathlib import Path
 from pbx.asterisk import configgen
 from pbx.asterisk.root import ensure_root
 from pbx.asterisk.runner import AsteriskProcess
-from pbx.config import Settings, env_table
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PBX_")}
-    for var, name in env_table():
-        value = getattr(settings, name)
-        env[var] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    return env
+from pbx.config import Settings, settings_env
 
 
 class NodeAsterisk(AsteriskProcess):

@@ -9,12 +9,13 @@ import asyncio
 import json
 import logging
 import os
-from typing import Callable
+from typing import Callable, Iterable
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
 from pbx.db.written import Written
+from pbx.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +44,26 @@ def decode(payload: str) -> tuple[str, Written]:
 
 
 class WrittenRelay:
-    def __init__(self, database_url: str, listeners: list[Callable[[Written], None]]):
+    def __init__(self, database_url: str):
         url = make_url(database_url).set(drivername="postgresql")
         self.dsn = url.render_as_string(hide_password=False)
-        self.listeners = listeners
+        self._subscriptions: list[tuple[frozenset[str], Callable[[Written], None]]] = []
         self.origin = f"{os.uname().nodename}:{os.getpid()}"
         self._listen: asyncpg.Connection | None = None
         self._send: asyncpg.Connection | None = None
         self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._task: asyncio.Task | None = None
+        self._tasks = OwnedTasks()
 
     async def start(self) -> None:
         self._listen = await asyncpg.connect(self.dsn)
         self._send = await asyncpg.connect(self.dsn)
         await self._listen.add_listener(CHANNEL, self._heard)
-        self._task = asyncio.create_task(self._publish(), name="cluster-relay")
+        self._tasks.spawn(self._publish(), "cluster-relay")
+
+    def subscribe(self, tables: Iterable[str], listener: Callable[[Written], None]) -> None:
+        """As Database.subscribe, for the other nodes' commits: `listener(written)` runs for each
+        announced write to one of `tables`."""
+        self._subscriptions.append((frozenset(tables), listener))
 
     def committed(self, written: Written) -> None:
         """A commit listener of the snapshot's tables (synchronous: queued, sent at once)."""
@@ -75,12 +81,12 @@ class WrittenRelay:
         origin, written = decode(payload)
         if origin == self.origin:
             return
-        for listener in self.listeners:
-            listener(written)
+        for tables, listener in self._subscriptions:
+            if not tables.isdisjoint(written.tables):
+                listener(written)
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        await self._tasks.cancel()  # ended before its connection closes under it
         for connection in (self._listen, self._send):
             if connection is not None:
                 await connection.close()

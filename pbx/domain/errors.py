@@ -66,3 +66,8 @@ class Invalid(PbxError):
 
 class AsteriskUnavailable(PbxError):
     status, code = 503, "asterisk_unavailable"
+
+
+class ProxyUnavailable(PbxError):
+    """The cluster's Kamailio does not answer on its control socket."""
+    status, code = 503, "proxy_unavailable"

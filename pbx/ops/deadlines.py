@@ -2,18 +2,17 @@
 
 Kritik counts around the clock: seed 003 has critical problems handled outside support hours
 too (a Kritik ticket plus an SMS to the on-call line). Yüksek, Normal and Düşük count support
-hours only: weekdays 09:00-18:00 Europe/Istanbul, Turkish public holidays (the `holidays`
-library's full days) excluded. Tickets are accepted 24/7 in every case: a fault opened at 23:00
+hours only: 09:00-18:00 Europe/Istanbul on Turkish business days (pbx/numbers/business_days:
+weekdays, the `holidays` library's public holidays excluded). Tickets are accepted 24/7 in every case: a fault opened at 23:00
 on a Friday is recorded then, and its support-hours clock starts on Monday at 09:00. The RFO
 is due 48 h after closing, around the clock (seed 001).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
+from pbx.numbers.business_days import is_business_day
 
 SUPPORT_ZONE = ZoneInfo("Europe/Istanbul")
 SUPPORT_OPENS, SUPPORT_CLOSES = time(9, 0), time(18, 0)
@@ -24,13 +23,7 @@ AROUND_THE_CLOCK = frozenset({"kritik"})
 RFO_DUE = timedelta(hours=48)
 
 
-@lru_cache(maxsize=64)
-def _public_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("TR", years=year).keys())
-
-
-def is_support_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _public_holidays(day.year)
+is_support_day = is_business_day  # one Turkish calendar for porting dates and fault deadlines
 
 
 def add_support_hours(start: datetime, hours: float) -> datetime:

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select
 
 from pbx.db.base import utcnow
 from pbx.db.models import Call, Number, Tenant, Trunk
-from pbx.db.ops_tables import Fault, FaultCall, FaultHistory, FaultTenant
+from pbx.db.ops_tables import CallTrunk, Fault, FaultCall, FaultHistory, FaultTenant
 from pbx.db.unit import Database, Unit
 from pbx.domain.errors import Conflict, Invalid, NotFound
 from pbx.ops import deadlines
@@ -128,9 +128,7 @@ class FaultService:
 
 
 async def _tenants_through(session, trunk_id: int) -> set[int]:
-    from pbx.db.ops_tables import CallTrunk
-
-    rows = await session.scalars(select(Call.tenant_id).join(CallTrunk, and_(
+    rows = await session.scalars(select(Call.tenant_id).distinct().join(CallTrunk, and_(
         CallTrunk.linkedid == Call.linkedid, CallTrunk.trunk_id == trunk_id)).where(Call.tenant_id.is_not(None)))
     return set(rows)
 

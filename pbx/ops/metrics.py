@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from pbx.db.models import Extension, Trunk
 from pbx.db.ops_tables import Fault, TrunkStatus
 from pbx.domain.errors import AsteriskUnavailable
+from pbx.ops.deadlines import PRIORITIES
 from pbx.ops.trunk_calls import trunk_figures
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -40,7 +41,7 @@ class Metrics:
             for key, value in figures.get(trunk_id, {}).items():
                 if value is not None:
                     gauge[key].labels(*labels).set(value)
-        for priority in ("kritik", "yuksek", "normal", "dusuk"):
+        for priority in PRIORITIES:
             gauge["faults"].labels(priority).set(open_faults.get(priority, 0))
         for tenant_id, count in registered.items():
             gauge["registered"].labels(str(tenant_id)).set(count)

@@ -1,9 +1,10 @@
 """Sends the notices that fault openings and resolutions queued (pbx/ops/notices.py). Each
 notice is one contact, one channel, one event: it is tried, the attempt logged, and marked
 sent, or tried again later (PBX_NOTICE_RETRY_SECONDS, doubling) up to MAX_ATTEMPTS. Channels
-go out side by side and each notice on its own, so a failing SMS provider delays no e-mail.
-A crash between a provider's acceptance and our commit sends that one again at the next
-start: the only way to tell anyone twice, and it needs a crash in that instant."""
+go out side by side and each notice on its own, so a failing SMS provider delays no e-mail,
+and each channel's outcomes are committed when that channel is through. A crash between a
+provider's acceptance and that commit sends the notice again at the next start: the only way
+to tell anyone twice."""
 from __future__ import annotations
 
 import asyncio
@@ -56,11 +57,19 @@ class NoticeSender:
                 names = {t: await notices.tenant_name(session, t) for t in {n.tenant_id for n in due}}
             if not due:
                 return sent
-            outcomes = await asyncio.gather(*(self._try(n, faults[n.fault_id], names[n.tenant_id]) for n in due))
-            await self._record(due, outcomes)
-            sent += sum(1 for ok, _ in outcomes if ok)
+            by_channel: dict[str, list[Notice]] = {}
+            for notice in due:
+                by_channel.setdefault(notice.channel, []).append(notice)
+            sent += sum(await asyncio.gather(*(self._send(group, faults, names) for group in by_channel.values())))
             if len(due) < BATCH:
                 return sent
+
+    async def _send(self, group: list[Notice], faults: dict, names: dict) -> int:
+        """One channel's notices of a batch, recorded as soon as they are through: a slow channel
+        (an IVR call ringing, an SMS provider up to its timeout) holds back no other's record."""
+        outcomes = await asyncio.gather(*(self._try(n, faults[n.fault_id], names[n.tenant_id]) for n in group))
+        await self._record(group, outcomes)
+        return sum(1 for ok, _ in outcomes if ok)
 
     async def _try(self, notice: Notice, fault: Fault, tenant_name: str) -> tuple[bool, str]:
         send = self.channels.get(notice.channel)

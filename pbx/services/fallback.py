@@ -5,45 +5,26 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from pbx.asterisk.ami import Ami
+from pbx.asterisk.astdb_publisher import AstdbPublisher
 from pbx.domain.errors import AsteriskUnavailable
 from pbx.routing import fallback
 from pbx.routing.snapshot import Snapshot
 from pbx.services.routing_snapshot import RoutingSnapshots
-from pbx.tasks import Clock, WakeableLoop
+from pbx.tasks import Clock
 
 
-class FallbackPublisher:
+class FallbackPublisher(AstdbPublisher):
     """Publishes from the routing snapshot (current as of the last commit): no queries of its own."""
 
     def __init__(self, snapshots: RoutingSnapshots, ami: Ami, *, refresh_s: float = 60.0,
                  debounce_s: float = 0.3, clock: Clock | None = None):
+        super().__init__("fallback-publisher", ami, interval_s=refresh_s, debounce_s=debounce_s, clock=clock)
         self.snapshots = snapshots
-        self.ami = ami
-        # One publish for a burst of changes.
-        self._loop = WakeableLoop("fallback-publisher", self.publish_once, interval_s=refresh_s,
-                                  debounce_s=debounce_s, clock=clock)
-        # What astdb holds, as far as this process knows, and the snapshot it was published
-        # from: later publishes work out and send only the difference (thousands of
-        # extensions are thousands of AMI actions, and walking them all would stall the
-        # event loop at every write). None: unknown.
-        self._published: dict[str, str] | None = None
+        # Later publishes work out and send only the difference from what was published and
+        # the snapshot it came from (thousands of extensions are thousands of AMI actions, and
+        # walking them all would stall the event loop at every write).
         self._basis: Snapshot | None = None
         self._numbers: dict[str, str] = {}
-
-    def changed(self, _written=None) -> None:
-        """A commit listener of the snapshot's tables."""
-        self._loop.poke()
-
-    def resync(self) -> None:
-        """AMI (re)connected: Asterisk may have restarted or been changed meanwhile."""
-        self._published = None
-        self._loop.poke()
-
-    def start(self) -> None:
-        self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
 
     async def publish_once(self) -> None:
         if not self.ami.connected:

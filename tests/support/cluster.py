@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import soundfile as sf
 
-from pbx.cluster.node import settings_env
 from pbx.cluster.up import Cluster
 from pbx.config import settings_from_env
 from tests.support.audio import dominant_frequency
-from tests.support.stack import Api
+from tests.support.stack import Api, operator_token
 
 OFFSET = int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
 
@@ -37,9 +34,7 @@ def start_cluster(nodes: int = 3) -> tuple[Cluster, Api]:
     cluster = Cluster(base, directory, offset=OFFSET, ping_interval=1)
     cluster.up(nodes)
     first = cluster.nodes[1]
-    token = subprocess.run([sys.executable, "-m", "pbx", "token", "create", "--operator"],
-                           env=settings_env(first.settings), capture_output=True, text=True, check=True).stdout.strip()
-    return cluster, Api(first.api_base, token)
+    return cluster, Api(first.api_base, operator_token(first.settings))
 
 
 def registered_on(cluster: Cluster) -> dict[str, int]:

@@ -14,7 +14,7 @@ import requests
 from sqlalchemy import text
 
 from pbx.asterisk.runner import AsteriskProcess
-from pbx.config import Settings, settings_from_env
+from pbx.config import Settings, settings_env, settings_from_env  # noqa: F401  (settings_env: the tests import it here)
 from pbx.db.engine import make_engine
 from pbx.db.migrate import upgrade
 from tests.support.tls import self_signed
@@ -47,16 +47,6 @@ def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None)
         sms_user="8501234567", sms_password="sms-secret", sms_header="SANTRAL",
         smtp_host="127.0.0.1", smtp_port=SMTP_PORT, mail_retry="0.5,1",
     )
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    from pbx.config import env_table
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PBX_")}
-    for var, name in env_table():
-        value = getattr(settings, name)
-        env[var] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    return env
 
 
 class Api:

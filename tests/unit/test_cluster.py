@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pbx.cluster.dial import through_proxy
 from pbx.cluster.kamailio import Kamailio, KamailioConfig
-from pbx.cluster.relay import MAX_PAYLOAD, decode, encode
+from pbx.cluster.relay import MAX_PAYLOAD, WrittenRelay, decode, encode
 from pbx.db.written import Written
 
 
@@ -33,6 +33,21 @@ def test_a_write_too_large_for_notify_goes_as_whole_tables():
     assert len(payload) < MAX_PAYLOAD and decode(payload)[1].whole == {"extensions"}
 
 
+def test_another_nodes_write_reaches_the_listeners_of_its_tables_only():
+    relay = WrittenRelay("postgresql+asyncpg://pbx@10.200.8.1:5432/pbx")
+    heard: dict[str, list] = {"routing": [], "trunks": []}
+    relay.subscribe({"extensions", "trunks"}, heard["routing"].append)
+    relay.subscribe({"trunks"}, heard["trunks"].append)
+    extension, trunk = Written(), Written()
+    extension.add_row("extensions", 7, 3)
+    trunk.add_row("trunks", 2, None)
+    for written in (extension, trunk):
+        relay._heard(None, 0, "pbx_written", encode(written, "other-node:1"))
+    relay._heard(None, 0, "pbx_written", encode(trunk, relay.origin))  # its own: already applied
+    assert [w.tables for w in heard["routing"]] == [{"extensions"}, {"trunks"}]
+    assert [w.rows for w in heard["trunks"]] == [{"trunks": {2: None}}]
+
+
 def test_membership_list_marks_a_drained_node_disabled(tmp_path):
     config = KamailioConfig("10.200.8.1", 40860, tmp_path, "s")
     config.write_members({"sip:10.200.8.11:5060": "A", "sip:10.200.8.12:5060": "D"})
@@ -48,3 +63,25 @@ def test_dispatcher_states_are_read_from_kamcmd_output(tmp_path, monkeypatch):
     monkeypatch.setattr(kamailio, "rpc", lambda *command: listing)  # what kamcmd printed
     assert kamailio.states() == {"sip:10.200.8.11:5060": "active", "sip:10.200.8.12:5060": "inactive",
                                  "sip:10.200.8.13:5060": "drained"}
+
+
+def test_the_membership_routes_document_their_errors():
+    from pbx.api import cluster, openapi
+
+    paths = openapi.document(cluster.ROUTES)["paths"]
+    assert {"201", "403", "404", "409", "422", "503"} <= set(paths["/api/v1/cluster/nodes"]["post"]["responses"])
+    for action in ("drain", "undrain", "remove"):
+        assert {"403", "404", "422", "503"} <= set(paths[f"/api/v1/cluster/nodes/{action}"]["post"]["responses"])
+
+
+def test_a_kamailio_that_does_not_answer_is_a_503_not_a_crash(tmp_path):
+    import asyncio
+
+    import pytest
+
+    from pbx.cluster.membership import Membership
+    from pbx.domain.errors import ProxyUnavailable
+
+    with pytest.raises(ProxyUnavailable) as raised:
+        asyncio.run(Membership(f"unix:{tmp_path / 'no-kamailio.sock'}").nodes())
+    assert raised.value.status == 503

@@ -77,3 +77,42 @@ def test_a_failing_sms_is_retried_and_delays_no_email(tmp_path):
         assert statuses == {"sms": "sent", "email": "sent"}
 
     run(tmp_path, scenario)
+
+
+def test_a_slow_channel_does_not_hold_back_the_record_of_the_others(tmp_path):
+    """An SMS provider that hangs (up to its timeout) or an IVR call that rings: the e-mail sent
+    meanwhile is recorded at once, so a restart during the slow one does not send it again."""
+    release = asyncio.Event()
+    told: list[str] = []
+
+    async def slow_sms(notice, fault, tenant_name):
+        await release.wait()
+        told.append("sms")
+        return "ok"
+
+    async def email(notice, fault, tenant_name):
+        told.append("email")
+        return "ok"
+
+    async def statuses(database) -> dict[str, str]:
+        async with database.read() as session:
+            return {n.channel: n.status for n in await session.scalars(select(Notice))}
+
+    async def scenario(database):
+        faults = FaultService(database)
+        faults.listeners.append(queue_notices)
+        async with database.unit() as unit:
+            await faults.open(unit, {"title": "Kesinti", "priority": "normal"}, source="complaint",
+                              by="test", tenant_id=7)
+        sender = NoticeSender(database, {"sms": slow_sms, "email": email}, retry_s=60)
+        sending = asyncio.create_task(sender.send_due())
+        for _ in range(200):
+            if (await statuses(database)).get("email") == "sent":
+                break
+            await asyncio.sleep(0.01)
+        assert await statuses(database) == {"sms": "pending", "email": "sent"} and told == ["email"]
+        release.set()
+        assert await sending == 2
+        assert await statuses(database) == {"sms": "sent", "email": "sent"}
+
+    run(tmp_path, scenario)
