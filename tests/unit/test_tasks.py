@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from pbx.tasks import Clock, WakeableLoop
+from pbx.tasks import Clock, KeyedTasks, WakeableLoop
 
 
 class StepClock(Clock):
@@ -155,3 +155,28 @@ async def test_without_retry_s_a_failure_waits_for_the_next_poke_and_the_loop_li
     await clock.next_wait()
     await loop.stop()
     assert steps == ["wait 60", "run", "wait 60", "run", "wait 60"]
+
+
+async def test_keyed_tasks_run_one_per_key_and_an_end_removes_only_itself(caplog):
+    ends, gates, runs = [], {"a": asyncio.Event(), "b": asyncio.Event()}, []
+    tasks = KeyedTasks("hook", on_end=lambda: ends.append(sorted(tasks.busy())))
+
+    async def work(key: str, n: int) -> None:
+        runs.append((key, n))
+        await gates[key].wait()
+        if key == "b":
+            raise RuntimeError("the peer went away")
+
+    tasks.start("a", lambda: work("a", 1))
+    tasks.start("b", lambda: work("b", 1))
+    tasks.start("a", lambda: work("a", 2))  # "a" still runs: left alone, not started twice
+    await asyncio.sleep(0)
+    assert runs == [("a", 1), ("b", 1)] and tasks.busy() == {"a", "b"}
+    gates["b"].set()
+    for _ in range(10):  # b runs to its end and its done callback: a few loop turns, no real time
+        await asyncio.sleep(0)
+    assert ends == [["a"]] and "hook b failed" in caplog.text  # b's end removed b only
+    tasks.start("b", lambda: work("b", 2))
+    await asyncio.sleep(0)
+    await tasks.cancel()  # shutdown: a still waits on its peer
+    assert runs[-1] == ("b", 2) and tasks.busy() == set()
