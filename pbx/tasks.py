@@ -31,8 +31,10 @@ class OwnedTasks:
 
 class KeyedTasks:
     """At most one task per key (a webhook, a tenant), so a slow peer holds up only its own
-    work: `start` leaves a key that is still running alone; a task's end removes only itself,
-    logs its failure and calls `on_end` (its key's next work may be due); `cancel` at shutdown."""
+    work: `start` leaves a key that is still running alone; a task's end removes only itself;
+    a task that completed calls `on_end` (its key's next work may be due), one that failed is
+    logged and left to the owner's next interval (a poke would redo the same work at once, and
+    again, while e.g. the database refuses the write); `cancel` at shutdown."""
 
     def __init__(self, name: str, on_end: Callable[[], None]) -> None:
         self.name, self.on_end = name, on_end
@@ -50,9 +52,12 @@ class KeyedTasks:
     def _ended(self, key, task: asyncio.Task) -> None:
         if self._tasks.get(key) is task:
             del self._tasks[key]
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled():
+            return
+        if task.exception() is not None:
             log.error("%s %s failed", self.name, key, exc_info=task.exception())
-        self.on_end()
+        else:
+            self.on_end()
 
     async def idle(self) -> None:
         """Until none is running (tests, benches)."""
@@ -63,6 +68,7 @@ class KeyedTasks:
         for task in self._tasks.values():
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()
 
 
 class Clock:

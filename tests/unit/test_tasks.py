@@ -175,8 +175,14 @@ async def test_keyed_tasks_run_one_per_key_and_an_end_removes_only_itself(caplog
     gates["b"].set()
     for _ in range(10):  # b runs to its end and its done callback: a few loop turns, no real time
         await asyncio.sleep(0)
-    assert ends == [["a"]] and "hook b failed" in caplog.text  # b's end removed b only
+    assert tasks.busy() == {"a"} and "hook b failed" in caplog.text  # b's end removed b only
+    assert ends == []  # a failure waits for the owner's interval, not a poke
+    gates["a"].set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert ends == [[]]  # a completed: its next work may be due
+    gates["b"].clear()
     tasks.start("b", lambda: work("b", 2))
     await asyncio.sleep(0)
-    await tasks.cancel()  # shutdown: a still waits on its peer
-    assert runs[-1] == ("b", 2) and tasks.busy() == set()
+    await tasks.cancel()  # shutdown: b still waits on its peer
+    assert runs[-1] == ("b", 2) and tasks.busy() == set() and ends == [[]]
