@@ -132,7 +132,7 @@ class CallEvents:
             self._held[call_id].pending.append(pending)
         elif self.contacts is not None and pending.type == "call.ringing" and pending.data["direction"] == "inbound":
             held = self._held[call_id] = Held([pending])
-            held.task = asyncio.ensure_future(self._with_contact(call_id, held))
+            held.task = asyncio.create_task(self._with_contact(call_id, held), name=f"call-contact-{call_id}")
         else:
             self._queue(pending)
 
@@ -183,8 +183,10 @@ class CallEvents:
 
     async def stop(self) -> None:
         await self._tasks.cancel()
+        looking_up = [held.task for held in self._held.values()]
         for call_id in list(self._held):
             self._release(call_id)
+        await asyncio.gather(*looking_up, return_exceptions=True)  # none outlives its owner
 
     async def _drain(self) -> None:
         while True:
