@@ -33,6 +33,48 @@ class OwnedTasks:
         self._tasks.clear()
 
 
+class KeyedTasks:
+    """At most one task per key (a webhook, a tenant), so a slow peer holds up only its own
+    work: `start` leaves a key that is still running alone; a task's end removes only itself;
+    a task that completed calls `on_end` (its key's next work may be due), one that failed is
+    logged and left to the owner's next interval (a poke would redo the same work at once, and
+    again, while e.g. the database refuses the write); `cancel` at shutdown."""
+
+    def __init__(self, name: str, on_end: Callable[[], None]) -> None:
+        self.name, self.on_end = name, on_end
+        self._tasks: dict[object, asyncio.Task] = {}
+
+    def busy(self) -> set:
+        return set(self._tasks)
+
+    def start(self, key, work: Callable[[], Coroutine]) -> None:
+        if key in self._tasks:
+            return
+        task = self._tasks[key] = asyncio.create_task(work(), name=f"{self.name}-{key}")
+        task.add_done_callback(lambda done: self._ended(key, done))
+
+    def _ended(self, key, task: asyncio.Task) -> None:
+        if self._tasks.get(key) is task:
+            del self._tasks[key]
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            log.error("%s %s failed", self.name, key, exc_info=task.exception())
+        else:
+            self.on_end()
+
+    async def idle(self) -> None:
+        """Until none is running (tests, benches)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def cancel(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()
+
+
 class Clock:
     """The two waits of a loop; tests pass one they drive step by step."""
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
 
 import aiohttp
 import pytest
 
 from pbx.crm import dynamics
 from pbx.crm.errors import ProviderError
-from pbx.crm.base import CallLog, number_forms
+from pbx.crm.base import number_forms
+from tests.support.crm_calls import call, http  # noqa: F401 (http: a fixture)
 from tests.support.crm_dynamics import DynamicsServer
 
 HOSTILE_NAME = "Ayşe <script>alert('x')</script>\n\"Yılmaz\" ' or 1 eq 1"
@@ -35,23 +35,9 @@ async def server():
 
 
 @pytest.fixture
-async def http():
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 def connector(server):
     server.problems.clear()
     return dynamics.connect(server.url, server.credentials(access_token=server.issue_token()))
-
-
-def call(caller="+905321234567", callee="+908501234567", direction="inbound", call_id="1764590400.31",
-         **extra) -> CallLog:
-    fields = dict(call_id=call_id, direction=direction, caller=caller, callee=callee,
-                  started_at=datetime(2026, 12, 1, 22, 30, tzinfo=timezone.utc), duration_s=75,
-                  disposition="ANSWERED", extension="101") | extra
-    return CallLog(**fields)
 
 
 def phone_clauses(number: str) -> list[tuple[str, str]]:

@@ -4,14 +4,14 @@ refresh-token flow, Tasks logged once, and hostile text that stays plain data.""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
 
 import aiohttp
 import pytest
 
 from pbx.crm import salesforce
 from pbx.crm.errors import ProviderError
-from pbx.crm.base import CallLog, number_forms
+from pbx.crm.base import number_forms
+from tests.support.crm_calls import call, http  # noqa: F401 (http: a fixture)
 from tests.support.crm_salesforce import SalesforceServer
 
 HOSTILE_NAME = 'Ayşe <b>"Yılmaz"</b>\n{FIND} \'; DROP'
@@ -33,23 +33,9 @@ async def server():
 
 
 @pytest.fixture
-async def http():
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 def connector(server):
     server.problems.clear()
     return salesforce.connect(server.url, server.credentials(access_token=server.issue_token()))
-
-
-def call(caller="+905321234567", callee="+908501234567", direction="inbound", call_id="1764590400.17",
-         **extra) -> CallLog:
-    fields = dict(call_id=call_id, direction=direction, caller=caller, callee=callee,
-                  started_at=datetime(2026, 12, 1, 22, 30, tzinfo=timezone.utc), duration_s=75,
-                  disposition="ANSWERED", extension="101") | extra
-    return CallLog(**fields)
 
 
 async def test_contact_stored_national_with_spaces_is_found_by_e164(server, connector, http):

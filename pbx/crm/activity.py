@@ -1,12 +1,14 @@
 """What the provider modules share: the words a logged call gets (the same subject, text and
 local date whichever CRM the tenant has), the checks on what they send (a number worth
-searching, a base or token URL), and how a provider's error is raised (pbx/crm/errors.py's
-ProviderError, a CrmError like every provider's)."""
+searching, a base or token URL), how an OAuth provider's refused token is taken again, and
+how a provider's error is raised (pbx/crm/errors.py's ProviderError, a CrmError like every
+provider's)."""
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -100,3 +102,16 @@ async def json_answer(response: aiohttp.ClientResponse, error_code: Callable[[ob
     except (ValueError, AttributeError, IndexError, KeyError, TypeError):
         code = None
     raise ProviderError(response, body, code if isinstance(code, str) else None)
+
+
+async def with_bearer(send: Callable[[str], AbstractAsyncContextManager[aiohttp.ClientResponse]], token: str,
+                      renew: Callable[[str], Awaitable[str]],
+                      answer: Callable[[aiohttp.ClientResponse], Awaitable[dict]]) -> dict:
+    """`send(token)`'s answer, read by `answer`; a 401 takes a new token (`renew(refused)`,
+    which renews once for concurrent requests that met the same one) and sends once more."""
+    for attempt in range(2):
+        async with send(token) as response:
+            if response.status != 401 or attempt:
+                return await answer(response)
+        token = await renew(token)
+    raise AssertionError("unreachable")

@@ -1,12 +1,12 @@
 """Finished calls logged back to the tenant's CRM as call activities.
 
 A call owed is a crm_call_logs row written in the call record's own transaction (so a
-restart loses none); one loop logs the due ones, each tenant's in its own task (a hung
-CRM holds up only itself), and retries a failure on the webhooks' schedule
-(pbx/eventing/retry.py) until it has failed for a day. Nothing here is on a call's path."""
+restart loses none); one loop finds the due ones and starts each tenant's on its own task,
+one task per tenant at a time (a hung CRM holds up only its own tenant's logs), and retries
+a failure on the webhooks' schedule (pbx/eventing/retry.py) until it has failed for a day.
+Nothing here is on a call's path."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
 
@@ -16,7 +16,7 @@ from pbx.crm.base import CallLog
 from pbx.db.crm_tables import CrmCallLog, CrmConnection
 from pbx.db.models import Call
 from pbx.eventing.retry import RetrySchedule
-from pbx.tasks import WakeableLoop
+from pbx.tasks import KeyedTasks, WakeableLoop
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -39,12 +39,14 @@ class CrmCallLogger:
         self.database, self.lookups, self.schedule = database, lookups, schedule
         self.loop = WakeableLoop("crm-call-logs", self._log_due, interval_s=interval_s, debounce_s=0.2,
                                  run_at_start=True)
+        self._tenants = KeyedTasks("crm-call-logs", on_end=self.loop.poke)  # per tenant id: its logs under way
 
     def start(self) -> None:
         self.loop.start()
 
     async def stop(self) -> None:
         await self.loop.stop()
+        await self._tenants.cancel()  # what they were logging stays owed
 
     async def calls_stored(self, unit, linkedids: set[str]) -> None:
         """In the call records' transaction: a row owed for each tenant call whose tenant has a CRM."""
@@ -69,21 +71,25 @@ class CrmCallLogger:
         self.loop.poke()
 
     async def _log_due(self) -> None:
+        """Starts each tenant with due logs and none under way; returns at once."""
         async with self.database.read() as session:
             due = list(await session.scalars(select(CrmCallLog).where(
-                CrmCallLog.status == "pending", CrmCallLog.next_attempt_at <= _now())
+                CrmCallLog.status == "pending", CrmCallLog.next_attempt_at <= _now(),
+                CrmCallLog.tenant_id.not_in(self._tenants.busy()))
                 .order_by(CrmCallLog.id).limit(BATCH)))
         per_tenant: dict[int, list[CrmCallLog]] = {}
         for row in due:
             per_tenant.setdefault(row.tenant_id, []).append(row)
-        outcomes = await asyncio.gather(*(self._tenant(rows) for rows in per_tenant.values()))
+        for tenant_id, rows in per_tenant.items():
+            self._tenants.start(tenant_id, lambda rows=rows: self._log_tenant(rows))
+
+    async def _log_tenant(self, rows: list[CrmCallLog]) -> None:
+        outcomes = await self._tenant(rows)
         async with self.database.unit() as unit:
-            for row_id, fields in (item for outcome in outcomes for item in outcome):
+            for row_id, fields in outcomes:
                 row = await unit.session.get(CrmCallLog, row_id)
                 for name, value in (fields if row is not None else {}).items():
                     setattr(row, name, value)
-        if len(due) == BATCH:
-            self.loop.poke()
 
     async def _tenant(self, rows: list[CrmCallLog]) -> list[tuple[int, dict]]:
         """One tenant's due logs, in order; after a failure the rest wait as long as it does."""

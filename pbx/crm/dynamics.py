@@ -131,14 +131,11 @@ class DynamicsConnector:
 
     async def _call(self, http: aiohttp.ClientSession, method: str, path: str, headers: dict | None = None,
                     **kwargs) -> dict:
-        token = await self._token(http, None)
-        for attempt in range(2):
+        def send(token: str):
             sent = {**_ODATA, **(headers or {}), "Authorization": f"Bearer {token}"}
-            async with http.request(method, self.org_url + path, headers=sent, **kwargs) as response:
-                if response.status != 401 or attempt:
-                    return await _answer(response)
-            token = await self._token(http, token)
-        raise AssertionError("unreachable")
+            return http.request(method, self.org_url + path, headers=sent, **kwargs)
+        return await activity.with_bearer(send, await self._token(http, None),
+                                          lambda refused: self._token(http, refused), _answer)
 
     async def _token(self, http: aiohttp.ClientSession, stale: str | None) -> str:
         """The kept token while it is fresh and not the one just refused; else a new one

@@ -136,14 +136,11 @@ class SalesforceConnector:
         return bool((await self._call(http, "GET", f"{self.api}/query/", params={"q": soql})).get("records"))
 
     async def _call(self, http: aiohttp.ClientSession, method: str, path: str, **kwargs) -> dict:
-        token = self.credentials.get("access_token") or await self._renew(http, None)
-        for attempt in range(2):
+        def send(token: str):  # instance_url read per request: a renewal may move it
             headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-            async with http.request(method, self.instance_url + path, headers=headers, **kwargs) as response:
-                if response.status != 401 or attempt:
-                    return await _answer(response)
-            token = await self._renew(http, token)
-        raise AssertionError("unreachable")
+            return http.request(method, self.instance_url + path, headers=headers, **kwargs)
+        return await activity.with_bearer(send, self.credentials.get("access_token") or await self._renew(http, None),
+                                          lambda refused: self._renew(http, refused), _answer)
 
     async def _renew(self, http: aiohttp.ClientSession, stale: str | None) -> str:
         """The refresh-token flow. Concurrent requests that met the same expired token renew

@@ -51,22 +51,19 @@ def extension_of(channel: str) -> str | None:
 
 
 def dial_event(message) -> Pending | None:
-    """A DialBegin (ringing) or DialEnd ANSWER (answered) to one of a tenant's extensions."""
-    if not message.get("Channel") and not message.get("ChanVariable"):  # no calling channel: originated
-        return click_to_call_event(message)
-    variables = _variables(message)
-    extension = extension_of(message.get("DestChannel", ""))
-    tenant = variables.get("PBX_TENANT", "")
-    if extension is None or not tenant.isdigit():
-        return None
+    """A DialBegin (ringing) or DialEnd ANSWER (answered) to one of a tenant's extensions.
+    Runs for every Dial event: what rejects most (a DialEnd not answered, a dial to a trunk)
+    is checked before the channel variables are parsed."""
     type, key = _dial_type(message)
-    if type is None:
+    extension = extension_of(message.get("DestChannel", "")) if type else None
+    if extension is None:
         return None
-    inbound = variables.get("PBX_ROUTE") == "inbound"
-    data = {"call_id": message.get("Linkedid"), "direction": "inbound" if inbound else "internal",
-            "caller": message.get("CallerIDNum") or None, "callee": extension,
-            "number": variables.get("PBX_DIALLED") if inbound else None, "extension": extension}
-    return Pending(type, int(tenant), data, f"{type}:{key}")
+    originated = not message.get("Channel") and not message.get("ChanVariable")  # no calling channel
+    found = _click_to_call(message, extension) if originated else _routed(message, extension)
+    if found is None:
+        return None
+    tenant, data = found
+    return Pending(type, tenant, data, f"{type}:{key}")
 
 
 def _dial_type(message) -> tuple[str | None, str]:
@@ -77,22 +74,30 @@ def _dial_type(message) -> tuple[str | None, str]:
     return None, ""
 
 
-def click_to_call_event(message) -> Pending | None:
+def _routed(message, extension: str) -> tuple[int, dict] | None:
+    """A call the dialplan routed (its variables set by the FastAGI handler)."""
+    variables = _variables(message)
+    tenant = variables.get("PBX_TENANT", "")
+    if not tenant.isdigit():
+        return None
+    inbound = variables.get("PBX_ROUTE") == "inbound"
+    return int(tenant), {"call_id": message.get("Linkedid"), "direction": "inbound" if inbound else "internal",
+                         "caller": message.get("CallerIDNum") or None, "callee": extension,
+                         "number": variables.get("PBX_DIALLED") if inbound else None, "extension": extension}
+
+
+def _click_to_call(message, extension: str) -> tuple[int, dict] | None:
     """The extension's phone rings (or answers) for a click-to-call: the extension is the
     caller, `to` the callee; the call_id is the id the API answered with (the channel's
     linkedid). Its variables were set by Originate (pbx/services/click_to_call.py)."""
     variables = _variables(message, "Dest")
-    extension = extension_of(message.get("DestChannel", ""))
     tenant, dialled = variables.get("PBX_TENANT", ""), variables.get("PBX_DIALLED", "")
-    if extension is None or not tenant.isdigit() or variables.get("PBX_ROUTE") != "c2c":
+    if not tenant.isdigit() or variables.get("PBX_ROUTE") != "c2c":
         return None
-    type, key = _dial_type(message)
-    if type is None:
-        return None
-    data = {"call_id": message.get("DestLinkedid"), "direction": "outbound" if is_outbound(dialled) else "internal",
-            "caller": extension, "callee": dialled or None, "number": None, "extension": extension,
-            "click_to_call": True}
-    return Pending(type, int(tenant), data, f"{type}:{key}")
+    return int(tenant), {"call_id": message.get("DestLinkedid"),
+                         "direction": "outbound" if is_outbound(dialled) else "internal",
+                         "caller": extension, "callee": dialled or None, "number": None, "extension": extension,
+                         "click_to_call": True}
 
 
 def ended_data(call: Call) -> dict:
@@ -127,7 +132,7 @@ class CallEvents:
             self._held[call_id].pending.append(pending)
         elif self.contacts is not None and pending.type == "call.ringing" and pending.data["direction"] == "inbound":
             held = self._held[call_id] = Held([pending])
-            held.task = asyncio.ensure_future(self._with_contact(call_id, held))
+            held.task = asyncio.create_task(self._with_contact(call_id, held), name=f"call-contact-{call_id}")
         else:
             self._queue(pending)
 
@@ -178,8 +183,10 @@ class CallEvents:
 
     async def stop(self) -> None:
         await self._tasks.cancel()
+        looking_up = [held.task for held in self._held.values()]
         for call_id in list(self._held):
             self._release(call_id)
+        await asyncio.gather(*looking_up, return_exceptions=True)  # none outlives its owner
 
     async def _drain(self) -> None:
         while True:

@@ -16,7 +16,7 @@ from pbx.db.event_tables import EventRow, Webhook, WebhookDelivery
 from pbx.eventing.outbox import as_published
 from pbx.eventing.retry import RetrySchedule
 from pbx.eventing.sender import Outcome, Sender
-from pbx.tasks import WakeableLoop
+from pbx.tasks import KeyedTasks, WakeableLoop
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -32,7 +32,7 @@ class WebhookDispatcher:
         self.database, self.events, self.sender, self.schedule = database, events, sender, schedule
         self.per_tenant = per_tenant
         self._tenant_slots: dict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_tenant))
-        self._in_flight: dict[int, asyncio.Task] = {}  # webhook id -> its deliveries under way
+        self._in_flight = KeyedTasks("webhook", on_end=self._poke)  # per webhook id: its deliveries under way
         # Retries fall due with no poke: looked for every interval (a test's short schedule, sooner).
         self._loop = WakeableLoop("webhook-dispatch", self.dispatch_due, retry_s=1.0, run_at_start=True,
                                   interval_s=min(interval_s, schedule.first_s / 2))
@@ -46,34 +46,27 @@ class WebhookDispatcher:
 
     async def stop(self) -> None:
         await self._loop.stop()
-        for task in self._in_flight.values():
-            task.cancel()
-        await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        await self._in_flight.cancel()
         await self.sender.close()
 
     async def dispatch_due(self) -> int:
         """Starts every webhook with due deliveries and none in flight on its due ones, in
         seq order, and returns at once: a slow receiver (10 s each) holds up only itself."""
-        due = await self._due(set(self._in_flight))
+        due = await self._due(self._in_flight.busy())
         by_hook: dict[int, list] = defaultdict(list)
         for row in due:
             by_hook[row[1].id].append(row)
         for hook_id, rows in by_hook.items():
-            task = asyncio.create_task(self._deliver_hook(rows), name=f"webhook-{hook_id}")
-            self._in_flight[hook_id] = task
-            task.add_done_callback(lambda _t, hook_id=hook_id: self._finished(hook_id))
+            # one delivery task per webhook: one started by another round while this one read is left alone
+            self._in_flight.start(hook_id, lambda rows=rows: self._deliver_hook(rows))
         return len(due)
 
-    def _finished(self, hook_id: int) -> None:
-        task = self._in_flight.pop(hook_id)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("webhook %s deliveries failed", hook_id, exc_info=task.exception())
-        self._loop.poke()  # its next ones may be due already
+    def _poke(self) -> None:
+        self._loop.poke()  # a webhook's next deliveries may be due already
 
     async def idle(self) -> None:
         """Until nothing is in flight (tests, benches)."""
-        while self._in_flight:
-            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        await self._in_flight.idle()
 
     async def _due(self, busy: set[int]) -> list[tuple[WebhookDelivery, Webhook, EventRow]]:
         async with self.database.read() as session:

@@ -31,22 +31,27 @@ class _LoopThread:
 
 
 class EventStream(_LoopThread):
-    """Connects to /tenants/{tid}/events/stream and keeps every frame received."""
+    """Connects to /tenants/{tid}/events/stream and keeps every frame received; `status` is
+    101 once connected (else the refusal's HTTP status), `close_code` the server's at its end.
+    Another way of signing in (the panel's cookie) subclasses it and calls `_connect`."""
 
     def __init__(self, base: str, tenant_id: int, token: str, query: str = "", use_query_token: bool = False):
         super().__init__()
-        ws_base = base.replace("http://", "ws://")
-        self.url = f"{ws_base}/tenants/{tenant_id}/events/stream"
         params = [query] if query else []
         headers = {}
         if use_query_token:
             params.append(f"token={token}")
         else:
             headers["Authorization"] = f"Bearer {token}"
-        if params:
-            self.url += "?" + "&".join(params)
+        self._connect(base, tenant_id, "&".join(params), headers)
+
+    def _connect(self, base: str, tenant_id: int, query: str, headers: dict[str, str]) -> None:
+        self.url = base.replace("http://", "ws://") + f"/tenants/{tenant_id}/events/stream"
+        if query:
+            self.url += "?" + query
         self.events: list[dict] = []
         self.status: int | None = None
+        self.close_code: int | None = None
         self._connected = threading.Event()
         self._task = asyncio.run_coroutine_threadsafe(self._read(headers), self.loop)
         self._connected.wait(15)
@@ -60,6 +65,7 @@ class EventStream(_LoopThread):
                     async for message in ws:
                         if message.type == aiohttp.WSMsgType.TEXT:
                             self.events.append(json.loads(message.data))
+                    self.close_code = ws.close_code
             except aiohttp.WSServerHandshakeError as exc:
                 self.status = exc.status
                 self._connected.set()

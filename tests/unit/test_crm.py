@@ -121,3 +121,18 @@ def test_a_call_ended_before_its_contact_came_releases_its_events_without_it():
         assert ringing.type == "call.ringing" and "contact" not in ringing.data and events._release("L1") == []
 
     asyncio.run(scenario())
+
+
+def test_stop_ends_the_contact_lookups_still_under_way():
+    async def scenario():
+        async def never(_tenant, _caller):
+            await asyncio.sleep(3600)
+
+        events = CallEvents(None, None, contacts=never)
+        events.on_dial(None, _dial("DialBegin", "L1"))
+        await asyncio.sleep(0)
+        [lookup] = [held.task for held in events._held.values()]
+        await events.stop()
+        assert lookup.done() and events._held == {}  # none outlives the control plane's stop
+
+    asyncio.run(scenario())

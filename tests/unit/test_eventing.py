@@ -240,3 +240,58 @@ def test_dispatcher_disables_a_webhook_failing_for_the_give_up_time(tmp_path):
     sent, rows, enabled, types = _dispatch(tmp_path, [500] * 50, RetrySchedule(0.01, 0.02, 0.05), events=1)
     assert not enabled and [r.status for r in rows] == ["failed"]
     assert types.count("webhook.disabled") == 1
+
+
+class HangingSender:
+    """The receiver at `slow` takes the request and never answers (until cancelled); every other
+    answers 200."""
+
+    def __init__(self, slow: str):
+        self.slow, self.sent, self.hanging = slow, [], 0
+
+    async def send(self, url, secret, event):
+        from pbx.eventing.sender import Outcome
+        self.sent.append((url, event["seq"]))
+        if url == self.slow:
+            self.hanging += 1
+            await asyncio.Event().wait()
+        return Outcome(200)
+
+    async def close(self):
+        pass
+
+
+def test_a_hanging_receiver_holds_up_only_itself_and_a_restart_mid_delivery_loses_nothing(tmp_path):
+    from pbx.eventing.dispatcher import WebhookDispatcher
+
+    async def statuses(database):
+        async with database.read() as session:
+            return dict((await session.execute(select(Webhook.url, WebhookDelivery.status)
+                                               .join(Webhook, Webhook.id == WebhookDelivery.webhook_id))).all())
+
+    async def scenario(database):
+        async with database.unit() as unit:
+            unit.session.add(Webhook(tenant_id=7, url="http://fast/", events=["call.ended"], secret="s" * 16))
+        bus = EventBus(database)
+        await bus.emit("call.ended", 7, {"n": 1})
+        hanging = HangingSender(slow="http://x/")
+        dispatcher = WebhookDispatcher(database, bus, hanging, RetrySchedule(0.01, 0.02, 3600))
+        await asyncio.wait_for(dispatcher.dispatch_due(), 5)  # returns while the slow one still hangs
+        for _ in range(2000):  # until it is so, or clearly never
+            if (await statuses(database)).get("http://fast/") == "delivered":
+                break
+            await asyncio.sleep(0.01)
+        during = await statuses(database), hanging.hanging
+        await dispatcher.stop()  # the control plane stops mid-delivery
+        after_stop = await statuses(database)
+        answering = HangingSender(slow="nowhere")
+        again = WebhookDispatcher(database, bus, answering, RetrySchedule(0.01, 0.02, 3600))
+        await again.dispatch_due()
+        await again.idle()
+        return during, after_stop, await statuses(database), answering.sent
+
+    during, after_stop, final, resent = run_db(tmp_path, scenario)
+    assert during == ({"http://x/": "pending", "http://fast/": "delivered"}, 1)
+    assert after_stop == {"http://x/": "pending", "http://fast/": "delivered"}  # owed, not lost
+    assert final == {"http://x/": "delivered", "http://fast/": "delivered"}
+    assert resent == [("http://x/", 1)]  # only what was owed: the delivered one is not sent twice

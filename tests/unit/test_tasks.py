@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from pbx.tasks import Clock, WakeableLoop
+from pbx.tasks import Clock, KeyedTasks, WakeableLoop
 
 
 class StepClock(Clock):
@@ -170,3 +170,32 @@ async def test_a_loop_started_twice_is_refused_and_starts_again_after_stop():
     await loop.stop()
     loop.start()
     await loop.stop()
+async def test_keyed_tasks_run_one_per_key_and_an_end_removes_only_itself(caplog):
+    ends, gates, runs = [], {"a": asyncio.Event(), "b": asyncio.Event()}, []
+    tasks = KeyedTasks("hook", on_end=lambda: ends.append(sorted(tasks.busy())))
+
+    async def work(key: str, n: int) -> None:
+        runs.append((key, n))
+        await gates[key].wait()
+        if key == "b":
+            raise RuntimeError("the peer went away")
+
+    tasks.start("a", lambda: work("a", 1))
+    tasks.start("b", lambda: work("b", 1))
+    tasks.start("a", lambda: work("a", 2))  # "a" still runs: left alone, not started twice
+    await asyncio.sleep(0)
+    assert runs == [("a", 1), ("b", 1)] and tasks.busy() == {"a", "b"}
+    gates["b"].set()
+    for _ in range(10):  # b runs to its end and its done callback: a few loop turns, no real time
+        await asyncio.sleep(0)
+    assert tasks.busy() == {"a"} and "hook b failed" in caplog.text  # b's end removed b only
+    assert ends == []  # a failure waits for the owner's interval, not a poke
+    gates["a"].set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert ends == [[]]  # a completed: its next work may be due
+    gates["b"].clear()
+    tasks.start("b", lambda: work("b", 2))
+    await asyncio.sleep(0)
+    await tasks.cancel()  # shutdown: b still waits on its peer
+    assert runs[-1] == ("b", 2) and tasks.busy() == set() and ends == [[]]
