@@ -14,6 +14,7 @@ import pytest
 from pbx.billing.terms import prorata_upgrade
 from tests.support.audio import rms_dbfs
 from tests.support.calls import wait_for
+from tests.support.phone import answer_and_hang_up
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone]
 
@@ -48,12 +49,7 @@ def test_an_ended_trial_suspends_calls_with_a_message_and_keeps_the_data(stack, 
         assert refused and refused[0]["direction"] == "inbound", refused
         # Converted: the term starts, and calls ring the extension again.
         assert stack.operator.ok("POST", f"/tenants/{tid}/billing/convert", status=200)["trial_converted"]
-        call = carrier.call(f"sip:{did}@127.0.0.1:{stack.sip_port}")
-        incoming = desk.wait_incoming(timeout=15)
-        incoming.answer()
-        incoming.wait_confirmed(timeout=10)
-        call.hangup()
-        incoming.wait_disconnected(timeout=10)
+        answer_and_hang_up(carrier.call(f"sip:{did}@127.0.0.1:{stack.sip_port}"), desk, ring_s=15)
     finally:
         desk.remove()
 

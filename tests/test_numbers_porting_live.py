@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pbx.numbers.business_days import add_business_days
+from tests.support.phone import answer_and_hang_up
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone]
 
@@ -78,11 +79,7 @@ def test_a_port_moves_through_its_statuses_and_then_routes_the_number(stack, pho
     desk = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
     try:
         assert desk.wait_registered() == 200
-        call = carrier.call(f"sip:{number}@127.0.0.1:{stack.sip_port}")
-        incoming = desk.wait_incoming(timeout=15)  # the ported number reaches its destination
-        incoming.answer()
-        call.wait_confirmed(timeout=10)
-        call.hangup()
-        incoming.wait_disconnected(timeout=10)
+        # The ported number reaches its destination.
+        answer_and_hang_up(carrier.call(f"sip:{number}@127.0.0.1:{stack.sip_port}"), desk, ring_s=15)
     finally:
         desk.remove()
