@@ -80,13 +80,18 @@ async def lock_tenant(session: AsyncSession, tenant_id: int) -> None:
     )
 
 
+def visible_tenant_ids(principal: Principal):
+    """The ids of the tenants the principal sees, for `column.in_(...)` (a tenant: its own; a
+    reseller: its customers'); None for the operator, who sees every tenant."""
+    if principal.reseller_id is not None:
+        return select(BillingAccount.tenant_id).where(BillingAccount.reseller_id == principal.reseller_id)
+    return None if principal.is_operator else [principal.tenant_id]
+
+
 async def list_tenants(session: AsyncSession, principal: Principal) -> list[Tenant]:
     query = select(Tenant).order_by(Tenant.id)
-    if principal.reseller_id is not None:
-        query = query.join(BillingAccount, BillingAccount.tenant_id == Tenant.id).where(
-            BillingAccount.reseller_id == principal.reseller_id)
-    elif not principal.is_operator:
-        query = query.where(Tenant.id == principal.tenant_id)
+    if (ids := visible_tenant_ids(principal)) is not None:
+        query = query.where(Tenant.id.in_(ids))
     return list(await session.scalars(query))
 
 
