@@ -113,3 +113,23 @@ def test_a_reseller_follows_the_jobs_it_starts_for_its_customers_and_no_others(s
     assert b_api.delete(f"/jobs/{job['id']}").status_code == 404
     assert b_api.get(f"/jobs?tenant_id={mine['id']}").status_code == 404
     assert job["id"] not in [j["id"] for j in b_api.ok("GET", "/jobs")["items"]]
+
+
+def test_a_reseller_manages_the_users_it_creates_for_its_customers_and_no_others(stack):
+    _, a_api = reseller(stack, "Bayi Samsun", "5")
+    _, b_api = reseller(stack, "Bayi Trabzon", "5")
+    mine = customer(a_api, "Müşteri A4")
+    user = a_api.ok("POST", "/users", {"email": "yonetici@a4.example", "name": "Zeynep", "role": "tenant_admin",
+                                       "tenant_id": mine["id"], "password": "Uzun-bir-parola-42"})
+    assert [u["id"] for u in a_api.ok("GET", "/users")["items"]] == [user["id"]]
+    assert a_api.ok("GET", f"/users/{user['id']}")["tenant_id"] == mine["id"]
+    assert a_api.ok("PATCH", f"/users/{user['id']}", {"name": "Zeynep K."})["name"] == "Zeynep K."
+    # Another reseller's customer's user, and the operators, do not exist for this one.
+    for method in ("GET", "PATCH", "DELETE"):
+        answer = b_api.request(method, f"/users/{user['id']}", json={"name": "x"} if method == "PATCH" else None)
+        assert answer.status_code == 404, (method, answer.text)
+    assert user["id"] not in [u["id"] for u in b_api.ok("GET", "/users")["items"]]
+    operator_user = stack.operator.ok("POST", "/users", {"email": "op-a4@santral.example", "name": "Op",
+                                                         "role": "operator", "password": "Uzun-bir-parola-42"})
+    assert a_api.get(f"/users/{operator_user['id']}").status_code == 404
+    a_api.ok("DELETE", f"/users/{user['id']}", status=204)

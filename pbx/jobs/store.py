@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import Job, JobRow
 from pbx.domain.errors import NotFound, PbxError
-from pbx.services.tenants import visible_tenant, visible_tenant_ids
+from pbx.services.tenants import check_owner_visible, visible_tenant, visible_tenant_ids
 from pbx.services.tokens import Principal
 
 ACTIVE = ("queued", "running")
@@ -45,13 +45,9 @@ async def visible_job(session: AsyncSession, principal: Principal, job_id: int) 
     """Another tenant's job, or an operator job seen with a tenant token, does not exist here;
     a tenant's job is seen by whoever sees the tenant (its reseller too)."""
     job = await session.get(Job, job_id)
-    if job is None or (not principal.is_operator and job.tenant_id is None):
+    if job is None:
         raise NotFound("no such job")
-    if not principal.is_operator:
-        try:
-            await visible_tenant(session, principal, job.tenant_id)
-        except NotFound:
-            raise NotFound("no such job") from None
+    await check_owner_visible(session, principal, job.tenant_id, "job")
     return job
 
 

@@ -49,6 +49,19 @@ async def visible_tenant(session: AsyncSession, principal: Principal, tenant_id:
     return tenant
 
 
+async def check_owner_visible(session: AsyncSession, principal: Principal, owner_id: int | None, what: str) -> None:
+    """An object that names its tenant (None: the platform's own, the operator's alone):
+    NotFound(no such <what>) unless the principal sees that tenant (a reseller: its customers)."""
+    if principal.is_operator:
+        return
+    try:
+        if owner_id is None:
+            raise NotFound("no such tenant")
+        await visible_tenant(session, principal, owner_id)
+    except NotFound:
+        raise NotFound(f"no such {what}") from None
+
+
 async def visible_history(session: AsyncSession, principal: Principal, tenant_id: int) -> None:
     """Rows that outlive their tenant (access log, destruction records): a tenant sees
     its own; an operator also those of a deleted tenant, whose id no one gets again."""
