@@ -2,16 +2,12 @@
 circuit-priced tenant's call leads to one GROUP_COUNT (its own) and one row written."""
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import select
 
 from pbx.billing.usage import UsageSampler, dialling_tenant
 from pbx.db.billing_tables import BillingAccount, MonthlyUsage
-from pbx.db.engine import make_engine, make_sessionmaker
-from pbx.db.migrate import upgrade
 from pbx.db.models import Tenant
-from pbx.db.unit import Database
+from tests.support.database import run_on_fresh_database
 
 
 class CountingAmi:
@@ -29,12 +25,7 @@ def dial(tenant: int, prefix: str = "") -> dict:
 
 
 def run(tmp_path, scenario):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'u.sqlite3'}"
-    upgrade(url)
-
-    async def main():
-        engine = make_engine(url)
-        database = Database(make_sessionmaker(engine), serialize_writes=True)
+    async def main(database):
         async with database.unit() as unit:
             unit.session.add(Tenant(id=1, name="Devre A.Ş.", plan="kobi", extra_extensions=2))
             unit.session.add(Tenant(id=2, name="Paket Ltd", plan="kobi", extra_extensions=1))
@@ -44,12 +35,9 @@ def run(tmp_path, scenario):
             unit.session.add(BillingAccount(tenant_id=2, timezone="Europe/Istanbul", circuit_pricing=False,
                                             trial_converted=False, reminders_sent=[]))
         ami = CountingAmi({1: 3, 2: 5})
-        try:
-            return await scenario(database, ami, UsageSampler(database, ami, interval_s=3600))
-        finally:
-            await engine.dispose()
+        return await scenario(database, ami, UsageSampler(database, ami, interval_s=3600))
 
-    return asyncio.run(main())
+    return run_on_fresh_database(tmp_path, main)
 
 
 async def usage(database) -> dict[int, tuple[int, int]]:
