@@ -4,7 +4,6 @@ reaches the extension; the data is all still there, and converting brings calls 
 upgrade mid-term is charged pro rata on the month's invoice; a downgrade waits."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
