@@ -184,8 +184,8 @@ class ControlPlane:
                                                   on_mail_owed=self.voicemail_mail.loop.poke)
         self.ami.on_event("Cdr", self.voicemail_settler.on_call_record)
         # Billing: the catalogue is data (pbx/billing/prices.toml); the month's maxima (circuits from
-        # Asterisk's live count, extra extensions bought) are sampled on an interval, soon after each
-        # call starts, and after every write to a tenant.
+        # Asterisk's live count, extra extensions bought) are sampled on an interval and after every
+        # write to a tenant; a circuit-priced tenant's circuits also soon after each of its calls starts.
         self.billing = BillingService(catalogue.load())
         self.tenant_import.accounts = self.billing  # an imported tenant gets its account as POST /tenants does
         self.usage = UsageSampler(self.database, self.ami, interval_s=settings.billing_sample_s)

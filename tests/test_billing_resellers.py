@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from pbx.api.app import all_routes
+from tests.test_jobs_import import csv_body, start_import, wait_job
 
 BODIES = {
     ("PATCH", "/tenants/{tenant_id}"): {"name": "x"},
@@ -96,3 +97,39 @@ def test_every_tenant_scoped_endpoint_is_404_to_another_resellers_token(stack):
     # Nothing of the other reseller's customer changed.
     assert b_api.ok("GET", f"/tenants/{theirs['id']}/extensions/{ext['id']}")["name"] == "V"
     assert b_api.ok("GET", f"/tenants/{theirs['id']}")["name"] == "Müşteri B2"
+
+
+def test_a_reseller_follows_the_jobs_it_starts_for_its_customers_and_no_others(stack):
+    a, a_api = reseller(stack, "Bayi Konya", "5")
+    _, b_api = reseller(stack, "Bayi Kayseri", "5")
+    mine = customer(a_api, "Müşteri A3")
+    job = start_import(a_api, mine["id"], csv_body([{"number": "201", "name": "Ali"}]))
+    assert wait_job(a_api, job["id"])["status"] == "succeeded"
+    assert [j["id"] for j in a_api.ok("GET", f"/jobs?tenant_id={mine['id']}")["items"]] == [job["id"]]
+    assert job["id"] in [j["id"] for j in a_api.ok("GET", "/jobs")["items"]]
+    assert a_api.get(f"/jobs/{job['id']}/result").status_code == 200
+    # Another reseller's customer's job does not exist for this one.
+    assert b_api.get(f"/jobs/{job['id']}").status_code == 404
+    assert b_api.delete(f"/jobs/{job['id']}").status_code == 404
+    assert b_api.get(f"/jobs?tenant_id={mine['id']}").status_code == 404
+    assert job["id"] not in [j["id"] for j in b_api.ok("GET", "/jobs")["items"]]
+
+
+def test_a_reseller_manages_the_users_it_creates_for_its_customers_and_no_others(stack):
+    _, a_api = reseller(stack, "Bayi Samsun", "5")
+    _, b_api = reseller(stack, "Bayi Trabzon", "5")
+    mine = customer(a_api, "Müşteri A4")
+    user = a_api.ok("POST", "/users", {"email": "yonetici@a4.example", "name": "Zeynep", "role": "tenant_admin",
+                                       "tenant_id": mine["id"], "password": "Uzun-bir-parola-42"})
+    assert [u["id"] for u in a_api.ok("GET", "/users")["items"]] == [user["id"]]
+    assert a_api.ok("GET", f"/users/{user['id']}")["tenant_id"] == mine["id"]
+    assert a_api.ok("PATCH", f"/users/{user['id']}", {"name": "Zeynep K."})["name"] == "Zeynep K."
+    # Another reseller's customer's user, and the operators, do not exist for this one.
+    for method in ("GET", "PATCH", "DELETE"):
+        answer = b_api.request(method, f"/users/{user['id']}", json={"name": "x"} if method == "PATCH" else None)
+        assert answer.status_code == 404, (method, answer.text)
+    assert user["id"] not in [u["id"] for u in b_api.ok("GET", "/users")["items"]]
+    operator_user = stack.operator.ok("POST", "/users", {"email": "op-a4@santral.example", "name": "Op",
+                                                         "role": "operator", "password": "Uzun-bir-parola-42"})
+    assert a_api.get(f"/users/{operator_user['id']}").status_code == 404
+    a_api.ok("DELETE", f"/users/{user['id']}", status=204)

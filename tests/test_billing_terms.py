@@ -3,7 +3,6 @@ trial reminders 7 and 1 days before the end, each sent once; a refused send is t
 again; an unconverted trial is suspended (nothing deleted); a downgrade waits for renewal."""
 from __future__ import annotations
 
-import asyncio
 import os
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
@@ -16,12 +15,10 @@ from pbx.billing import catalogue
 from pbx.billing.terms import term_end
 from pbx.billing.terms_job import TermsJob
 from pbx.db.billing_tables import BillingAccount
-from pbx.db.engine import make_engine, make_sessionmaker
-from pbx.db.migrate import upgrade
 from pbx.db.models import Extension, Tenant
-from pbx.db.unit import Database
 from pbx.events import EventBus
 from pbx.mail import Mailer
+from tests.support.database import run_on_fresh_database
 
 SMTP_PORT = 40710 + int(os.environ.get("PBX_TEST_PORT_OFFSET", "0")) % 1000
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -62,12 +59,7 @@ def inbox():
 
 
 def run(tmp_path, scenario):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}"
-    upgrade(url)
-
-    async def main():
-        engine = make_engine(url)
-        database = Database(make_sessionmaker(engine), serialize_writes=True)
+    async def main(database):
         async with database.unit() as unit:
             unit.session.add(Tenant(id=1, name="Deneme Ltd", plan="kobi"))
             unit.session.add(Tenant(id=2, name="Sözleşmeli A.Ş.", plan="kobi"))
@@ -85,12 +77,9 @@ def run(tmp_path, scenario):
         plans = PlanRecorder()
         job = TermsJob(database, events, Mailer("127.0.0.1", SMTP_PORT, "fatura@santral.example"),
                        catalogue.load(), plans, interval_s=3600)
-        try:
-            return await scenario(database, job, seen, plans)
-        finally:
-            await engine.dispose()
+        return await scenario(database, job, seen, plans)
 
-    return asyncio.run(main())
+    return run_on_fresh_database(tmp_path, main)
 
 
 async def _append(seen, event):

@@ -4,7 +4,6 @@ reaches the extension; the data is all still there, and converting brings calls 
 upgrade mid-term is charged pro rata on the month's invoice; a downgrade waits."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -14,6 +13,7 @@ import pytest
 from pbx.billing.terms import prorata_upgrade
 from tests.support.audio import rms_dbfs
 from tests.support.calls import wait_for
+from tests.support.phone import answer_and_hang_up
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone]
 
@@ -48,12 +48,7 @@ def test_an_ended_trial_suspends_calls_with_a_message_and_keeps_the_data(stack, 
         assert refused and refused[0]["direction"] == "inbound", refused
         # Converted: the term starts, and calls ring the extension again.
         assert stack.operator.ok("POST", f"/tenants/{tid}/billing/convert", status=200)["trial_converted"]
-        call = carrier.call(f"sip:{did}@127.0.0.1:{stack.sip_port}")
-        incoming = desk.wait_incoming(timeout=15)
-        incoming.answer()
-        incoming.wait_confirmed(timeout=10)
-        call.hangup()
-        incoming.wait_disconnected(timeout=10)
+        answer_and_hang_up(carrier.call(f"sip:{did}@127.0.0.1:{stack.sip_port}"), desk, ring_s=15)
     finally:
         desk.remove()
 

@@ -137,7 +137,7 @@ ROUTES = [
           body=PortingPatch, operator_only=True, response=PORTING_REQUEST),
     Route("PUT", BASE + "/{request_id}/document", put_document,
           "Upload the signed request document (PDF, JPEG or PNG; at most 5 MiB)", form=True,
-          response=PORTING_REQUEST),
+          response=PORTING_REQUEST, errors=(("415", "unsupported_media: not a PDF, JPEG or PNG file"),)),
     Route("POST", "/number-pool", stock_pool, "Add numbers to the pool (0850 and geographic only)",
           body=PoolStock, status=201, operator_only=True, response=responses.obj(added=responses.INT)),
     Route("GET", "/number-pool", list_pool, "Free pool numbers (?area=0212)", query=("area",),

@@ -1,27 +1,18 @@
-"""The invoice as a Turkish PDF. DejaVu Sans is embedded (Debian's fonts-dejavu-core),
-so ç ğ ı İ ö ş ü print in any viewer; reportlab's built-in fonts have no ğ, ı, ş."""
+"""The invoice as a Turkish PDF, in DejaVu Sans (pbx/pdf_fonts.py)."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+from pbx.pdf_fonts import BOLD, FONT, dejavu
+from pbx.pdf_fonts import escape as _escape
+
 KINDS = {"invoice": "FATURA", "credit_note": "İADE FATURASI (DÜZELTME)"}
-
-
-def _register_fonts() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
 
 
 def tl(amount: str) -> str:
@@ -33,7 +24,7 @@ def tl(amount: str) -> str:
 
 
 def render(invoice: dict, tenant_name: str) -> bytes:
-    _register_fonts()
+    dejavu()
     out = io.BytesIO()
     text = ParagraphStyle("text", fontName=FONT, fontSize=10, leading=13)
     title = ParagraphStyle("title", fontName=BOLD, fontSize=16, leading=20)
@@ -63,7 +54,3 @@ def _table(invoice: dict) -> Table:
     ]))
     return table
 
-
-def _escape(value: str) -> str:
-    """Paragraph text is reportlab's mini-markup: a name with < or & must print as written."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

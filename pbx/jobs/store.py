@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.db.models import Job, JobRow
 from pbx.domain.errors import NotFound, PbxError
-from pbx.services.tenants import visible_tenant
+from pbx.services.tenants import check_owner_visible, visible_tenant, visible_tenant_ids
 from pbx.services.tokens import Principal
 
 ACTIVE = ("queued", "running")
@@ -42,10 +42,12 @@ async def create_job(session: AsyncSession, kind: str, tenant_id: int | None, mo
 
 
 async def visible_job(session: AsyncSession, principal: Principal, job_id: int) -> Job:
-    """Another tenant's job, or an operator job seen with a tenant token, does not exist here."""
+    """Another tenant's job, or an operator job seen with a tenant token, does not exist here;
+    a tenant's job is seen by whoever sees the tenant (its reseller too)."""
     job = await session.get(Job, job_id)
-    if job is None or principal.tenant_id not in (None, job.tenant_id):
+    if job is None:
         raise NotFound("no such job")
+    await check_owner_visible(session, principal, job.tenant_id, "job")
     return job
 
 
@@ -54,8 +56,8 @@ async def list_jobs(session: AsyncSession, principal: Principal, tenant_id: int 
     if tenant_id is not None:
         await visible_tenant(session, principal, tenant_id)
         query = query.where(Job.tenant_id == tenant_id)
-    elif not principal.is_operator:
-        query = query.where(Job.tenant_id == principal.tenant_id)
+    elif (ids := visible_tenant_ids(principal)) is not None:
+        query = query.where(Job.tenant_id.in_(ids))
     return list(await session.scalars(query))
 
 

@@ -3,27 +3,19 @@ letters print, Debian's fonts-dejavu-core) and Excel (openpyxl). Cells never sta
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from openpyxl import Workbook
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
-FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-FONT = "DejaVuSans"
+from pbx.pdf_fonts import dejavu as _font
+from pbx.pdf_fonts import escape as _escape
+
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
-    return FONT
 
 
 def _styles():
@@ -112,7 +104,3 @@ def rfo_xlsx(rfo: dict) -> bytes:
 
 def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # never a formula
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

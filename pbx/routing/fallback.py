@@ -5,6 +5,7 @@ The control plane keeps a snapshot in Asterisk's own database (astdb family
   ep/<sip id>            -> tenant id of an extension
   ext/<tenant>/<number>  -> dial:PJSIP/<sip id>
   did/<E.164 digits>     -> dial:<targets> | play:<prompt path> | hangup
+                            (a suspended tenant's numbers: play:<the suspension message>)
 A number's entry is the decision routing would make at snapshot time, reduced to
 what the dialplan can do without asking (a menu plays its greeting; a sequential
 ring group rings everyone at once).
@@ -14,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pbx.routing.decision import Decision
+from pbx.routing.decisions import suspended
 from pbx.routing.snapshot import Snapshot
 from pbx.routing.to_destination import route_destination
 
@@ -30,6 +32,8 @@ def static_action(decision: Decision) -> str | None:
             return f"play:{decision.playback}"
         case "hangup":
             return "hangup"
+        case "suspended":
+            return f"play:{decision.notice}"
     return None
 
 
@@ -54,7 +58,9 @@ def number_entries(snap: Snapshot, now: datetime) -> dict[str, str]:
     found: dict[str, str] = {}
     for e164, number in snap.numbers.items():
         tenant = snap.tenants[number.tenant_id]
-        if action := static_action(route_destination(number.destination, tenant.at(now), tenant.tenant_id)):
+        decision = (suspended(tenant.tenant_id) if tenant.suspended
+                    else route_destination(number.destination, tenant.at(now), tenant.tenant_id))
+        if action := static_action(decision):
             found[number_key(e164)] = action
     return found
 

@@ -49,6 +49,19 @@ async def visible_tenant(session: AsyncSession, principal: Principal, tenant_id:
     return tenant
 
 
+async def check_owner_visible(session: AsyncSession, principal: Principal, owner_id: int | None, what: str) -> None:
+    """An object that names its tenant (None: the platform's own, the operator's alone):
+    NotFound(no such <what>) unless the principal sees that tenant (a reseller: its customers)."""
+    if principal.is_operator:
+        return
+    try:
+        if owner_id is None:
+            raise NotFound("no such tenant")
+        await visible_tenant(session, principal, owner_id)
+    except NotFound:
+        raise NotFound(f"no such {what}") from None
+
+
 async def visible_history(session: AsyncSession, principal: Principal, tenant_id: int) -> None:
     """Rows that outlive their tenant (access log, destruction records): a tenant sees
     its own; an operator also those of a deleted tenant, whose id no one gets again."""
@@ -80,13 +93,18 @@ async def lock_tenant(session: AsyncSession, tenant_id: int) -> None:
     )
 
 
+def visible_tenant_ids(principal: Principal):
+    """The ids of the tenants the principal sees, for `column.in_(...)` (a tenant: its own; a
+    reseller: its customers'); None for the operator, who sees every tenant."""
+    if principal.reseller_id is not None:
+        return select(BillingAccount.tenant_id).where(BillingAccount.reseller_id == principal.reseller_id)
+    return None if principal.is_operator else [principal.tenant_id]
+
+
 async def list_tenants(session: AsyncSession, principal: Principal) -> list[Tenant]:
     query = select(Tenant).order_by(Tenant.id)
-    if principal.reseller_id is not None:
-        query = query.join(BillingAccount, BillingAccount.tenant_id == Tenant.id).where(
-            BillingAccount.reseller_id == principal.reseller_id)
-    elif not principal.is_operator:
-        query = query.where(Tenant.id == principal.tenant_id)
+    if (ids := visible_tenant_ids(principal)) is not None:
+        query = query.where(Tenant.id.in_(ids))
     return list(await session.scalars(query))
 
 

@@ -13,7 +13,7 @@ from pbx.db.models import Extension
 from pbx.db.unit import Unit
 from pbx.db.user_tables import User, WebSession
 from pbx.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from pbx.services.tenants import require_operator, visible_tenant
+from pbx.services.tenants import check_owner_visible, require_operator, visible_tenant, visible_tenant_ids
 from pbx.services.tokens import Principal
 from pbx.users.passwords import Passwords
 
@@ -51,18 +51,20 @@ class UserService:
 
     async def list(self, session: AsyncSession, principal: Principal,
                    tenant_id: int | None) -> list[tuple[User, str | None]]:
+        query = _with_extension().order_by(User.id)
         if tenant_id is not None:
             await visible_tenant(session, principal, tenant_id)
-        scope = tenant_id if tenant_id is not None else principal.tenant_id
-        query = _with_extension().order_by(User.id)
-        if scope is not None:
-            query = query.where(User.tenant_id == scope)
+            query = query.where(User.tenant_id == tenant_id)
+        elif (ids := visible_tenant_ids(principal)) is not None:
+            query = query.where(User.tenant_id.in_(ids))
         return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
     async def get(self, session: AsyncSession, principal: Principal, user_id: int) -> tuple[User, str | None]:
+        """A user whose tenant the principal sees (a reseller: its customers'), or NotFound."""
         found = (await session.execute(_with_extension().where(User.id == user_id))).first()
-        if found is None or (principal.tenant_id is not None and found[0].tenant_id != principal.tenant_id):
+        if found is None:
             raise NotFound("no such user")
+        await check_owner_visible(session, principal, found[0].tenant_id, "user")
         return found[0], found[1]
 
     async def update(self, unit: Unit, principal: Principal, user_id: int,

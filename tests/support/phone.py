@@ -35,10 +35,10 @@ def _call_field(name: str) -> property:
     return property(lambda self: getattr(self._st, name))
 
 
-def answer_and_hang_up(call: CallHandle, callee: Phone) -> CallHandle:
-    """`callee` answers `call`; once the caller sees it up, the caller hangs up and the callee
-    sees it end. Returns the callee's leg."""
-    incoming = callee.wait_incoming(timeout=10)
+def answer_and_hang_up(call: CallHandle, callee: Phone, *, ring_s: float = 10) -> CallHandle:
+    """`callee` answers `call` (ringing within `ring_s`); once the caller sees it up, the caller
+    hangs up and the callee sees it end. Returns the callee's leg."""
+    incoming = callee.wait_incoming(timeout=ring_s)
     incoming.answer()
     call.wait_confirmed(timeout=10)
     call.hangup()

@@ -12,10 +12,8 @@ from pbx.calls import cdrfile
 from pbx.calls.cdrfile import CdrFile
 from pbx.calls.legs import parse_leg
 from pbx.calls.store import store_legs
-from pbx.db.engine import make_engine, make_sessionmaker
-from pbx.db.migrate import upgrade
 from pbx.db.models import Call, CallLeg, Number, Tenant
-from pbx.db.unit import Database
+from tests.support.database import run_on_fresh_database
 from tests.unit.test_calls_legs import fields
 
 
@@ -25,23 +23,15 @@ def csv_line(**overrides) -> str:
 
 
 def run(tmp_path, scenario):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'c.sqlite3'}"
-    upgrade(url)
-
-    async def main():
-        engine = make_engine(url)
-        database = Database(make_sessionmaker(engine), serialize_writes=True)
+    async def main(database):
         async with database.unit() as unit:
             unit.session.add(Tenant(id=7, name="T", plan="kobi"))
             unit.session.add(Tenant(id=8, name="U", plan="kobi"))
             await unit.session.flush()
             unit.session.add(Number(tenant_id=8, number="+908505550331", destination={"type": "hangup"}))
-        try:
-            return await scenario(database)
-        finally:
-            await engine.dispose()
+        return await scenario(database)
 
-    return asyncio.run(main())
+    return run_on_fresh_database(tmp_path, main)
 
 
 async def counts(database):

@@ -98,3 +98,27 @@ def test_fallback_entries_from_the_snapshot():
     assert entries["did/908505550002"] == "dial:PJSIP/103-t1&PJSIP/101-t1"
     assert entries["did/908505550003"] == "play:/srv/pbx/audio/1/p7"
     assert "did/908505550005" not in entries and "did/908505550099" not in entries
+
+
+def suspended_snapshot():
+    data = rows()
+    data.tenants[0] = (*data.tenants[0], None, None, None, True)  # no fraud limits, suspended
+    return build(data)
+
+
+def test_a_suspended_tenants_calls_hear_why_except_emergency_calls():
+    snap = suspended_snapshot()
+    assert snap.tenants[1].suspended and not snap.tenants[2].suspended
+    for decision in (decisions.from_trunk(snap, "trunk-a", "+908505550000", MONDAY_NOON),
+                     decisions.from_extension_call(snap, "101-t1", "102", MONDAY_NOON),
+                     decisions.from_extension_call(snap, "101-t1", "02125550000", MONDAY_NOON)):
+        assert (decision.action, decision.tenant_id, decision.notice) == ("suspended", 1, decisions.SUSPENDED_SOUND)
+    assert decisions.from_extension_call(snap, "101-t1", "112", MONDAY_NOON).action == "outbound"
+    assert decisions.from_trunk(snap, "trunk-a", "+908505550200", MONDAY_NOON).action == "dial"  # tenant 2 unaffected
+
+
+def test_a_suspended_tenants_numbers_say_so_in_the_fallback_too():
+    entries = fallback.entries(suspended_snapshot(), MONDAY_NOON)
+    tenant_1 = {key: value for key, value in entries.items() if key.startswith("did/9085055500")}
+    assert tenant_1 and set(tenant_1.values()) == {f"play:{decisions.SUSPENDED_SOUND}"}
+    assert entries["did/908505550200"].startswith("dial:")
