@@ -33,20 +33,24 @@ class _LoopThread:
 class EventStream(_LoopThread):
     """Connects to /tenants/{tid}/events/stream and keeps every frame received."""
 
-    def __init__(self, base: str, tenant_id: int, token: str, query: str = "", use_query_token: bool = False):
+    def __init__(self, base: str, tenant_id: int, token: str | None, query: str = "", use_query_token: bool = False,
+                 headers: dict | None = None):
+        """token: sent as a Bearer header, or ?token= with use_query_token; None sends only
+        `headers` (the panel's session cookie, tests/support/panel.py)."""
         super().__init__()
         ws_base = base.replace("http://", "ws://")
         self.url = f"{ws_base}/tenants/{tenant_id}/events/stream"
         params = [query] if query else []
-        headers = {}
-        if use_query_token:
+        headers = dict(headers or {})
+        if token is not None and use_query_token:
             params.append(f"token={token}")
-        else:
+        elif token is not None:
             headers["Authorization"] = f"Bearer {token}"
         if params:
             self.url += "?" + "&".join(params)
         self.events: list[dict] = []
         self.status: int | None = None
+        self.close_code: int | None = None
         self._connected = threading.Event()
         self._task = asyncio.run_coroutine_threadsafe(self._read(headers), self.loop)
         self._connected.wait(15)
@@ -60,6 +64,7 @@ class EventStream(_LoopThread):
                     async for message in ws:
                         if message.type == aiohttp.WSMsgType.TEXT:
                             self.events.append(json.loads(message.data))
+                    self.close_code = ws.close_code
             except aiohttp.WSServerHandshakeError as exc:
                 self.status = exc.status
                 self._connected.set()
@@ -72,6 +77,13 @@ class EventStream(_LoopThread):
                     return event
             time.sleep(0.05)
         return None
+
+    def wait_closed(self, timeout: float = 30.0) -> int | None:
+        """The server's close code once it has closed the stream, or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self._task.done():
+            time.sleep(0.1)
+        return self.close_code
 
     def close(self) -> None:
         self._task.cancel()
