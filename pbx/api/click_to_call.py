@@ -22,9 +22,8 @@ class ClickToCallBody(Body):
 async def click_to_call(request: web.Request) -> web.Response:
     tenant_id = await visible_tenant_id(request)
     body = ClickToCallBody.model_validate(await json_body(request))
-    async with request.app[DATABASE].read() as session:
-        call_id = await request.app[CLICK_TO_CALL].place(session, principal(request), tenant_id, body.extension,
-                                                         body.to)
+    call_id = await request.app[CLICK_TO_CALL].place(request.app[DATABASE], principal(request), tenant_id,
+                                                     body.extension, body.to)
     return json_response({"call_id": call_id}, status=202)
 
 

@@ -13,9 +13,8 @@ from pbx.api.session_auth import COOKIE, clear_session_cookie, set_session_cooki
 from pbx.api.user_schemas import SignIn
 from pbx.db.user_tables import User, WebSession
 from pbx.domain.errors import UnsupportedMedia
-from pbx.services.tokens import Principal
 from pbx.users.service import email_key
-from pbx.users.sessions import csrf_token
+from pbx.users.sessions import csrf_token, principal_of
 
 
 def _throttled(request: web.Request, account: str) -> web.Response | None:
@@ -44,11 +43,6 @@ async def sign_in(request: web.Request) -> web.Response:
     response = json_response(user_present.session(who, signed.user, signed.session, csrf_token(signed.token)))
     set_session_cookie(request, response, signed.token)
     return response
-
-
-def principal_of(user: User, extension: str | None, web_session: WebSession) -> Principal:
-    return Principal(user.tenant_id, user_id=user.id, role=user.role, extension=extension,
-                     extension_id=user.extension_id if extension else None, session_id=web_session.id)
 
 
 async def who_am_i(request: web.Request) -> web.Response:

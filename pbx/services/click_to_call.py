@@ -12,10 +12,10 @@ import time
 from datetime import datetime, timezone
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pbx.asterisk.ami import Ami
 from pbx.db.models import Extension
+from pbx.db.unit import Database
 from pbx.domain.errors import Conflict, FeatureNotInPlan, Invalid, PlanLimit
 from pbx.routing import decisions
 from pbx.security.guard import FraudGuard
@@ -68,20 +68,21 @@ class ClickToCall:
     def __init__(self, ami: Ami, snapshots: RoutingSnapshots, guard: FraudGuard):
         self.ami, self.snapshots, self.guard = ami, snapshots, guard
 
-    async def place(self, session: AsyncSession, principal: Principal, tenant_id: int, number: str,
-                    to: str) -> str:
-        """The call's id (the linkedid its events and call record carry)."""
-        await visible_tenant(session, principal, tenant_id)
-        dialled = dialled_form(to)
-        extension = await session.scalar(select(Extension).where(Extension.tenant_id == tenant_id,
-                                                                  Extension.number == number))
-        if extension is None:
+    async def place(self, database: Database, principal: Principal, tenant_id: int, number: str, to: str) -> str:
+        """The call's id (the linkedid its events and call record carry). The database is read
+        and let go before Asterisk is asked anything."""
+        async with database.read() as session:
+            await visible_tenant(session, principal, tenant_id)
+            dialled = dialled_form(to)
+            sip_id = await session.scalar(select(Extension.sip_username).where(Extension.tenant_id == tenant_id,
+                                                                                Extension.number == number))
+        if sip_id is None:
             raise Invalid("extension: no such extension in this tenant")
-        await self._check_route(extension.sip_username, dialled)
-        if not await self.ami.contacts(extension.sip_username):
+        await self._check_route(sip_id, dialled)
+        if not await self.ami.contacts(sip_id):
             raise Conflict("extension: its phone is not registered")
         call_id = new_call_id()
-        await self.ami.originate(extension.sip_username, CONTEXT, dialled, channel_id=call_id, caller_id=dialled,
+        await self.ami.originate(sip_id, CONTEXT, dialled, channel_id=call_id, caller_id=dialled,
                                  variables={"PBX_TENANT": str(tenant_id), "PBX_ROUTE": ROUTE,
                                             "PBX_DIALLED": dialled},
                                  ring_s=RING_S)

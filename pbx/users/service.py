@@ -34,11 +34,10 @@ class UserService:
     async def hashed(self, fields: dict) -> dict:
         """The fields with the password replaced by its hash: done before the transaction,
         so the database's writer never waits for argon2."""
-        if fields.get("password") is None:
-            return {k: v for k, v in fields.items() if k != "password"}
-        password = fields["password"]
-        return {**{k: v for k, v in fields.items() if k != "password"},
-                "password_hash": await self.passwords.hash(password)}
+        rest = {k: v for k, v in fields.items() if k != "password"}
+        if fields.get("password") is not None:
+            rest["password_hash"] = await self.passwords.hash(fields["password"])
+        return rest
 
     async def create(self, unit: Unit, principal: Principal, fields: dict) -> tuple[User, str | None]:
         session, role = unit.session, fields["role"]
@@ -107,17 +106,10 @@ class UserService:
         if row.role == "operator":
             raise Invalid("an operator has no tenant role and no extension")
         row.role = fields.get("role", row.role)
-        if row.role == "tenant_admin":
-            if fields.get("extension") is not None:
-                raise Invalid("extension: only an agent has one")
-            row.extension_id = None
-            return None
-        number = fields.get("extension")
-        if number is None:  # becoming an agent: keep nothing implicit
-            raise Invalid("extension: an agent needs one")
-        extension = await _agent_extension(session, row.tenant_id, "agent", number)
-        row.extension_id = extension.id
-        return extension.number
+        # The same rule as at creation; becoming (or staying) an agent names its extension again.
+        extension = await _agent_extension(session, row.tenant_id, row.role, fields.get("extension"))
+        row.extension_id = extension.id if extension else None
+        return extension.number if extension else None
 
 
 def _may_change(principal: Principal, row: User, fields: dict) -> None:

@@ -47,6 +47,12 @@ class Found:
     stale_last_seen: bool
 
 
+def principal_of(user: User, extension: str | None, web_session: WebSession) -> Principal:
+    """Who acts with this session: rebuilt from the user's row (and its extension's number)."""
+    return Principal(user.tenant_id, user_id=user.id, role=user.role, extension=extension,
+                     extension_id=user.extension_id if extension else None, session_id=web_session.id)
+
+
 def csrf_token(token: str) -> str:
     """The CSRF token of a session, derived from its cookie token: a page of ours reads it
     from the sign-in answer (or GET /session), a cross-site page can read neither."""
@@ -98,9 +104,7 @@ class Sessions:
         row, user, number = found
         if (user.role == "operator") != (user.tenant_id is None):
             return None  # never a tenant user acting as an operator, whatever a row says
-        principal = Principal(user.tenant_id, user_id=user.id, role=user.role, extension=number,
-                              extension_id=user.extension_id if number else None, session_id=row.id)
-        return Found(principal, row, user, self.stale(row))
+        return Found(principal_of(user, number, row), row, user, self.stale(row))
 
     async def still_open(self, session: AsyncSession, session_id: int) -> WebSession | None:
         row = await session.get(WebSession, session_id)

@@ -35,13 +35,16 @@ class EventStream(_LoopThread):
     101 once connected (else the refusal's HTTP status), `close_code` the server's at its end.
     Another way of signing in (the panel's cookie) subclasses it and calls `_connect`."""
 
-    def __init__(self, base: str, tenant_id: int, token: str, query: str = "", use_query_token: bool = False):
+    def __init__(self, base: str, tenant_id: int, token: str | None, query: str = "", use_query_token: bool = False,
+                 headers: dict | None = None):
+        """token: sent as a Bearer header, or ?token= with use_query_token; None sends only
+        `headers` (the panel's session cookie, tests/support/panel.py)."""
         super().__init__()
         params = [query] if query else []
-        headers = {}
-        if use_query_token:
+        headers = dict(headers or {})
+        if token is not None and use_query_token:
             params.append(f"token={token}")
-        else:
+        elif token is not None:
             headers["Authorization"] = f"Bearer {token}"
         self._connect(base, tenant_id, "&".join(params), headers)
 
@@ -78,6 +81,13 @@ class EventStream(_LoopThread):
                     return event
             time.sleep(0.05)
         return None
+
+    def wait_closed(self, timeout: float = 30.0) -> int | None:
+        """The server's close code once it has closed the stream, or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self._task.done():
+            time.sleep(0.1)
+        return self.close_code
 
     def close(self) -> None:
         self._task.cancel()

@@ -1,19 +1,17 @@
 """Local stand-ins for the outside services outage notices go to, each on its own loop in a
 thread: an SMS server speaking Netgsm's REST v2 send API (it checks the request as Netgsm
-would: Basic auth, JSON shape, Turkish encoding) and an SMTP server (aiosmtpd)."""
+would: Basic auth, JSON shape, Turkish encoding) and the SMTP server of tests/support/smtp.py."""
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 import threading
 import time
 
 from aiohttp import web
-from aiosmtpd.controller import Controller
 
 from tests.support.events import _LoopThread
-from tests.support.stack import SMS_PORT, SMTP_PORT
+from tests.support.smtp import SmtpServer  # noqa: F401 (one SMTP stand-in for every test)
+from tests.support.stack import SMS_PORT
 
 USER, PASSWORD, HEADER = "8501234567", "sms-secret", "SANTRAL"
 
@@ -59,32 +57,6 @@ class SmsServer(_LoopThread):
     def close(self) -> None:
         self.run(self._runner.cleanup())
         super().close()
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-class SmtpServer:
-    def __init__(self, port: int = SMTP_PORT):
-        self.inbox = _Inbox()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
-        self.controller.start()
-
-    @property
-    def messages(self):
-        return self.inbox.messages
-
-    def wait_for(self, predicate, timeout: float = 30) -> list:
-        return _wait(lambda: [m for m in list(self.inbox.messages) if predicate(m)], timeout)
-
-    def close(self) -> None:
-        self.controller.stop()
 
 
 def _wait(found, timeout: float) -> list:

@@ -3,17 +3,11 @@ not to), requests from a loopback address of its own (so sign-in throttling in o
 touches no other), and the event stream opened with the session cookie."""
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
-import time
-
-import aiohttp
-
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.support.events import EventStream, _LoopThread
+from tests.support.events import EventStream
+from tests.support.stack import Api
 
 COOKIE = "pbx_session"
 
@@ -28,10 +22,11 @@ class _FromAddress(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-class Browser:
+class Browser(Api):
+    """The stack's API client without a token: the session cookie authenticates instead."""
+
     def __init__(self, base: str, address: str = "127.0.0.1"):
-        self.base = base  # .../api/v1
-        self.http = requests.Session()
+        super().__init__(base, None)  # .../api/v1
         self.http.mount("http://", _FromAddress(address))
         self.csrf: str | None = None
         self.signed_in: dict | None = None
@@ -48,25 +43,7 @@ class Browser:
         headers = kwargs.pop("headers", {})
         if csrf and self.csrf and method not in ("GET", "HEAD"):
             headers.setdefault("X-CSRF-Token", self.csrf)
-        return self.http.request(method, self.base + path, headers=headers, timeout=15, **kwargs)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, json=None, **kw):
-        return self.request("POST", path, json=json, **kw)
-
-    def patch(self, path, json=None, **kw):
-        return self.request("PATCH", path, json=json, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
-
-    def ok(self, method: str, path: str, json=None, status: int | None = None) -> dict:
-        response = self.request(method, path, json=json)
-        expected = status or (201 if method == "POST" else 200)
-        assert response.status_code == expected, (method, path, response.status_code, response.text)
-        return response.json() if response.content else {}
+        return super().request(method, path, headers=headers, **kwargs)
 
     @property
     def cookie(self) -> str | None:
@@ -77,36 +54,6 @@ class CookieStream(EventStream):
     """The event stream as the panel opens it: the session cookie and an Origin, no token."""
 
     def __init__(self, browser: Browser, tenant_id: int, query: str = "", origin: str | None = None):
-        _LoopThread.__init__(self)
-        self.url = browser.base.replace("http://", "ws://") + f"/tenants/{tenant_id}/events/stream"
-        if query:
-            self.url += "?" + query
         host = browser.base.split("/")[2]
-        headers = {"Cookie": f"{COOKIE}={browser.cookie}", "Origin": origin or f"http://{host}"}
-        self.events, self.status = [], None
-        self._connected = threading.Event()
-        self._task = asyncio.run_coroutine_threadsafe(self._read(headers), self.loop)
-        self._connected.wait(15)
-
-
-
-    async def _read(self, headers) -> None:
-        async with aiohttp.ClientSession() as session:
-            try:
-                async with session.ws_connect(self.url, headers=headers, heartbeat=10) as ws:
-                    self.status = 101
-                    self._connected.set()
-                    async for message in ws:
-                        if message.type == aiohttp.WSMsgType.TEXT:
-                            self.events.append(json.loads(message.data))
-                    self.close_code = ws.close_code
-            except aiohttp.WSServerHandshakeError as exc:
-                self.status = exc.status
-                self._connected.set()
-
-    def wait_closed(self, timeout: float = 30.0) -> int | None:
-        """The server's close code once it has closed the stream, or None."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self._task.done():
-            time.sleep(0.1)
-        return getattr(self, "close_code", None)
+        super().__init__(browser.base, tenant_id, token=None, query=query,
+                         headers={"Cookie": f"{COOKIE}={browser.cookie}", "Origin": origin or f"http://{host}"})

@@ -40,6 +40,13 @@ def test_every_key_the_code_uses_is_in_both():
         assert not missing, f"{code} lacks {sorted(missing)}"
 
 
+def test_no_key_goes_unused():
+    """The "nothing else" half: a key the code no longer names (or builds, as a family) goes."""
+    families = {family for text in SOURCES.values() for family in FAMILY.findall(text)}
+    unused = {key for key in CATALOGUES["tr"] if key not in used_keys() and key.split(".")[0] not in families}
+    assert not unused, sorted(unused)
+
+
 def test_key_families_built_at_run_time_exist():
     families = {family for text in SOURCES.values() for family in FAMILY.findall(text)}
     assert families >= {"plan", "role", "disposition", "direction", "dest", "feature", "nav"}

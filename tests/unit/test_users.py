@@ -3,6 +3,7 @@ clock, argon2id hashes, and session expiry on a temporary SQLite database."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
@@ -147,3 +148,55 @@ def test_the_recordings_access_log_names_a_panel_user_by_id():
 
     assert actor(Principal(3, user_id=9, role="tenant_admin", session_id=4)) == "user:9"
     assert actor(Principal(3, token_id=5)) == "token:5" and actor(Principal(None, token_id=1)) == "operator:1"
+
+
+def test_an_agent_reaches_only_the_listed_routes_and_another_tenants_paths_are_404():
+    """Deny by default, through the middleware itself: every served route an agent is not
+    listed for is 403 (404 under another tenant), each listed one reaches its handler, and
+    for its own extension and user only."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from pbx.api.agents import AGENT_ROUTES, OWN_EXTENSION, SELF, agent_scope_middleware
+    from pbx.api.app import all_routes
+    from pbx.api.context import PRINCIPAL
+    from pbx.api.errors import error_middleware
+    from pbx.services.tokens import Principal
+
+    agent = Principal(3, user_id=9, role="agent", extension="101", extension_id=7, session_id=4)
+
+    @web.middleware
+    async def as_agent(request, handler):
+        request[PRINCIPAL] = agent
+        return await handler(request)
+
+    async def reached(_request):
+        return web.json_response({"reached": True})
+
+    def path(route, tenant_id=3, **ids) -> str:
+        values = {"tenant_id": tenant_id, "extension_id": 7, "user_id": 9, **ids}
+        return "/api/v1" + re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), 1)), route.path)
+
+    async def statuses():
+        app = web.Application(middlewares=[error_middleware, as_agent, agent_scope_middleware])
+        for route in all_routes():
+            app.router.add_route(route.method, "/api/v1" + route.path, reached)
+        async with TestClient(TestServer(app)) as client:
+            async def status(method, url):
+                async with client.request(method, url, json={}) as response:
+                    return response.status
+            own = {(r.method, r.path): await status(r.method, path(r)) for r in all_routes()}
+            other_tenant = {(r.method, r.path): await status(r.method, path(r, tenant_id=4))
+                            for r in all_routes() if "{tenant_id}" in r.path}
+            other_ids = {(r.method, r.path): await status(r.method, path(r, extension_id=8, user_id=10))
+                         for r in all_routes() if ("/api/v1" + r.path) in {k[1] for k in AGENT_ROUTES}}
+        return own, other_tenant, other_ids
+
+    own, other_tenant, other_ids = asyncio.run(statuses())
+    listed = {(method, path.removeprefix("/api/v1")) for method, path in AGENT_ROUTES}
+    assert {key for key, code in own.items() if code == 200} == listed, own
+    assert {code for key, code in own.items() if key not in listed} == {403}, own
+    assert set(other_tenant.values()) == {404}, other_tenant
+    narrowed = {(m, p.removeprefix("/api/v1")) for (m, p), rule in AGENT_ROUTES.items()
+                if (rule == OWN_EXTENSION and "{extension_id}" in p) or rule == SELF}
+    assert narrowed and {key for key, code in other_ids.items() if code == 404} == narrowed, other_ids

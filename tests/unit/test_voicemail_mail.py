@@ -44,3 +44,24 @@ def test_mail_retries_never_give_up():
     assert (schedule.first_s, schedule.cap_s) == (30.0, 3600.0) and not schedule.exhausted(10 ** 9)
     assert schedule_from("0.5,1").delay(50) <= 1
 
+
+
+def test_the_settlers_cdr_callback_only_pokes_its_loop():
+    """Every call's Cdr event reaches it: it must neither touch the database nor wait."""
+    import asyncio
+    import inspect
+
+    from pbx.voicemail.settle import VoicemailSettler
+
+    class NoDatabase:
+        def __getattr__(self, name):
+            raise AssertionError(f"the Cdr callback used the database ({name})")
+
+    async def scenario():
+        settler = VoicemailSettler(NoDatabase(), events=None, voicemail=None)
+        assert not settler.loop.poked
+        assert settler.on_call_record(None, {"Event": "Cdr"}) is None  # not a coroutine: nothing awaited
+        assert settler.loop.poked
+
+    assert not inspect.iscoroutinefunction(VoicemailSettler.on_call_record)
+    asyncio.run(scenario())

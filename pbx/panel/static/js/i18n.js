@@ -26,7 +26,6 @@ export function t(key, vars = {}) {
 
 const locale = () => (lang === "tr" ? "tr-TR" : "en-GB");
 export const compare = (a, b) => new Intl.Collator(locale(), { numeric: true }).compare(a, b);
-export const upper = (text) => text.toLocaleUpperCase(locale());
 export const sortBy = (rows, field) => [...rows].sort((a, b) => compare(String(a[field]), String(b[field])));
 
 export const TENANT_TZ = "Europe/Istanbul";
