@@ -204,6 +204,14 @@ class Ami:
             if m.get("Event") == "DBGetTreeResponse" and str(m.get("Key", "")).startswith(prefix)}
 
 
+def channel_variables(message, prefix: str = "") -> dict[str, str]:
+    """The channel variables manager.conf's `channelvars` puts on an event (PBX_TENANT, ...):
+    `ChanVariable` for the event's channel, `DestChanVariable` for its peer."""
+    raw = message.get(prefix + "ChanVariable") or []
+    items = raw if isinstance(raw, list) else [raw]
+    return dict(item.split("=", 1) for item in items if "=" in item)
+
+
 def _int(value) -> int | None:
     try:
         return int(value)

@@ -15,7 +15,7 @@ from pbx.billing.months import month_of
 from pbx.db.billing_tables import BillingAccount, MonthlyUsage
 from pbx.db.models import Tenant
 from pbx.db.unit import Database
-from pbx.eventing.calls import _variables
+from pbx.asterisk.ami import channel_variables
 from pbx.tasks import WakeableLoop
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ DEFAULT_ZONE = "Europe/Istanbul"
 
 def dialling_tenant(message) -> int | None:
     """The tenant of a DialBegin's calling channel (or, for an Originate, of the channel dialled)."""
-    tenant = _variables(message).get("PBX_TENANT") or _variables(message, "Dest").get("PBX_TENANT", "")
+    tenant = channel_variables(message).get("PBX_TENANT") or channel_variables(message, "Dest").get("PBX_TENANT", "")
     return int(tenant) if tenant.isdigit() else None
 
 

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from pbx.asterisk.ami import channel_variables
 from pbx.db.models import Call, Tenant
 from pbx.eventing.outbox import NewEvent
 from pbx.routing.outbound import is_outbound
@@ -33,12 +34,6 @@ class Pending:
     tenant_id: int
     data: dict
     dedupe_key: str
-
-
-def _variables(message, prefix: str = "") -> dict[str, str]:
-    raw = message.get(prefix + "ChanVariable") or []
-    items = raw if isinstance(raw, list) else [raw]
-    return dict(item.split("=", 1) for item in items if "=" in item)
 
 
 def extension_of(channel: str) -> str | None:
@@ -76,7 +71,7 @@ def _dial_type(message) -> tuple[str | None, str]:
 
 def _routed(message, extension: str) -> tuple[int, dict] | None:
     """A call the dialplan routed (its variables set by the FastAGI handler)."""
-    variables = _variables(message)
+    variables = channel_variables(message)
     tenant = variables.get("PBX_TENANT", "")
     if not tenant.isdigit():
         return None
@@ -90,7 +85,7 @@ def _click_to_call(message, extension: str) -> tuple[int, dict] | None:
     """The extension's phone rings (or answers) for a click-to-call: the extension is the
     caller, `to` the callee; the call_id is the id the API answered with (the channel's
     linkedid). Its variables were set by Originate (pbx/services/click_to_call.py)."""
-    variables = _variables(message, "Dest")
+    variables = channel_variables(message, "Dest")
     tenant, dialled = variables.get("PBX_TENANT", ""), variables.get("PBX_DIALLED", "")
     if not tenant.isdigit() or variables.get("PBX_ROUTE") != "c2c":
         return None
