@@ -91,8 +91,10 @@ def test_webhook_signed_retried_across_a_restart_and_received_once(stack, tenant
         assert got["body"]["type"] == "call.ended" and got["headers"]["X-PBX-Event"] == "call.ended"
         assert got["headers"]["X-PBX-Delivery"] == got["body"]["id"]
         log = api.ok("GET", f"/tenants/{tenant['id']}/webhooks/{hook['id']}/deliveries")["items"]
-        assert [(d["status"], d["attempts"], d["event_id"]) for d in log] == [
-            ("delivered", len(receiver.requests), got["body"]["id"])]
+        assert [(d["status"], d["event_id"]) for d in log] == [("delivered", got["body"]["id"])]
+        # An attempt under way when the control plane stopped reached the receiver, but its outcome
+        # was never recorded: at most one attempt more was made than the log counts.
+        assert len(receiver.requests) - 1 <= log[0]["attempts"] <= len(receiver.requests)
     finally:
         receiver.close()
 
