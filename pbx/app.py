@@ -228,16 +228,12 @@ class ControlPlane:
                                  users=self.users, sessions=self.sessions,
                                  cluster=Membership(settings.cluster_control),
                                  operations=self.operations)
-        # A cluster: the other nodes' commits step this node's snapshot and fallback too, and a
-        # trunk written through another node reaches this node's Asterisk and trunk monitor.
+        # A cluster: every node's commits are announced to the others, whose listeners of those
+        # tables (snapshot, fallback, trunks, CRM cache) hear them as their own (last: all are subscribed).
         self.cluster_relay = None
         if settings.cluster_proxy:
-            self.cluster_relay = WrittenRelay(settings.effective_database_url)
-            self.cluster_relay.subscribe(routing_snapshot.TABLES, self.snapshots.changed)
-            self.cluster_relay.subscribe(routing_snapshot.TABLES, self.fallback.changed)
-            self.cluster_relay.subscribe(TRUNK_TABLES, self.trunk_publisher.changed)
-            self.cluster_relay.subscribe(TRUNK_TABLES, self.trunk_monitor.trunks_changed)
-            self.database.subscribe(routing_snapshot.TABLES, self.cluster_relay.committed)
+            self.cluster_relay = WrittenRelay(settings.effective_database_url, self.database)
+            self.database.subscribe(self.database.subscribed_tables(), self.cluster_relay.committed)
         self._runner: web.AppRunner | None = None
 
     def _operations(self, settings: Settings) -> Operations:

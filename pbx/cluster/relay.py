@@ -1,7 +1,8 @@
 """Every node's control plane routes calls from its own in-memory snapshot, stepped after each
 commit it makes itself. In a cluster the others' commits must step it too: each commit to the
 snapshot's tables is announced with PostgreSQL's NOTIFY (which rows of which tables), and every
-other control plane LISTENs and hands the same news to its own listeners. A change made through
+other control plane LISTENs and announces it to its own database's subscribers (pbx/db/unit.py),
+so whatever follows a table locally (snapshot, fallback, trunks, CRM cache) follows it cluster-wide. A change made through
 any node's API is thus routed by every node within milliseconds, with no reload anywhere."""
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import asyncio
 import json
 import logging
 import os
-from typing import Callable, Iterable
-
 import asyncpg
 from sqlalchemy.engine import make_url
 
@@ -44,10 +43,10 @@ def decode(payload: str) -> tuple[str, Written]:
 
 
 class WrittenRelay:
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, database):
         url = make_url(database_url).set(drivername="postgresql")
         self.dsn = url.render_as_string(hide_password=False)
-        self._subscriptions: list[tuple[frozenset[str], Callable[[Written], None]]] = []
+        self.database = database  # pbx/db/unit.py Database: where the others' writes are announced
         self.origin = f"{os.uname().nodename}:{os.getpid()}"
         self._listen: asyncpg.Connection | None = None
         self._send: asyncpg.Connection | None = None
@@ -60,13 +59,8 @@ class WrittenRelay:
         await self._listen.add_listener(CHANNEL, self._heard)
         self._tasks.spawn(self._publish(), "cluster-relay")
 
-    def subscribe(self, tables: Iterable[str], listener: Callable[[Written], None]) -> None:
-        """As Database.subscribe, for the other nodes' commits: `listener(written)` runs for each
-        announced write to one of `tables`."""
-        self._subscriptions.append((frozenset(tables), listener))
-
     def committed(self, written: Written) -> None:
-        """A commit listener of the snapshot's tables (synchronous: queued, sent at once)."""
+        """A commit listener of every followed table (synchronous: queued, sent at once)."""
         self._queue.put_nowait(encode(written, self.origin))
 
     async def _publish(self) -> None:
@@ -79,11 +73,8 @@ class WrittenRelay:
 
     def _heard(self, _connection, _pid, _channel, payload: str) -> None:
         origin, written = decode(payload)
-        if origin == self.origin:
-            return
-        for tables, listener in self._subscriptions:
-            if not tables.isdisjoint(written.tables):
-                listener(written)
+        if origin != self.origin:  # its own were told at commit
+            self.database.announce(written, skip=self.committed)
 
     async def stop(self) -> None:
         await self._tasks.cancel()  # ended before its connection closes under it

@@ -71,10 +71,19 @@ class Database:
                 # that failed while AMI was down is harmless: the rows are gone).
                 log.exception("after-commit Asterisk job failed")
 
-    def _notify(self, written: Written) -> None:
+    def subscribed_tables(self) -> frozenset[str]:
+        """Every table some listener follows (a cluster relays the writes to these)."""
+        return frozenset().union(*(s.tables for s in self._subscriptions))
+
+    def announce(self, written: Written, *, skip: CommitListener | None = None) -> None:
+        """Tells the subscribers of a write committed elsewhere (another cluster node), as if it
+        were this process's own; `skip`: the listener that relays them (it must not echo it)."""
         for subscription in self._subscriptions:
-            if not subscription.tables.isdisjoint(written.tables):
+            if subscription.listener != skip and not subscription.tables.isdisjoint(written.tables):
                 subscription.listener(written)
+
+    def _notify(self, written: Written) -> None:
+        self.announce(written)
 
     @asynccontextmanager
     async def read(self):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pbx.cluster.dial import through_proxy
 from pbx.cluster.kamailio import Kamailio, KamailioConfig
 from pbx.cluster.relay import MAX_PAYLOAD, WrittenRelay, decode, encode
+from pbx.db.unit import Database
 from pbx.db.written import Written
 
 
@@ -34,10 +35,12 @@ def test_a_write_too_large_for_notify_goes_as_whole_tables():
 
 
 def test_another_nodes_write_reaches_the_listeners_of_its_tables_only():
-    relay = WrittenRelay("postgresql+asyncpg://pbx@10.200.8.1:5432/pbx")
+    database = Database(sessionmaker=None)
     heard: dict[str, list] = {"routing": [], "trunks": []}
-    relay.subscribe({"extensions", "trunks"}, heard["routing"].append)
-    relay.subscribe({"trunks"}, heard["trunks"].append)
+    database.subscribe({"extensions", "trunks"}, heard["routing"].append)
+    database.subscribe({"trunks"}, heard["trunks"].append)
+    relay = WrittenRelay("postgresql+asyncpg://pbx@10.200.8.1:5432/pbx", database)
+    database.subscribe(database.subscribed_tables(), relay.committed)
     extension, trunk = Written(), Written()
     extension.add_row("extensions", 7, 3)
     trunk.add_row("trunks", 2, None)
@@ -46,6 +49,7 @@ def test_another_nodes_write_reaches_the_listeners_of_its_tables_only():
     relay._heard(None, 0, "pbx_written", encode(trunk, relay.origin))  # its own: already applied
     assert [w.tables for w in heard["routing"]] == [{"extensions"}, {"trunks"}]
     assert [w.rows for w in heard["trunks"]] == [{"trunks": {2: None}}]
+    assert relay._queue.empty()  # what it heard is not announced back
 
 
 def test_membership_list_marks_a_drained_node_disabled(tmp_path):
