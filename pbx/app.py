@@ -92,13 +92,7 @@ class ControlPlane:
         self.engine = make_engine(settings.effective_database_url)
         self.database = Database(make_sessionmaker(self.engine),
                                  serialize_writes=self.engine.dialect.name == "sqlite")
-        self.events = EventBus(self.database)  # tenants' events go to the outbox, then to these sinks:
-        self.event_hub = Hub()  # the WebSocket stream
-        allow = allowed_networks(settings.outbound_allow_networks)
-        self.webhooks = WebhookService(allow)
-        self.dispatcher = WebhookDispatcher(self.database, self.events, Sender(allow),
-                                            schedule_from(settings.webhook_retry), per_tenant=settings.webhook_in_flight)
-        self.events.sinks += [self.event_hub.publish, self.dispatcher.on_event]
+        self._events(settings)
         self.ami = Ami(settings)
         self.sip = SipReadiness(self.ami, settings.sip_host, settings.sip_port)
         self.ami.on_event("FullyBooted", self.sip.on_fully_booted)
@@ -108,6 +102,43 @@ class ControlPlane:
                                            behind_proxy=bool(settings.cluster_proxy),
                                            contacts_of=ClusterContacts(settings, self.ami).contacts
                                            if settings.cluster_peers else None)
+        self._routing(settings)
+        self.sealer, self.jobs = self._job_engine(settings)
+        self._calls(settings)
+        # /health: 503 until AMI is up and Asterisk fully booted; a new Asterisk raises asterisk.restarted.
+        self.health = ExchangeHealth(self.ami, self.events, self.sip)
+        self.ami.on_event("FullyBooted", self.health.on_fully_booted)
+        self.ami.disconnect_callbacks.append(self.health.connection_lost)
+        self.tenants = TenantService(self.extensions, self.voicemail, self.recordings.service, self.prompts.store)
+        self._sip_bans(settings)
+        self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
+        self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
+        self._voicemail_and_click_to_call(settings)
+        self._commercial(settings)
+        self._people(settings)
+        self._trunks(settings)
+        self.operations = self._operations(settings)
+        self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
+                                 prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
+                                 tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
+                                 exchange_health=self.health,
+                                 webhooks=self.webhooks, event_hub=self.event_hub, billing=self.billing,
+                                 plan_changes=self.plan_changes, terms=self.terms,
+                                 porting=self.porting, click_to_call=self.click_to_call,
+                                 crm_connections=self.crm, crm_lookups=self.crm_lookups,
+                                 users=self.users, sessions=self.sessions,
+                                 cluster=Membership(settings.cluster_control),
+                                 operations=self.operations)
+        # A cluster: every node's commits are announced to the others, whose listeners of those
+        # tables (snapshot, fallback, trunks, CRM cache) hear them as their own (last: all are subscribed).
+        self.cluster_relay = None
+        if settings.cluster_proxy:
+            self.cluster_relay = WrittenRelay(settings.effective_database_url, self.database)
+            self.database.subscribe(self.database.subscribed_tables(), self.cluster_relay.committed)
+        self._runner: web.AppRunner | None = None
+
+    def _routing(self, settings: Settings) -> None:
+        """Calls routed from the snapshot by FastAGI, the fallback Asterisk keeps, the recordings."""
         # Calls are routed from this in-memory copy; every commit to a table it reads marks it
         # stale first, naming the rows it wrote (writes to other tables leave it alone).
         self.snapshots = RoutingSnapshots(self.database)
@@ -137,12 +168,34 @@ class ControlPlane:
         self.ami.on_event("Cdr", recording_finished_handler(self.recordings.sweeper.poke))
         # After Asterisk (re)starts, what it was recording when it went away is finished.
         self.ami.login_callbacks.append(self.recordings.sweeper.poke)
-        self.sealer, self.jobs = self._job_engine(settings)
+
+    def _sip_bans(self, settings: Settings) -> None:
+        """Asterisk's security events -> a ban row -> nftables drops the source (SIP brute force)."""
+        self.sip_bans = SipBans(
+            self.database, NftBans(settings.sip_port, [settings.sip_port], [settings.sip_tls_port] if settings.sip_tls else []),
+            BanPolicy(settings.sip_ban_failures, settings.sip_ban_window_s, settings.sip_ban_seconds), self.events)
+        # Behind a cluster's Kamailio every request comes from Kamailio's address: banning it would
+        # ban every phone, so a cluster node counts no failures (bans belong in the proxy there).
+        for name in SECURITY_EVENTS if not settings.cluster_proxy else ():
+            self.ami.on_event(name, self.sip_bans.on_security_event)
+
+    def _events(self, settings: Settings) -> None:
+        """The outbox's sinks: the live stream and the webhooks (their outbound addresses checked)."""
+        self.events = EventBus(self.database)  # tenants' events go to the outbox, then to these sinks:
+        self.event_hub = Hub()  # the WebSocket stream
+        allow = self.outbound_allowed = allowed_networks(settings.outbound_allow_networks)
+        self.webhooks = WebhookService(allow)
+        self.dispatcher = WebhookDispatcher(self.database, self.events, Sender(allow),
+                                            schedule_from(settings.webhook_retry), per_tenant=settings.webhook_in_flight)
+        self.events.sinks += [self.event_hub.publish, self.dispatcher.on_event]
+
+    def _calls(self, settings: Settings) -> None:
+        """A call's record and its events: CRM contact while it rings, call.* events, CRM logs."""
         # CRM: a tenant's connection (sealed credentials), looked up while an inbound call rings;
         # a changed connection is read again; finished calls are owed to it in their record's transaction.
         crm_providers = registry()
-        self.crm = CrmConnections(crm_providers, self.sealer, allow)
-        self.crm_lookups = CrmLookups(self.database, self.sealer, crm_providers, allow, LookupSettings(
+        self.crm = CrmConnections(crm_providers, self.sealer, self.outbound_allowed)
+        self.crm_lookups = CrmLookups(self.database, self.sealer, crm_providers, self.outbound_allowed, LookupSettings(
             timeout_s=settings.crm_timeout, cache_ttl_s=settings.crm_cache_seconds))
         self.database.subscribe(CrmLookups.TABLES, self.crm_lookups.changed)
         self.crm_calls = CrmCallLogger(self.database, self.crm_lookups, schedule_from(settings.webhook_retry))
@@ -158,21 +211,9 @@ class ControlPlane:
                                                          self.database, on_calls=ended), on_calls=ended)
         self.ami.on_event("Cdr", self.calls.on_cdr)
         self.ami.login_callbacks.append(self.calls.reconcile_soon)  # events may have been missed meanwhile
-        # /health: 503 until AMI is up and Asterisk fully booted; a new Asterisk raises asterisk.restarted.
-        self.health = ExchangeHealth(self.ami, self.events, self.sip)
-        self.ami.on_event("FullyBooted", self.health.on_fully_booted)
-        self.ami.disconnect_callbacks.append(self.health.connection_lost)
-        self.tenants = TenantService(self.extensions, self.voicemail, self.recordings.service, self.prompts.store)
-        # SIP brute-force bans: Asterisk's security events -> a ban row -> nftables drops the source.
-        self.sip_bans = SipBans(
-            self.database, NftBans(settings.sip_port, [settings.sip_port], [settings.sip_tls_port] if settings.sip_tls else []),
-            BanPolicy(settings.sip_ban_failures, settings.sip_ban_window_s, settings.sip_ban_seconds), self.events)
-        # Behind a cluster's Kamailio every request comes from Kamailio's address: banning it would
-        # ban every phone, so a cluster node counts no failures (bans belong in the proxy there).
-        for name in SECURITY_EVENTS if not settings.cluster_proxy else ():
-            self.ami.on_event(name, self.sip_bans.on_security_event)
-        self.recordings.store.shredded_listeners.append(self.recordings.remover.poke)  # files go in the background
-        self.backups = BackupJob(settings)  # daily by default (PBX_BACKUP_INTERVAL_SECONDS)
+
+    def _voicemail_and_click_to_call(self, settings: Settings) -> None:
+        """Click-to-call, and new voicemail raised and mailed."""
         # Click-to-call: decided on the routing snapshot first, then Originate over AMI.
         self.click_to_call = ClickToCall(self.ami, self.snapshots, self.fraud)
         # Voicemail: a message whose recording has settled (looked for after every call record)
@@ -183,6 +224,9 @@ class ControlPlane:
         self.voicemail_settler = VoicemailSettler(self.database, self.events, self.voicemail,
                                                   on_mail_owed=self.voicemail_mail.loop.poke)
         self.ami.on_event("Cdr", self.voicemail_settler.on_call_record)
+
+    def _commercial(self, settings: Settings) -> None:
+        """Billing, terms and porting."""
         # Billing: the catalogue is data (pbx/billing/prices.toml); the month's maxima (circuits from
         # Asterisk's live count, extra extensions bought) are sampled on an interval and after every
         # write to a tenant; a circuit-priced tenant's circuits also soon after each of its calls starts.
@@ -198,12 +242,18 @@ class ControlPlane:
                               self.tenants, interval_s=settings.billing_terms_s)
         # Porting: each status move raises porting.<status>; completion routes the number in its transaction.
         self.porting = Porting(self.events)
+
+    def _people(self, settings: Settings) -> None:
+        """Panel users and their sessions."""
         # Panel users: argon2id passwords; sessions in the database, ended by sign-out, expiry,
         # a password reset or the user's deletion (the API accepts the cookie as it does a token).
         passwords = Passwords()
         self.users = UserService(passwords)
         self.sessions = Sessions(self.database, passwords, SessionPolicy(
             timedelta(hours=settings.session_hours), timedelta(minutes=settings.session_idle_minutes)))
+
+    def _trunks(self, settings: Settings) -> None:
+        """Trunks qualified by Asterisk, their reachability and their call figures."""
         # Trunks: published to astdb (Asterisk qualifies them with OPTIONS); each ContactStatus
         # is a trunk's reachability (pbx/ops/monitor.py).
         self.trunk_publisher = TrunkPublisher(self.database, self.ami, qualify_s=settings.trunk_qualify_s)
@@ -216,25 +266,6 @@ class ControlPlane:
         # Per-trunk call figures: which trunk each call used, from the DialEnd events.
         self.trunk_calls = TrunkCalls(self.database, self.trunk_monitor.trunk_for)
         self.ami.on_event("DialEnd", self.trunk_calls.on_dial_end)
-        self.operations = self._operations(settings)
-        self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
-                                 prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
-                                 tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
-                                 exchange_health=self.health,
-                                 webhooks=self.webhooks, event_hub=self.event_hub, billing=self.billing,
-                                 plan_changes=self.plan_changes, terms=self.terms,
-                                 porting=self.porting, click_to_call=self.click_to_call,
-                                 crm_connections=self.crm, crm_lookups=self.crm_lookups,
-                                 users=self.users, sessions=self.sessions,
-                                 cluster=Membership(settings.cluster_control),
-                                 operations=self.operations)
-        # A cluster: every node's commits are announced to the others, whose listeners of those
-        # tables (snapshot, fallback, trunks, CRM cache) hear them as their own (last: all are subscribed).
-        self.cluster_relay = None
-        if settings.cluster_proxy:
-            self.cluster_relay = WrittenRelay(settings.effective_database_url, self.database)
-            self.database.subscribe(self.database.subscribed_tables(), self.cluster_relay.committed)
-        self._runner: web.AppRunner | None = None
 
     def _operations(self, settings: Settings) -> Operations:
         """Faults: opened by an unreachable trunk (and closed when it answers again), by operators
