@@ -8,11 +8,8 @@ import random
 import pytest
 from sqlalchemy import select
 
-from pbx.db.engine import make_engine, make_sessionmaker
 from pbx.db.event_tables import EventRow, Webhook, WebhookDelivery
-from pbx.db.migrate import upgrade
 from pbx.db.models import Tenant
-from pbx.db.unit import Database
 from pbx.domain.errors import Invalid
 from pbx.eventing.calls import dial_event, extension_of
 from pbx.eventing.hub import Hub
@@ -20,6 +17,8 @@ from pbx.eventing.retry import RetrySchedule, schedule_from
 from pbx.eventing.signature import sign, verify
 from pbx.eventing.ssrf import address_allowed, allowed_networks, checked_addresses
 from pbx.events import EventBus
+
+from tests.support.database import run_on_fresh_database
 
 
 def test_signature_is_hmac_of_timestamp_and_body():
@@ -135,22 +134,14 @@ def test_dial_events_from_ami():
 
 
 def run_db(tmp_path, scenario):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'e.sqlite3'}"
-    upgrade(url)
-
-    async def main():
-        engine = make_engine(url)
-        database = Database(make_sessionmaker(engine), serialize_writes=True)
+    async def main(database):
         async with database.unit() as unit:
             unit.session.add_all([Tenant(id=7, name="T", plan="kobi"), Tenant(id=8, name="U", plan="kobi")])
             await unit.session.flush()
             unit.session.add(Webhook(tenant_id=7, url="http://x/", events=["call.ended"], secret="s" * 16))
-        try:
-            return await scenario(database)
-        finally:
-            await engine.dispose()
+        return await scenario(database)
 
-    return asyncio.run(main())
+    return run_on_fresh_database(tmp_path, main, "e.sqlite3")
 
 
 def test_seq_per_tenant_increasing_published_after_commit_and_deduplicated(tmp_path):

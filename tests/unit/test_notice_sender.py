@@ -7,34 +7,25 @@ import asyncio
 
 from sqlalchemy import select
 
-from pbx.db.engine import make_engine, make_sessionmaker
-from pbx.db.migrate import upgrade
 from pbx.db.models import Tenant
 from pbx.db.ops_tables import Notice, NoticeAttempt, NoticeContact
-from pbx.db.unit import Database
 from pbx.ops.faults import FaultService
 from pbx.ops.notices import queue_notices
 from pbx.ops.sender import NoticeSender
 
+from tests.support.database import run_on_fresh_database
+
 
 def run(tmp_path, scenario):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'n.sqlite3'}"
-    upgrade(url)
-
-    async def main():
-        engine = make_engine(url)
-        database = Database(make_sessionmaker(engine), serialize_writes=True)
+    async def main(database):
         async with database.unit() as unit:
             unit.session.add(Tenant(id=7, name="Çınar A.Ş.", plan="kobi"))
             await unit.session.flush()
             unit.session.add(NoticeContact(tenant_id=7, name="Ayşe", phone="+905321112233", email="a@example.com",
                                            channels=["sms", "email"]))
-        try:
-            return await scenario(database)
-        finally:
-            await engine.dispose()
+        return await scenario(database)
 
-    return asyncio.run(main())
+    return run_on_fresh_database(tmp_path, main, "n.sqlite3")
 
 
 def test_a_failing_sms_is_retried_and_delays_no_email(tmp_path):
