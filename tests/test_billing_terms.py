@@ -107,6 +107,8 @@ def test_trial_reminders_then_suspension_and_nothing_is_deleted(tmp_path, inbox)
     assert [m["Subject"] for m in inbox.messages] == ["Deneme süreniz 7 gün sonra bitiyor",
                                                       "Deneme süreniz 1 gün sonra bitiyor"]
     assert inbox.messages[0]["To"] == "muhasebe@deneme.example"
+    # the reminder's own id: a copy sent again after a crash is recognised as the same mail
+    assert [m["Message-ID"] for m in inbox.messages] == ["<billing-1-trial-7@pbx>", "<billing-1-trial-1@pbx>"]
     assert "Sayın Deneme Ltd" in inbox.messages[0].get_content()
     assert [e[0] for e in seen if e[1] == 1] == ["billing.reminder", "billing.reminder", "billing.suspended"]
 

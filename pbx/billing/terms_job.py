@@ -2,7 +2,9 @@
 before the end, suspension of an unconverted trial, the renewal reminder 30 days before
 a term ends, and renewal (a noted downgrade takes effect then). Idempotent: a reminder
 is recorded as sent only once the mail server accepted it, so a failed send is tried
-again at the next pass and none is sent twice; suspension and renewal are row changes."""
+again at the next pass; suspension and renewal are row changes. A crash between the
+server's acceptance and that record sends the reminder once more at restart: its
+Message-ID is the reminder's own, so the reader's mail client shows the two as one."""
 from __future__ import annotations
 
 import logging
@@ -67,7 +69,9 @@ class TermsJob:
     def _letter(self, tenant: Tenant, account: BillingAccount, key: str):
         ends = account.trial_ends_at if key.startswith("trial-") else terms.term_end(
             account.term_started_at, self.catalogue.commitment_months)
-        return self.mailer.message(account.billing_email, *terms.reminder_text(key, tenant.name, ends))
+        letter = self.mailer.message(account.billing_email, *terms.reminder_text(key, tenant.name, ends))
+        letter["Message-ID"] = f"<billing-{tenant.id}-{key}@pbx>"
+        return letter
 
     async def _send(self, tenant_id: int, key: str, letter) -> bool:
         try:
