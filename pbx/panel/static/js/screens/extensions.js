@@ -1,9 +1,9 @@
 // Extensions: list with registration status, create (the SIP password and its QR code are
-// shown once), edit name, delete.
-import { html, useState, useEffect } from "../lib.js";
+// shown once), edit every field, a new SIP password on demand, delete.
+import { html, useState, useEffect, useRef } from "../lib.js";
 import { t, sortBy } from "../i18n.js";
 import { get, post, patch, del, call } from "../api.js";
-import { TenantPage, useLoad, ErrorBox, Field, PlanGate } from "../components.js";
+import { TenantPage, useLoad, ErrorBox, Field, PlanGate, planHas } from "../components.js";
 
 function Status({ tenantId, ext }) {
   const { data, error } = useLoad(() => get(`/tenants/${tenantId}/extensions/${ext.id}/status`), [ext.id]);
@@ -56,35 +56,75 @@ function CreateForm({ tenant, onCreated }) {
   </form>`;
 }
 
-function Row({ tenantId, ext, onChanged, onError }) {
-  const rename = async () => {
-    const name = prompt(t("ext.rename_prompt"), ext.name);
-    if (!name || name === ext.name) return;
-    try { await patch(`/tenants/${tenantId}/extensions/${ext.id}`, { name }); onChanged(); } catch (exc) { onError(exc); }
+// Every field the API's PATCH takes; only what changed is sent. A new SIP password (and its
+// QR code) on demand: POST .../sip-password, shown once like at creation.
+function EditForm({ tenant, ext, onSaved, onPassword, onClose }) {
+  const [error, setError] = useState(null);
+  const first = useRef(null);
+  useEffect(() => { first.current?.focus(); }, []);  // the keyboard goes where the form opened
+  const submit = async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const wanted = { number: form.get("number"), name: form.get("name"), email: form.get("email").trim() || null,
+      voicemail: form.get("voicemail") === "on" };
+    if (planHas(tenant, "recording")) wanted.record_calls = form.get("record_calls") === "on";
+    const body = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => value !== (ext[key] ?? null)));
+    try {
+      if (Object.keys(body).length) await patch(`/tenants/${tenant.id}/extensions/${ext.id}`, body);
+      setError(null);
+      onSaved();
+    } catch (exc) { setError(exc); }
   };
+  const newPassword = async () => {
+    if (!confirm(t("ext.new_password_confirm", { number: ext.number }))) return;
+    try { onPassword(await post(`/tenants/${tenant.id}/extensions/${ext.id}/sip-password`)); } catch (exc) { setError(exc); }
+  };
+  return html`<form onSubmit=${submit} id="extension-edit" aria-labelledby="ext-edit-title" data-extension=${ext.id}>
+    <h2 id="ext-edit-title">${t("ext.edit_title", { number: ext.number })}</h2>
+    <${Field} label=${t("ext.number")}><input name="number" required inputmode="numeric" pattern="[1-9][0-9]{1,5}"
+      value=${ext.number} ref=${first} /><//>
+    <${Field} label=${t("ext.name")}><input name="name" required maxlength="100" value=${ext.name} /><//>
+    <${Field} label=${t("ext.email")}><input name="email" type="email" maxlength="254" value=${ext.email ?? ""} /><//>
+    <${Field} label=${t("ext.voicemail")}><input name="voicemail" type="checkbox" checked=${ext.voicemail} /><//>
+    <${PlanGate} tenant=${tenant} feature="recording">
+      <${Field} label=${t("ext.record_calls")}><input name="record_calls" type="checkbox" checked=${ext.record_calls} /><//>
+    <//>
+    <${ErrorBox} error=${error} />
+    <button type="submit">${t("common.save")}</button>
+    <button type="button" id="new-sip-password" onClick=${newPassword}>${t("ext.new_password")}</button>
+    <button type="button" onClick=${onClose}>${t("common.cancel")}</button>
+  </form>`;
+}
+
+function Row({ tenantId, ext, onEdit, onChanged, onError }) {
   const remove = async () => {
     if (!confirm(t("ext.delete_confirm", { number: ext.number }))) return;
     try { await del(`/tenants/${tenantId}/extensions/${ext.id}`); onChanged(); } catch (exc) { onError(exc); }
   };
-  return html`<tr data-number=${ext.number}><td>${ext.number}</td><td>${ext.name}</td>
+  return html`<tr data-number=${ext.number}><td>${ext.number}</td><td>${ext.name}</td><td>${ext.email ?? ""}</td>
+    <td>${ext.voicemail ? t("common.yes") : t("common.no")}</td><td>${ext.record_calls ? t("common.yes") : t("common.no")}</td>
     <td><${Status} tenantId=${tenantId} ext=${ext} /></td>
-    <td><button type="button" onClick=${rename} aria-label=${t("ext.rename_label", { number: ext.number })}>${t("common.edit")}</button>
+    <td><button type="button" class="edit" onClick=${() => onEdit(ext.id)} aria-label=${t("ext.rename_label", { number: ext.number })}>${t("common.edit")}</button>
       <button type="button" onClick=${remove} aria-label=${t("ext.delete_label", { number: ext.number })}>${t("common.delete")}</button></td></tr>`;
 }
 
 function ExtensionList({ tenant }) {
   const list = useLoad(() => get(`/tenants/${tenant.id}/extensions`), [tenant.id]);
   const [created, setCreated] = useState(null);
+  const [editing, setEditing] = useState(null);
   const [error, setError] = useState(null);
   const rows = list.data ? sortBy(list.data.items, "number") : [];
+  const edited = rows.find((ext) => ext.id === editing);
+  const headers = ["ext.number", "ext.name", "ext.email", "ext.voicemail", "ext.record_calls", "ext.status", "common.actions"];
   return html`
     <${ErrorBox} error=${list.error || error} />
-    ${created && html`<${Credentials} tenantId=${tenant.id} created=${created} />`}
+    ${created && html`<${Credentials} key=${created.sip.password} tenantId=${tenant.id} created=${created} />`}
     <table id="extensions"><caption>${t("nav.extensions")}</caption>
-      <thead><tr><th scope="col">${t("ext.number")}</th><th scope="col">${t("ext.name")}</th>
-        <th scope="col">${t("ext.status")}</th><th scope="col">${t("common.actions")}</th></tr></thead>
+      <thead><tr>${headers.map((key) => html`<th scope="col">${t(key)}</th>`)}</tr></thead>
       <tbody>${rows.map((ext) => html`<${Row} key=${ext.id} tenantId=${tenant.id} ext=${ext}
-        onChanged=${list.reload} onError=${setError} />`)}</tbody></table>
+        onEdit=${(id) => { setCreated(null); setEditing(id); }} onChanged=${list.reload} onError=${setError} />`)}</tbody></table>
+    ${edited && html`<${EditForm} key=${edited.id} tenant=${tenant} ext=${edited} onClose=${() => setEditing(null)}
+      onSaved=${() => { setEditing(null); list.reload(); }} onPassword=${(row) => { setEditing(null); setCreated(row); }} />`}
     <${CreateForm} tenant=${tenant} onCreated=${(row) => { setCreated(row); list.reload(); }} />`;
 }
 
