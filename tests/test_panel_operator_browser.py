@@ -3,28 +3,22 @@ editor (every field, a new SIP password and its QR code) and recordings for agen
 browser (Debian's headless Chromium) against the session's real Asterisk, with real phones.
 The issue's "finds yesterday's call by number and time, plays its recording, and the access log
 gains the entry": a real carrier call, recorded by the real Asterisk, is dated back one day by
-a test fixture (its rows' timestamps and its archive file, see date_back_one_day), then found
+a test fixture (its rows' timestamps and its archive file: tests/support/dated.py), then found
 in the page by yesterday's range and the number. Screenshots go to tests/artifacts/."""
 from __future__ import annotations
 
-import asyncio
-import os
 import shutil
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from pbx.db.engine import make_engine
-from pbx.db.models import Call, Recording
-from pbx.recordings.store import ArchiveStore
 from tests.support.calls import wait_for
+from tests.support.dated import DAY, date_back_one_day
 from tests.test_panel_browser import CATALOGUES, catalogue_keys, decode_qr, parse_sip_uri, shown_texts
 
 pytestmark = [pytest.mark.asterisk,
@@ -33,7 +27,6 @@ pytestmark = [pytest.mark.asterisk,
 PASSWORD = "Panel-Parola-2026"
 DID = "+908505559201"  # routed to 101 here; no other test uses it
 TR, IST = CATALOGUES["tr"], ZoneInfo("Europe/Istanbul")
-DAY = timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
@@ -83,32 +76,6 @@ def sign_in_as(browser, user: dict) -> None:
 def accept_confirm(browser) -> None:
     WebDriverWait(browser.driver, 10).until(EC.alert_is_present())
     browser.driver.switch_to.alert.accept()
-
-
-def date_back_one_day(stack, call_id: int) -> None:
-    """TEST FIXTURE, not product behaviour: the call record and its recording move to the same
-    wall-clock time one day earlier (Istanbul has no DST, so that is yesterday there), and the
-    encrypted archive file to the folder its new start date names (pbx/recordings/store.py).
-    Everything else about them is what the real Asterisk recorded."""
-    async def run():
-        engine = make_engine(stack.settings.effective_database_url)
-        store = ArchiveStore(stack.settings.recording_archive_dir, None, None)
-        try:
-            async with AsyncSession(engine) as session, session.begin():
-                call = await session.get(Call, call_id)
-                recording = await session.scalar(select(Recording).where(
-                    Recording.tenant_id == call.tenant_id, Recording.file_id == call.recording_file_id))
-                was = store.path(recording.tenant_id, recording.started_at, recording.file_id)
-                for row, fields in ((call, ("started_at", "answered_at", "ended_at")), (recording, ("started_at", "expires_at"))):
-                    for name in fields:
-                        setattr(row, name, getattr(row, name) - DAY)
-                moved = store.path(recording.tenant_id, recording.started_at, recording.file_id)
-            moved.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(was, moved)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
 
 
 def read_entries(api, tid: int, recording_id: int, user: dict) -> list[dict]:

@@ -1,9 +1,10 @@
 // Extensions: list with registration status, create (the SIP password and its QR code are
 // shown once), edit every field, a new SIP password on demand, delete.
-import { html, useState, useEffect, useRef } from "../lib.js";
+import { html, useState, useEffect } from "../lib.js";
 import { t, sortBy } from "../i18n.js";
-import { get, post, patch, del, call } from "../api.js";
-import { TenantPage, useLoad, ErrorBox, Field, PlanGate, planHas } from "../components.js";
+import { get, post, del, call } from "../api.js";
+import { TenantPage, useLoad, ErrorBox, Field, PlanGate } from "../components.js";
+import { EditForm } from "./extension_edit.js";
 
 function Status({ tenantId, ext }) {
   const { data, error } = useLoad(() => get(`/tenants/${tenantId}/extensions/${ext.id}/status`), [ext.id]);
@@ -53,46 +54,6 @@ function CreateForm({ tenant, onCreated }) {
     <//>
     <${ErrorBox} error=${error} />
     <button type="submit">${t("common.create")}</button>
-  </form>`;
-}
-
-// Every field the API's PATCH takes; only what changed is sent. A new SIP password (and its
-// QR code) on demand: POST .../sip-password, shown once like at creation.
-function EditForm({ tenant, ext, onSaved, onPassword, onClose }) {
-  const [error, setError] = useState(null);
-  const first = useRef(null);
-  useEffect(() => { first.current?.focus(); }, []);  // the keyboard goes where the form opened
-  const submit = async (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    const wanted = { number: form.get("number"), name: form.get("name"), email: form.get("email").trim() || null,
-      voicemail: form.get("voicemail") === "on" };
-    if (planHas(tenant, "recording")) wanted.record_calls = form.get("record_calls") === "on";
-    const body = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => value !== (ext[key] ?? null)));
-    try {
-      if (Object.keys(body).length) await patch(`/tenants/${tenant.id}/extensions/${ext.id}`, body);
-      setError(null);
-      onSaved();
-    } catch (exc) { setError(exc); }
-  };
-  const newPassword = async () => {
-    if (!confirm(t("ext.new_password_confirm", { number: ext.number }))) return;
-    try { onPassword(await post(`/tenants/${tenant.id}/extensions/${ext.id}/sip-password`)); } catch (exc) { setError(exc); }
-  };
-  return html`<form onSubmit=${submit} id="extension-edit" aria-labelledby="ext-edit-title" data-extension=${ext.id}>
-    <h2 id="ext-edit-title">${t("ext.edit_title", { number: ext.number })}</h2>
-    <${Field} label=${t("ext.number")}><input name="number" required inputmode="numeric" pattern="[1-9][0-9]{1,5}"
-      value=${ext.number} ref=${first} /><//>
-    <${Field} label=${t("ext.name")}><input name="name" required maxlength="100" value=${ext.name} /><//>
-    <${Field} label=${t("ext.email")}><input name="email" type="email" maxlength="254" value=${ext.email ?? ""} /><//>
-    <${Field} label=${t("ext.voicemail")}><input name="voicemail" type="checkbox" checked=${ext.voicemail} /><//>
-    <${PlanGate} tenant=${tenant} feature="recording">
-      <${Field} label=${t("ext.record_calls")}><input name="record_calls" type="checkbox" checked=${ext.record_calls} /><//>
-    <//>
-    <${ErrorBox} error=${error} />
-    <button type="submit">${t("common.save")}</button>
-    <button type="button" id="new-sip-password" onClick=${newPassword}>${t("ext.new_password")}</button>
-    <button type="button" onClick=${onClose}>${t("common.cancel")}</button>
   </form>`;
 }
 
