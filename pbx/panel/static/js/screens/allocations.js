@@ -54,9 +54,10 @@ function HeldRow({ row, onDone, onError }) {
     try { await del(`/tenants/${row.tenant_id}/number-allocations/${row.id}`); onDone(); } catch (exc) { onError(exc); }
   };
   return html`<tr data-number=${row.number} data-tenant=${row.tenant_id}>
-    <td>${row.number}</td>
-    <td><a href=${`#/t/${row.tenant_id}/numbers`}>${row.tenant_name}</a></td>
-    <td>${t(row.routed ? "alloc.routed" : "alloc.not_routed")}</td><td>${formatTime(row.created_at)}</td>
+    <td data-label=${t("alloc.number")}>${row.number}</td>
+    <td data-label=${t("alloc.tenant")}><a href=${`#/t/${row.tenant_id}/numbers`}>${row.tenant_name}</a></td>
+    <td data-label=${t("alloc.routing")}>${t(row.routed ? "alloc.routed" : "alloc.not_routed")}</td>
+    <td data-label=${t("alloc.since")}>${formatTime(row.created_at)}</td>
     <td><button type="button" onClick=${takeBack} aria-label=${t("alloc.release_label", { number: row.number })}>
       ${t("alloc.release")}</button></td></tr>`;
 }

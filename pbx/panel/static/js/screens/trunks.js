@@ -39,20 +39,30 @@ function Reachability({ status }) {
   return html`<span class=${status.reachable ? "ok" : "bad"}>${t(status.reachable ? "trunk.reachable" : "trunk.unreachable")}</span>`;
 }
 
+const percent = (ratio) => (ratio === null || ratio === undefined ? "–" : `${Math.round(ratio * 100)} %`);
+const quality = (f) => (f?.jitter_ms == null && f?.loss_percent == null ? "–"
+  : t("trunk.quality_figures", { jitter: shown(f.jitter_ms), loss: shown(f.loss_percent) }));
+
+// The columns: heading key, cell class, what the cell shows. On a phone the headings are hidden,
+// so each cell carries its own as data-label (panel.css).
+const COLUMNS = [
+  ["trunk.name", "", (row) => row.name],
+  ["trunk.address", "", (row) => `${row.host}:${row.port}`],
+  ["trunk.match", "", (row) => row.match.join(", ")],
+  ["trunk.outbound", "", (row) => (row.default_outbound ? t("trunk.default") : "")],
+  ["trunk.state", "trunk-state", (_row, s) => html`<${Reachability} status=${s?.status} />`],
+  ["trunk.since", "trunk-since", (_row, s) => (s?.status?.since ? formatTime(s.status.since) : "–")],
+  ["trunk.rtt", "trunk-rtt", (_row, s) => shown(s?.status?.rtt_ms)],
+  ["trunk.calls", "trunk-calls", (_row, s) => (s ? s.figures.calls : "–")],
+  ["trunk.answer_rate", "trunk-answer", (_row, s) => percent(s?.figures.answer_ratio)],
+  ["trunk.failures", "trunk-failures", (_row, s) => (s ? s.figures.setup_failures : "–")],
+  ["trunk.quality", "trunk-quality", (_row, s) => quality(s?.figures)],
+];
+
 function TrunkRow({ row, state }) {
-  const status = state?.status, figures = state?.figures;
-  const ratio = figures?.answer_ratio;
-  return html`<tr key=${row.id} data-trunk=${row.id} data-reachable=${status ? String(status.reachable) : undefined}>
-    <td>${row.name}</td><td>${row.host}:${row.port}</td><td>${row.match.join(", ")}</td>
-    <td>${row.default_outbound ? t("trunk.default") : ""}</td>
-    <td class="trunk-state"><${Reachability} status=${status} /></td>
-    <td class="trunk-since">${status?.since ? formatTime(status.since) : "–"}</td>
-    <td class="trunk-rtt">${shown(status?.rtt_ms)}</td>
-    <td class="trunk-calls">${figures ? figures.calls : "–"}</td>
-    <td class="trunk-answer">${ratio === null || ratio === undefined ? "–" : `${Math.round(ratio * 100)} %`}</td>
-    <td class="trunk-failures">${figures ? figures.setup_failures : "–"}</td>
-    <td class="trunk-quality">${figures?.jitter_ms == null && figures?.loss_percent == null ? "–"
-      : t("trunk.quality_figures", { jitter: shown(figures.jitter_ms), loss: shown(figures.loss_percent) })}</td>
+  const reachable = state ? String(state.status.reachable) : undefined;
+  return html`<tr key=${row.id} data-trunk=${row.id} data-reachable=${reachable}>
+    ${COLUMNS.map(([key, cls, cell]) => html`<td class=${cls || undefined} data-label=${t(key)}>${cell(row, state)}</td>`)}
   </tr>`;
 }
 
@@ -60,13 +70,11 @@ export function Trunks() {
   const list = useLoad(() => get("/trunks"), []);
   const trunks = list.data ? sortBy(list.data.items, "name") : null;
   const { states, error } = usePolledStates(trunks);
-  const head = ["trunk.name", "trunk.address", "trunk.match", "trunk.outbound", "trunk.state", "trunk.since",
-    "trunk.rtt", "trunk.calls", "trunk.answer_rate", "trunk.failures", "trunk.quality"];
   return html`<section aria-labelledby="page-title"><h1 id="page-title">${t("nav.trunks")}</h1>
     <p class="note">${t("trunk.window_note")}</p>
     <${ErrorBox} error=${list.error || error} />
     <table id="trunks"><caption>${t("nav.trunks")}</caption>
-      <thead><tr>${head.map((key) => html`<th scope="col">${t(key)}</th>`)}</tr></thead>
+      <thead><tr>${COLUMNS.map(([key]) => html`<th scope="col">${t(key)}</th>`)}</tr></thead>
       <tbody>${(trunks ?? []).map((row) => html`<${TrunkRow} key=${row.id} row=${row} state=${states[row.id]} />`)}</tbody></table>
   </section>`;
 }
