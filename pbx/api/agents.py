@@ -1,5 +1,5 @@
 """What an agent's session may reach: deny by default. An agent sees its own extension's
-calls, voicemail and events, its own extension and user, and its tenant's name; it writes
+calls, their recordings, voicemail and events, its own extension and user, and its tenant's name; it writes
 nothing of the tenant's configuration (403). Another tenant's path is 404 before anything,
 so ids cannot be probed. The handlers narrow what they answer to the agent's extension
 (pbx/api/calls.py, pbx/api/events.py); a route added later is closed to agents until it is
@@ -25,6 +25,9 @@ AGENT_ROUTES = {
     ("GET", _EXT + "/voicemail"): OWN_EXTENSION,
     ("GET", _EXT + "/voicemail/{message_id}/audio"): OWN_EXTENSION,
     ("DELETE", _EXT + "/voicemail/{message_id}"): OWN_EXTENSION,
+    # Recordings of its own calls, narrowed by the handler (pbx/api/recordings.py); each play logged.
+    ("GET", "/api/v1/tenants/{tenant_id}/recordings"): OWN_EXTENSION,
+    ("GET", "/api/v1/tenants/{tenant_id}/recordings/{recording_id}/audio"): OWN_EXTENSION,
     ("GET", "/api/v1/users/{user_id}"): SELF,
     ("PATCH", "/api/v1/users/{user_id}"): SELF,  # its name and password (pbx/users/service.py)
 }

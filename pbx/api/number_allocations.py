@@ -1,6 +1,7 @@
 """Which public numbers a tenant may route: given by an operator."""
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from aiohttp import web
@@ -12,6 +13,8 @@ from pbx.api.errors import json_body, json_response
 from pbx.api.present import timestamp
 from pbx.api.routes import Route
 from pbx.api.schemas import Body
+from pbx.calls.query import parse_limit
+from pbx.domain.errors import Invalid
 from pbx.services import number_allocations
 
 BASE = "/tenants/{tenant_id}/number-allocations"
@@ -31,6 +34,25 @@ async def list_allocations(request: web.Request) -> web.Response:
     return json_response({"items": [present(r) for r in rows]})
 
 
+_E164 = re.compile(r"\+[1-9][0-9]{5,14}")
+
+
+def _after(raw: str | None) -> str | None:
+    """The cursor is the previous page's last number, E.164 as listed."""
+    if raw is not None and not _E164.fullmatch(raw):
+        raise Invalid("after: the last number of the previous page, in E.164")
+    return raw
+
+
+async def list_platform(request: web.Request) -> web.Response:
+    after, limit = _after(request.query.get("after")), parse_limit(request.query.get("limit"), default=200)
+    async with request.app[DATABASE].read() as session:
+        rows = await number_allocations.list_platform(session, principal(request), after, limit + 1)
+    items = [{**present(row), "tenant_id": row.tenant_id, "tenant_name": name, "routed": routed}
+             for row, name, routed in rows[:limit]]
+    return json_response({"items": items, "next": items[-1]["number"] if len(rows) > limit else None})
+
+
 async def create_allocation(request: web.Request) -> web.Response:
     tenant_id = path_id(request, "tenant_id")
     body = AllocationCreate.model_validate(await json_body(request))
@@ -47,6 +69,9 @@ async def delete_allocation(request: web.Request) -> web.Response:
 
 
 ROUTES = [
+    Route("GET", "/number-allocations", list_platform,
+          "Every allocated number with its holder, by number (a reseller: its customers'; ?after= pages on)",
+          operator_only=True, query=("after", "limit"), response=responses.items(responses.HELD_NUMBER, True)),
     Route("GET", BASE, list_allocations, "Numbers allocated to the tenant (it may route only these)",
           response=responses.items(responses.ALLOCATION)),
     Route("POST", BASE, create_allocation, "Allocate a free number to the tenant", body=AllocationCreate,

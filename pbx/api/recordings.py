@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from pbx.api import responses
+from pbx.api.agents import own_extension
 from pbx.api.context import DATABASE, RECORDINGS, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.present import timestamp
@@ -24,11 +25,12 @@ class EraseBody(BaseModel):
     number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
-def list_query(params) -> ListQuery:
-    """The call list's parsing (pbx/calls/query.py): the same errors for the same mistakes."""
+def list_query(params, own: str | None = None) -> ListQuery:
+    """The call list's parsing (pbx/calls/query.py): the same errors for the same mistakes.
+    own: an agent's extension, which narrows whatever else is asked."""
     start, end = parse_range(params.get("from"), params.get("to"))
     return ListQuery(start, end, parse_party(params.get("extension")), decode_cursor(params.get("cursor")),
-                     parse_limit(params.get("limit")))
+                     parse_limit(params.get("limit")), own)
 
 
 def present(item: dict) -> dict:
@@ -43,7 +45,7 @@ def _ids(request: web.Request) -> tuple[int, int]:
 
 
 async def list_recordings(request: web.Request) -> web.Response:
-    query = list_query(request.query)
+    query = list_query(request.query, own_extension(principal(request)))
     async with request.app[DATABASE].read() as session:
         items, after = await request.app[RECORDINGS].list(session, principal(request),
                                                           path_id(request, "tenant_id"), query)
@@ -53,7 +55,8 @@ async def list_recordings(request: web.Request) -> web.Response:
 async def recording_audio(request: web.Request) -> web.StreamResponse:
     ids = _ids(request)
     async with request.app[DATABASE].unit() as unit:
-        size, chunks = await request.app[RECORDINGS].open_audio(unit, principal(request), *ids)
+        size, chunks = await request.app[RECORDINGS].open_audio(unit, principal(request), *ids,
+                                                                own_extension(principal(request)))
     response = web.StreamResponse(headers={"Content-Type": "audio/wav", "Content-Length": str(size)})
     await response.prepare(request)
     sentinel = object()

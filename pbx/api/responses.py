@@ -54,12 +54,15 @@ PROMPT = obj(id=INT, name=STR, duration_ms=INT, source_format={"type": "string",
              created_at=TIME)
 NUMBER = obj(id=INT, number=STR, destination=DEST)
 ALLOCATION = obj(id=INT, number=STR, created_at=TIME)
+HELD_NUMBER = obj(id=INT, number=STR, created_at=TIME, tenant_id=INT, tenant_name=STR, routed=BOOL)
 IVR = obj(id=INT, name=STR, greeting_prompt_id=INT, options={"type": "object", "additionalProperties": DEST},
           timeout_seconds=INT, max_attempts=INT, timeout_destination=nullable(DEST), created_at=TIME)
 SCHEDULE = obj(id=INT, name=STR, timezone=STR, weekly={"type": "array", "items": {"type": "object"}},
                holidays={"type": "array", "items": {"type": "object"}}, created_at=TIME)
 RING_GROUP = obj(id=INT, name=STR, extensions={"type": "array", "items": STR}, strategy=STR, ring_seconds=INT,
                  next_destination=nullable(DEST), created_at=TIME)
+TRUNK_FIGURES = obj(window_s=INT, calls=INT, answer_ratio=nullable(NUM), setup_failures=INT,
+                    jitter_ms=nullable(NUM), loss_percent=nullable(NUM))
 TRUNK = obj(id=INT, name=STR, host=STR, port=INT, match={"type": "array", "items": STR}, default_outbound=BOOL)
 VOICEMAIL = obj(id=INT, caller=STR, created_at=TIME, duration_ms=nullable(INT))
 RECORDING = obj(id=INT, call_id=nullable(INT), started_at=TIME, duration_s=INT, caller=STR, callee=STR,

@@ -11,6 +11,7 @@ from pbx.api.context import DATABASE, path_id, principal
 from pbx.api.errors import json_body, json_response
 from pbx.api.routes import Route
 from pbx.api.schemas import Name, changes
+from pbx.ops.trunk_calls import NO_CALLS, WINDOW, trunk_figures
 from pbx.services import trunks
 
 
@@ -82,6 +83,15 @@ async def delete_trunk(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def get_trunk_figures(request: web.Request) -> web.Response:
+    """What /metrics exposes per trunk, as JSON for the panel (the last hour's calls)."""
+    trunk_id = path_id(request, "trunk_id")
+    async with request.app[DATABASE].read() as session:
+        await trunks.get_trunk(session, principal(request), trunk_id)
+        figures = (await trunk_figures(session, trunk_id=trunk_id)).get(trunk_id, NO_CALLS)
+    return json_response({"window_s": int(WINDOW.total_seconds()), **figures})
+
+
 ROUTES = [
     Route("GET", "/trunks", list_trunks, "List trunks", operator_only=True,
           response=responses.items(responses.TRUNK)),
@@ -91,4 +101,7 @@ ROUTES = [
     Route("PATCH", "/trunks/{trunk_id}", patch_trunk, "Change a trunk", body=TrunkPatch, operator_only=True,
           response=responses.TRUNK),
     Route("DELETE", "/trunks/{trunk_id}", delete_trunk, "Remove a trunk", status=204, operator_only=True),
+    Route("GET", "/trunks/{trunk_id}/figures", get_trunk_figures,
+          "The trunk's calls over the last hour: count, answered share, setup failures, mean jitter and loss",
+          operator_only=True, response=responses.TRUNK_FIGURES),
 ]

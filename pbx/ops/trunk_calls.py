@@ -57,16 +57,22 @@ class TrunkCalls:
             await unit.session.execute(insert(CallTrunk).values(rows).on_conflict_do_nothing())
 
 
-async def trunk_figures(session, since: datetime | None = None) -> dict[int, dict]:
-    """Per trunk over the window (default the last hour): calls, answered share, setup
-    failures, and the mean jitter and loss of its calls' records."""
-    since = since or utcnow() - timedelta(hours=1)
+WINDOW = timedelta(hours=1)
+NO_CALLS = {"calls": 0, "answer_ratio": None, "setup_failures": 0, "jitter_ms": None, "loss_percent": None}
+
+
+async def trunk_figures(session, since: datetime | None = None, trunk_id: int | None = None) -> dict[int, dict]:
+    """Per trunk (or the one trunk_id) over the window (default the last hour): calls,
+    answered share, setup failures, and the mean jitter and loss of its calls' records."""
+    since = since or utcnow() - WINDOW
     query = (select(CallTrunk.trunk_id, func.count(CallTrunk.id),
                     func.sum(case((CallTrunk.dial_status == "ANSWER", 1), else_=0)),
                     func.sum(case((CallTrunk.dial_status.in_(SETUP_FAILURES), 1), else_=0)),
                     func.avg(Call.jitter_ms), func.avg(Call.loss_percent))
              .outerjoin(Call, and_(Call.linkedid == CallTrunk.linkedid))
              .where(CallTrunk.at >= since).group_by(CallTrunk.trunk_id))
+    if trunk_id is not None:
+        query = query.where(CallTrunk.trunk_id == trunk_id)
     figures = {}
     for trunk_id, calls, answered, failures, jitter, loss in await session.execute(query):
         figures[trunk_id] = {"calls": calls, "answer_ratio": (answered or 0) / calls if calls else None,

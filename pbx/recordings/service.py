@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pbx.calls.query import encode_cursor, parse_number
+from pbx.calls.listing import number_condition
+from pbx.calls.query import NumberFilter, encode_cursor, parse_number
 from pbx.db.models import Call, Recording, RecordingDestruction
 from pbx.db.unit import Database, Unit
 from pbx.domain.errors import Invalid, NotFound
@@ -26,6 +27,7 @@ class ListQuery:
     parties: frozenset[str] = frozenset()  # caller or callee is one of these (number_variants)
     after: tuple[datetime, int] | None = None  # the cursor: (started_at, id) of the previous page's last
     limit: int = 100
+    own_extension: str | None = None  # an agent's: only recordings of calls it took part in
 
 
 def actor(principal: Principal) -> str:
@@ -60,6 +62,8 @@ class RecordingService:
         await visible_tenant(session, principal, tenant_id)
         names_it = (Call.tenant_id == Recording.tenant_id) & (Call.recording_file_id == Recording.file_id)
         stmt = select(Recording, Call.id).outerjoin(Call, names_it).where(Recording.tenant_id == tenant_id)
+        if query.own_extension:  # the call list's own rule (pbx/calls/listing.py): what it shows, plays
+            stmt = stmt.where(number_condition(NumberFilter(query.own_extension, True)))
         if query.start is not None:
             stmt = stmt.where(Recording.started_at >= query.start)
         if query.end is not None:
@@ -78,9 +82,13 @@ class RecordingService:
     async def get(self, session: AsyncSession, principal: Principal, tenant_id: int, rec_id: int) -> Recording:
         return await scoped_get(session, principal, Recording, tenant_id, rec_id, "recording")
 
-    async def open_audio(self, unit: Unit, principal: Principal, tenant_id: int, rec_id: int):
-        """Logs the read, then returns (size, plain chunk iterator) for streaming."""
+    async def open_audio(self, unit: Unit, principal: Principal, tenant_id: int, rec_id: int,
+                         own_extension: str | None = None):
+        """Logs the read, then returns (size, plain chunk iterator) for streaming. own_extension
+        (an agent's): another extension's recording does not exist (404), like another tenant's."""
         row = await self.get(unit.session, principal, tenant_id, rec_id)
+        if own_extension and not await _heard_on(unit.session, row, own_extension):
+            raise NotFound("no such recording")
         path = self.store.path(row.tenant_id, row.started_at, row.file_id)
         if not path.exists():
             raise NotFound("the recording's audio is gone")
@@ -135,6 +143,13 @@ class RecordingService:
     async def verify(self, session: AsyncSession, principal: Principal, tenant_id: int) -> dict:
         await visible_history(session, principal, tenant_id)
         return await access_log.verify(session, tenant_id)
+
+
+async def _heard_on(session: AsyncSession, row: Recording, extension: str) -> bool:
+    """Whether a call record naming this recording is one the extension took part in."""
+    return await session.scalar(select(Call.id).where(
+        Call.tenant_id == row.tenant_id, Call.recording_file_id == row.file_id,
+        number_condition(NumberFilter(extension, True))).limit(1)) is not None
 
 
 def parse_party(raw: str | None) -> frozenset[str]:

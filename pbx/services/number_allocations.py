@@ -9,16 +9,33 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pbx.db.models import Number, NumberAllocation
+from pbx.db.models import Number, NumberAllocation, Tenant
 from pbx.db.unit import Unit
 from pbx.domain.errors import Conflict
 from pbx.domain.numbers import to_e164
-from pbx.services.tenants import require_operator, scoped_get, scoped_list, visible_tenant
+from pbx.services.tenants import (require_manager, require_operator, scoped_get, scoped_list, visible_tenant,
+                                  visible_tenant_ids)
 from pbx.services.tokens import Principal
 
 
 async def list_allocations(session: AsyncSession, principal: Principal, tenant_id: int) -> list[NumberAllocation]:
     return await scoped_list(session, principal, NumberAllocation, tenant_id)
+
+
+async def list_platform(session: AsyncSession, principal: Principal, after: str | None,
+                        limit: int) -> list[tuple[NumberAllocation, str, bool]]:
+    """Every allocation with its holder's name and whether the holder routes it, by number
+    (after: the previous page's last). The operator's view; a reseller sees its customers'."""
+    require_manager(principal)
+    routed = (Number.number == NumberAllocation.number) & (Number.tenant_id == NumberAllocation.tenant_id)
+    query = (select(NumberAllocation, Tenant.name, Number.id.is_not(None))
+             .join(Tenant, Tenant.id == NumberAllocation.tenant_id).outerjoin(Number, routed)
+             .order_by(NumberAllocation.number).limit(limit))
+    if (ids := visible_tenant_ids(principal)) is not None:
+        query = query.where(NumberAllocation.tenant_id.in_(ids))
+    if after:
+        query = query.where(NumberAllocation.number > after)
+    return [tuple(row) for row in await session.execute(query)]
 
 
 async def allocate(unit: Unit, principal: Principal, tenant_id: int, number: str) -> NumberAllocation:

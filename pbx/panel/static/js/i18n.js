@@ -56,3 +56,9 @@ export function startOfToday(tz = TENANT_TZ) {
   const p = zoneParts(new Date(), tz);
   return wallClockToIso(`${p.year}-${p.month}-${p.day}T00:00`, tz);
 }
+
+// The tenant's calendar day `offset` days from today ("2026-11-30" for -1), for date inputs.
+export function tenantDay(offset = 0, tz = TENANT_TZ) {
+  const p = zoneParts(new Date(), tz);
+  return new Date(Date.UTC(+p.year, +p.month - 1, +p.day + offset)).toISOString().slice(0, 10);
+}

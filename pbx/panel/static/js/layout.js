@@ -7,7 +7,8 @@ import { tenantScreens } from "./router.js";
 function Nav({ user, tenantId, screen }) {
   const links = [];
   if (user.role === "operator") {
-    links.push(["#/operator/tenants", "nav.tenants", "tenants"], ["#/operator/trunks", "nav.trunks", "trunks"]);
+    links.push(["#/operator/tenants", "nav.tenants", "tenants"], ["#/operator/trunks", "nav.trunks", "trunks"],
+      ["#/operator/allocations", "nav.allocations", "allocations"]);
   }
   const tid = tenantId ?? user.tenant_id;
   if (tid) for (const name of tenantScreens(user)) links.push([`#/t/${tid}/${name}`, `nav.${name}`, name]);

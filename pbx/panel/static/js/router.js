@@ -13,6 +13,7 @@ import { Voicemail } from "./screens/voicemail.js";
 import { Trunks } from "./screens/trunks.js";
 import { Users } from "./screens/users.js";
 import { Tenants } from "./screens/tenants.js";
+import { Allocations } from "./screens/allocations.js";
 import { NotFound } from "./screens/notfound.js";
 
 const TENANT_SCREENS = { dashboard: Dashboard, extensions: Extensions, prompts: Prompts, ivrs: Ivrs,
@@ -31,7 +32,7 @@ export function route(hash, user) {
   if (parts[0] === "t" && /^\d+$/.test(parts[1] || "") && tenantScreens(user).includes(parts[2])) {
     return { Screen: TENANT_SCREENS[parts[2]], params: { tenantId: Number(parts[1]), screen: parts[2] } };
   }
-  const operatorScreens = { tenants: Tenants, trunks: Trunks };
+  const operatorScreens = { tenants: Tenants, trunks: Trunks, allocations: Allocations };
   if (parts[0] === "operator" && operatorScreens[parts[1]] && user.role === "operator") {
     return { Screen: operatorScreens[parts[1]], params: { screen: parts[1] } };
   }

@@ -1,7 +1,7 @@
 // Call history: filter by time range (the tenant's wall clock) and number; play or download
 // a call's recording (each read lands in the recording's KVKK access log, server-side).
 import { html, useState } from "../lib.js";
-import { t, formatTime, wallClockToIso } from "../i18n.js";
+import { t, formatTime, wallClockToIso, tenantDay } from "../i18n.js";
 import { get } from "../api.js";
 import { TenantPage, ErrorBox, Field, PlanGate } from "../components.js";
 
@@ -28,24 +28,29 @@ function Recording({ tenantId, call }) {
 const quality = (q) => q ? t("calls.quality_figures", { jitter: q.jitter_ms ?? "–", loss: q.loss_percent ?? "–",
   rtt: q.rtt_ms ?? "–" }) : "—";
 
-// Recordings are for admins (an agent's session may not read them: pbx/api/agents.py).
-function Results({ tenant, items, user }) {
-  const recordings = user.role !== "agent";
+// An agent plays the recordings of its own calls, which are all it is shown (pbx/api/agents.py).
+function Results({ tenant, items }) {
   return html`<table id="calls"><caption>${t("nav.calls")}</caption>
     <thead><tr><th scope="col">${t("calls.time")}</th><th scope="col">${t("calls.direction")}</th>
       <th scope="col">${t("calls.caller")}</th><th scope="col">${t("calls.callee")}</th>
       <th scope="col">${t("calls.state")}</th><th scope="col">${t("calls.duration")}</th>
       <th scope="col">${t("calls.quality")}</th>
-      ${recordings && html`<th scope="col">${t("calls.recording")}</th>`}</tr></thead>
+      <th scope="col">${t("calls.recording")}</th></tr></thead>
     <tbody>${items.map((c) => html`<tr key=${c.id} data-call=${c.id}>
       <td>${formatTime(c.started_at)}</td><td>${t(`direction.${c.direction}`)}</td><td>${c.caller}</td>
       <td>${c.callee}</td><td>${t(`disposition.${c.disposition}`)}</td><td>${c.billsec} ${t("common.seconds")}</td>
       <td>${quality(c.quality)}</td>
-      ${recordings && html`<td><${PlanGate} tenant=${tenant} feature="recording"><${Recording} tenantId=${tenant.id} call=${c} /><//></td>`}
+      <td><${PlanGate} tenant=${tenant} feature="recording"><${Recording} tenantId=${tenant.id} call=${c} /><//></td>
     </tr>`)}</tbody></table>`;
 }
 
-function History({ tenant, user }) {
+// A whole day of the tenant's wall clock, from its midnight to the next (-1: yesterday).
+function fillDay(form, offset) {
+  form.elements.from.value = `${tenantDay(offset)}T00:00`;
+  form.elements.to.value = `${tenantDay(offset + 1)}T00:00`;
+}
+
+function History({ tenant }) {
   const [state, setState] = useState({ items: null, error: null });
   const search = async (event) => {
     event.preventDefault();
@@ -58,14 +63,16 @@ function History({ tenant, user }) {
       <${Field} label=${t("calls.from")}><input name="from" type="datetime-local" /><//>
       <${Field} label=${t("calls.to")}><input name="to" type="datetime-local" /><//>
       <${Field} label=${t("calls.number")}><input name="number" type="tel" /><//>
+      <button type="button" id="calls-yesterday" onClick=${(e) => fillDay(e.target.form, -1)}>${t("calls.yesterday")}</button>
+      <button type="button" id="calls-today" onClick=${(e) => fillDay(e.target.form, 0)}>${t("calls.today")}</button>
       <button type="submit">${t("calls.search")}</button>
     </form>
     <${ErrorBox} error=${state.error} />
-    ${state.items && (state.items.length ? html`<${Results} tenant=${tenant} items=${state.items} user=${user} />`
+    ${state.items && (state.items.length ? html`<${Results} tenant=${tenant} items=${state.items} />`
       : html`<p id="no-calls">${t("calls.none")}</p>`)}`;
 }
 
-export function Calls({ tenantId, user }) {
+export function Calls({ tenantId }) {
   return html`<${TenantPage} tenantId=${tenantId} title=${t("nav.calls")}>
-    ${(tenant) => html`<${History} tenant=${tenant} user=${user} />`}<//>`;
+    ${(tenant) => html`<${History} tenant=${tenant} />`}<//>`;
 }

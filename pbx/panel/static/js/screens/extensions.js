@@ -1,9 +1,10 @@
 // Extensions: list with registration status, create (the SIP password and its QR code are
-// shown once), edit name, delete.
+// shown once), edit every field, a new SIP password on demand, delete.
 import { html, useState, useEffect } from "../lib.js";
 import { t, sortBy } from "../i18n.js";
-import { get, post, patch, del, call } from "../api.js";
+import { get, post, del, call } from "../api.js";
 import { TenantPage, useLoad, ErrorBox, Field, PlanGate } from "../components.js";
+import { EditForm } from "./extension_edit.js";
 
 function Status({ tenantId, ext }) {
   const { data, error } = useLoad(() => get(`/tenants/${tenantId}/extensions/${ext.id}/status`), [ext.id]);
@@ -56,35 +57,35 @@ function CreateForm({ tenant, onCreated }) {
   </form>`;
 }
 
-function Row({ tenantId, ext, onChanged, onError }) {
-  const rename = async () => {
-    const name = prompt(t("ext.rename_prompt"), ext.name);
-    if (!name || name === ext.name) return;
-    try { await patch(`/tenants/${tenantId}/extensions/${ext.id}`, { name }); onChanged(); } catch (exc) { onError(exc); }
-  };
+function Row({ tenantId, ext, onEdit, onChanged, onError }) {
   const remove = async () => {
     if (!confirm(t("ext.delete_confirm", { number: ext.number }))) return;
     try { await del(`/tenants/${tenantId}/extensions/${ext.id}`); onChanged(); } catch (exc) { onError(exc); }
   };
-  return html`<tr data-number=${ext.number}><td>${ext.number}</td><td>${ext.name}</td>
+  return html`<tr data-number=${ext.number}><td>${ext.number}</td><td>${ext.name}</td><td>${ext.email ?? ""}</td>
+    <td>${ext.voicemail ? t("common.yes") : t("common.no")}</td><td>${ext.record_calls ? t("common.yes") : t("common.no")}</td>
     <td><${Status} tenantId=${tenantId} ext=${ext} /></td>
-    <td><button type="button" onClick=${rename} aria-label=${t("ext.rename_label", { number: ext.number })}>${t("common.edit")}</button>
+    <td><button type="button" class="edit" onClick=${() => onEdit(ext.id)} aria-label=${t("ext.rename_label", { number: ext.number })}>${t("common.edit")}</button>
       <button type="button" onClick=${remove} aria-label=${t("ext.delete_label", { number: ext.number })}>${t("common.delete")}</button></td></tr>`;
 }
 
 function ExtensionList({ tenant }) {
   const list = useLoad(() => get(`/tenants/${tenant.id}/extensions`), [tenant.id]);
   const [created, setCreated] = useState(null);
+  const [editing, setEditing] = useState(null);
   const [error, setError] = useState(null);
   const rows = list.data ? sortBy(list.data.items, "number") : [];
+  const edited = rows.find((ext) => ext.id === editing);
+  const headers = ["ext.number", "ext.name", "ext.email", "ext.voicemail", "ext.record_calls", "ext.status", "common.actions"];
   return html`
     <${ErrorBox} error=${list.error || error} />
-    ${created && html`<${Credentials} tenantId=${tenant.id} created=${created} />`}
+    ${created && html`<${Credentials} key=${created.sip.password} tenantId=${tenant.id} created=${created} />`}
     <table id="extensions"><caption>${t("nav.extensions")}</caption>
-      <thead><tr><th scope="col">${t("ext.number")}</th><th scope="col">${t("ext.name")}</th>
-        <th scope="col">${t("ext.status")}</th><th scope="col">${t("common.actions")}</th></tr></thead>
+      <thead><tr>${headers.map((key) => html`<th scope="col">${t(key)}</th>`)}</tr></thead>
       <tbody>${rows.map((ext) => html`<${Row} key=${ext.id} tenantId=${tenant.id} ext=${ext}
-        onChanged=${list.reload} onError=${setError} />`)}</tbody></table>
+        onEdit=${(id) => { setCreated(null); setEditing(id); }} onChanged=${list.reload} onError=${setError} />`)}</tbody></table>
+    ${edited && html`<${EditForm} key=${edited.id} tenant=${tenant} ext=${edited} onClose=${() => setEditing(null)}
+      onSaved=${() => { setEditing(null); list.reload(); }} onPassword=${(row) => { setEditing(null); setCreated(row); }} />`}
     <${CreateForm} tenant=${tenant} onCreated=${(row) => { setCreated(row); list.reload(); }} />`;
 }
 
