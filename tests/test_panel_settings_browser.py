@@ -151,6 +151,10 @@ def test_admin_connects_hubspot_and_a_test_lookup_shows_the_contact_as_text(worl
     link = browser.find("#lookup-contact a.contact-link").get_attribute("href")
     assert link.startswith(f"https://app.hubspot.com/contacts/{PORTAL}/")
     assert browser.driver.execute_script("return document.body.dataset.pwned") is None
+    links = browser.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; import('/panel/js/contact.js').then(m => done("
+        "['javascript:alert(1)', 'data:text/html,x', ' https://crm.example/k?a=1', 'nothing'].map(m.safeLink)))")
+    assert links == [None, None, "https://crm.example/k?a=1", None]  # a CRM's link only over http(s)
     browser.screenshot("crm")
 
 

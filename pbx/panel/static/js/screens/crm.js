@@ -54,7 +54,7 @@ function ConnectForm({ tenant, onChanged }) {
     <h2 id="crm-connect-title">${t("crm.connect_title")}</h2>
     <${Field} label=${t("crm.provider")}><select name="provider" value=${provider} onChange=${(e) => setProvider(e.target.value)}>
       ${usable.map((p) => html`<option value=${p}>${PROVIDERS[p].label}</option>`)}</select><//>
-    <${PlanGate} tenant=${tenant} feature="crm_advanced">${null}<//>
+    ${!planHas(tenant, "crm_advanced") && html`<${PlanGate} tenant=${tenant} feature="crm_advanced" />`}
     <${Field} label=${t(spec.base_url_required ? "crm.base_url_needed" : "crm.base_url_optional")}>
       <input name="base_url" type="url" required=${!!spec.base_url_required} autocomplete="off" maxlength="2000" /><//>
     ${spec.fields.map((f) => html`<${Field} key=${provider + f} label=${t(`cred.${f}`)}>
