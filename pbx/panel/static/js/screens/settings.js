@@ -40,8 +40,8 @@ function Settings({ tenant }) {
   const data = useLoad(() => get(`/tenants/${tenant.id}/settings`), [tenant.id]);
   if (!data.data) return html`<${ErrorBox} error=${data.error} />`;
   return html`<${SettingsForm} tenant=${tenant} settings=${data.data} />
-    <p><a href=${`#/t/${tenant.id}/crm`}>${t("nav.crm")}</a> · <a href=${`#/t/${tenant.id}/webhooks`}>${t("nav.webhooks")}</a>
-      · <a href=${`#/t/${tenant.id}/users`}>${t("nav.users")}</a></p>`;
+    <ul class="links">${["crm", "webhooks", "users"].map((screen) => html`<li>
+      <a href=${`#/t/${tenant.id}/${screen}`}>${t(`nav.${screen}`)}</a></li>`)}</ul>`;
 }
 
 export function TenantSettings({ tenantId }) {
