@@ -1,9 +1,10 @@
 """What an agent's session may reach: deny by default. An agent sees its own extension's
-calls, their recordings, voicemail and events, its own extension and user, and its tenant's name; it writes
-nothing of the tenant's configuration (403). Another tenant's path is 404 before anything,
-so ids cannot be probed. The handlers narrow what they answer to the agent's extension
-(pbx/api/calls.py, pbx/api/events.py); a route added later is closed to agents until it is
-listed here."""
+calls, their recordings, voicemail and events, its own extension and user, and its tenant's
+name; it places click-to-calls from its own extension; it writes nothing of the tenant's
+configuration (403). Another tenant's path is 404 before anything, so ids cannot be probed.
+The handlers narrow what they answer to the agent's extension (pbx/api/calls.py,
+pbx/api/events.py, pbx/api/click_to_call.py); a route added later is closed to agents until it
+is listed here."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -19,6 +20,7 @@ AGENT_ROUTES = {
     ("GET", "/api/v1/tenants"): ANY,  # lists its own tenant only
     ("GET", "/api/v1/tenants/{tenant_id}"): ANY,
     ("GET", "/api/v1/tenants/{tenant_id}/calls"): OWN_EXTENSION,  # narrowed by the handler
+    ("POST", "/api/v1/tenants/{tenant_id}/calls"): OWN_EXTENSION,  # click-to-call: the handler refuses another's
     ("GET", "/api/v1/tenants/{tenant_id}/events/stream"): OWN_EXTENSION,  # narrowed by the handler
     ("GET", _EXT): OWN_EXTENSION,
     ("GET", _EXT + "/status"): OWN_EXTENSION,

@@ -26,6 +26,7 @@ from pbx.api import (
     ring_groups,
     schedules,
     sip_bans,
+    tenant_settings,
     cluster,
     tenants,
     trunks,
@@ -61,7 +62,8 @@ def all_routes() -> list[Route]:
             + webhooks.ROUTES + billing.ROUTES + billing_terms.ROUTES + resellers.ROUTES + porting.ROUTES
             + click_to_call.ROUTES + crm.ROUTES
             + web_session.ROUTES + user_routes.ROUTES + provisioning.ROUTES + holidays.ROUTES
-            + cluster.ROUTES + operations.ROUTES + ops_reports.ROUTES)
+            + cluster.ROUTES + operations.ROUTES + ops_reports.ROUTES
+            + tenant_settings.ROUTES)
 
 
 async def _anonymous(_request: web.Request, response: web.StreamResponse) -> None:

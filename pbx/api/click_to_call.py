@@ -6,11 +6,13 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import StringConstraints
 
+from pbx.api.agents import own_extension
 from pbx.api.context import CLICK_TO_CALL, DATABASE, principal, visible_tenant_id
 from pbx.api.errors import json_body, json_response
 from pbx.api.responses import STR, obj
 from pbx.api.routes import Route
 from pbx.api.schemas import Body, ExtensionNumber
+from pbx.domain.errors import Forbidden
 
 
 class ClickToCallBody(Body):
@@ -22,6 +24,9 @@ class ClickToCallBody(Body):
 async def click_to_call(request: web.Request) -> web.Response:
     tenant_id = await visible_tenant_id(request)
     body = ClickToCallBody.model_validate(await json_body(request))
+    own = own_extension(principal(request))
+    if own is not None and body.extension != own:  # an agent's phone is the only one it may ring
+        raise Forbidden("an agent places calls from its own extension only")
     call_id = await request.app[CLICK_TO_CALL].place(request.app[DATABASE], principal(request), tenant_id,
                                                      body.extension, body.to)
     return json_response({"call_id": call_id}, status=202)
@@ -29,7 +34,8 @@ async def click_to_call(request: web.Request) -> web.Response:
 
 ROUTES = [
     Route("POST", "/tenants/{tenant_id}/calls", click_to_call,
-          "Click-to-call: ring the extension, then dial `to` by the tenant's rules (call_id = the events' call_id)",
+          "Click-to-call: ring the extension, then dial `to` by the tenant's rules (call_id = the events' call_id); "
+          "an agent's session rings its own extension only (403 for another)",
           body=ClickToCallBody, status=202,
           response=obj(call_id={**STR, "description": "the call's id in its call.* events and its call record"}),
           errors=(("503", "asterisk_unavailable: Asterisk is not connected"),)),

@@ -36,4 +36,5 @@ export async function call(method, path, { json, form, raw } = {}) {
 export const get = (path) => call("GET", path);
 export const post = (path, json) => call("POST", path, { json });
 export const patch = (path, json) => call("PATCH", path, { json });
+export const put = (path, json) => call("PUT", path, { json });
 export const del = (path) => call("DELETE", path);

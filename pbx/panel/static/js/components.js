@@ -25,11 +25,13 @@ export function useLoad(load, deps) {
 }
 
 // Which plan first has a feature (pbx/domain/plans.py), to name it where the feature is missing.
-const FIRST_PLAN = { recording: "kobi", schedules: "kobi", nested_ivr: "enterprise", detailed_reports: "kobi" };
+// crm: HubSpot and Zoho; crm_advanced: Salesforce and Dynamics (pbx/crm/providers.py).
+const FIRST_PLAN = { recording: "kobi", schedules: "kobi", nested_ivr: "enterprise", detailed_reports: "kobi",
+  crm: "kobi", crm_advanced: "enterprise" };
 const PLAN_HAS = {
   girisimci: new Set(),
-  kobi: new Set(["recording", "schedules", "detailed_reports"]),
-  enterprise: new Set(["recording", "schedules", "nested_ivr", "detailed_reports"]),
+  kobi: new Set(["recording", "schedules", "detailed_reports", "crm"]),
+  enterprise: new Set(["recording", "schedules", "nested_ivr", "detailed_reports", "crm", "crm_advanced"]),
 };
 
 export const planHas = (tenant, feature) => PLAN_HAS[tenant.plan]?.has(feature) ?? false;

@@ -3,6 +3,7 @@ import { html } from "./lib.js";
 import { t, currentLang, setLang } from "./i18n.js";
 import { signOut } from "./session.js";
 import { tenantScreens } from "./router.js";
+import { ScreenPop } from "./screenpop.js";
 
 function Nav({ user, tenantId, screen }) {
   const links = [];
@@ -31,5 +32,6 @@ export function Layout({ user, onSignedOut, relang, params, children }) {
       <button type="button" id="sign-out" onClick=${leave}>${t("layout.sign_out")}</button>
     </header>
     <${Nav} user=${user} tenantId=${params.tenantId} screen=${params.screen} />
+    ${user.role === "agent" && user.extension && html`<${ScreenPop} user=${user} />`}
     <main id="main" tabindex="-1">${children}</main>`;
 }

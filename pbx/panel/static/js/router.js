@@ -14,10 +14,14 @@ import { Trunks } from "./screens/trunks.js";
 import { Users } from "./screens/users.js";
 import { Tenants } from "./screens/tenants.js";
 import { Allocations } from "./screens/allocations.js";
+import { TenantSettings } from "./screens/settings.js";
+import { CrmSettings } from "./screens/crm.js";
+import { WebhookSettings } from "./screens/webhooks.js";
 import { NotFound } from "./screens/notfound.js";
 
 const TENANT_SCREENS = { dashboard: Dashboard, extensions: Extensions, prompts: Prompts, ivrs: Ivrs,
-  ring_groups: RingGroups, schedules: Schedules, numbers: Numbers, calls: Calls, voicemail: Voicemail, reports: Reports, users: Users };
+  ring_groups: RingGroups, schedules: Schedules, numbers: Numbers, calls: Calls, voicemail: Voicemail, reports: Reports, users: Users,
+  settings: TenantSettings, crm: CrmSettings, webhooks: WebhookSettings };
 const AGENT_SCREENS = new Set(["dashboard", "calls", "voicemail"]);  // what an agent's session may read (pbx/api/agents.py)
 
 export const tenantScreens = (user) =>

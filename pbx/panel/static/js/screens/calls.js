@@ -4,6 +4,7 @@ import { html, useState } from "../lib.js";
 import { t, formatTime, wallClockToIso, tenantDay } from "../i18n.js";
 import { get } from "../api.js";
 import { TenantPage, ErrorBox, Field, PlanGate } from "../components.js";
+import { DialBox, Party } from "../dial.js";
 
 function query(form) {
   const params = new URLSearchParams({ limit: "200" });
@@ -37,8 +38,9 @@ function Results({ tenant, items }) {
       <th scope="col">${t("calls.quality")}</th>
       <th scope="col">${t("calls.recording")}</th></tr></thead>
     <tbody>${items.map((c) => html`<tr key=${c.id} data-call=${c.id}>
-      <td>${formatTime(c.started_at)}</td><td>${t(`direction.${c.direction}`)}</td><td>${c.caller}</td>
-      <td>${c.callee}</td><td>${t(`disposition.${c.disposition}`)}</td><td>${c.billsec} ${t("common.seconds")}</td>
+      <td>${formatTime(c.started_at)}</td><td>${t(`direction.${c.direction}`)}</td>
+      <td><${Party} tenantId=${tenant.id} call=${c} side="caller" user=${user} /></td>
+      <td><${Party} tenantId=${tenant.id} call=${c} side="callee" user=${user} /></td><td>${t(`disposition.${c.disposition}`)}</td><td>${c.billsec} ${t("common.seconds")}</td>
       <td>${quality(c.quality)}</td>
       <td><${PlanGate} tenant=${tenant} feature="recording"><${Recording} tenantId=${tenant.id} call=${c} /><//></td>
     </tr>`)}</tbody></table>`;
@@ -59,7 +61,8 @@ function History({ tenant }) {
       setState({ items: page.items, error: null });
     } catch (error) { setState({ items: null, error }); }
   };
-  return html`<form onSubmit=${search} id="call-filter" class="filter" aria-label=${t("calls.filter")}>
+  return html`<${DialBox} tenant=${tenant} user=${user} />
+    <form onSubmit=${search} id="call-filter" class="filter" aria-label=${t("calls.filter")}>
       <${Field} label=${t("calls.from")}><input name="from" type="datetime-local" /><//>
       <${Field} label=${t("calls.to")}><input name="to" type="datetime-local" /><//>
       <${Field} label=${t("calls.number")}><input name="number" type="tel" /><//>

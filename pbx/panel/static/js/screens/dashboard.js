@@ -1,41 +1,26 @@
 // Today's calls and missed calls (the call records), and the calls in progress, live from
 // the tenant's event stream (an agent's stream carries only its own extension).
-import { html, useState, useEffect } from "../lib.js";
+import { html, useState } from "../lib.js";
 import { t, formatTime, startOfToday } from "../i18n.js";
 import { get } from "../api.js";
 import { TenantPage, useLoad, ErrorBox } from "../components.js";
+import { useEventStream } from "../stream.js";
 
 const MISSED = new Set(["no_answer", "busy", "failed"]);
-
-function streamUrl(tenantId, user) {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const agent = user.role === "agent" && user.extension ? `?extension=${encodeURIComponent(user.extension)}` : "";
-  return `${scheme}://${location.host}/api/v1/tenants/${tenantId}/events/stream${agent}`;
-}
 
 // Calls in progress by call_id; a call that ended leaves, and today's list is read again.
 function useLiveCalls(tenantId, user, onEnded) {
   const [live, setLive] = useState({});
-  useEffect(() => {
-    let socket, stopped = false;
-    const connect = () => {
-      socket = new WebSocket(streamUrl(tenantId, user));
-      socket.onmessage = (message) => {
-        const event = JSON.parse(message.data);
-        const id = event.data.call_id;
-        if (event.type === "call.ringing") setLive((calls) => ({ ...calls, [id]: { ...event.data, state: "ringing", at: event.at } }));
-        if (event.type === "call.answered") setLive((calls) => calls[id] ? { ...calls, [id]: { ...calls[id], state: "answered" } } : calls);
-        if (event.type === "call.ended") {
-          setLive((calls) => { const { [id]: _gone, ...rest } = calls; return rest; });
-          onEnded();
-        }
-      };
-      socket.onopen = () => document.body.setAttribute("data-live", "open");
-      socket.onclose = () => { if (!stopped) setTimeout(connect, 2000); };
-    };
-    connect();
-    return () => { stopped = true; socket.close(); };
-  }, [tenantId]);
+  const extension = user.role === "agent" ? user.extension : null;
+  useEventStream(tenantId, extension, (event) => {
+    const id = event.data.call_id;
+    if (event.type === "call.ringing") setLive((calls) => ({ ...calls, [id]: { ...event.data, state: "ringing", at: event.at } }));
+    if (event.type === "call.answered") setLive((calls) => calls[id] ? { ...calls, [id]: { ...calls[id], state: "answered" } } : calls);
+    if (event.type === "call.ended") {
+      setLive((calls) => { const { [id]: _gone, ...rest } = calls; return rest; });
+      onEnded();
+    }
+  }, () => document.body.setAttribute("data-live", "open"));
   return Object.values(live);
 }
 
