@@ -30,7 +30,7 @@ const quality = (q) => q ? t("calls.quality_figures", { jitter: q.jitter_ms ?? "
   rtt: q.rtt_ms ?? "–" }) : "—";
 
 // An agent plays the recordings of its own calls, which are all it is shown (pbx/api/agents.py).
-function Results({ tenant, items }) {
+function Results({ tenant, items, user }) {
   return html`<table id="calls"><caption>${t("nav.calls")}</caption>
     <thead><tr><th scope="col">${t("calls.time")}</th><th scope="col">${t("calls.direction")}</th>
       <th scope="col">${t("calls.caller")}</th><th scope="col">${t("calls.callee")}</th>
@@ -52,7 +52,7 @@ function fillDay(form, offset) {
   form.elements.to.value = `${tenantDay(offset + 1)}T00:00`;
 }
 
-function History({ tenant }) {
+function History({ tenant, user }) {
   const [state, setState] = useState({ items: null, error: null });
   const search = async (event) => {
     event.preventDefault();
@@ -71,11 +71,11 @@ function History({ tenant }) {
       <button type="submit">${t("calls.search")}</button>
     </form>
     <${ErrorBox} error=${state.error} />
-    ${state.items && (state.items.length ? html`<${Results} tenant=${tenant} items=${state.items} />`
+    ${state.items && (state.items.length ? html`<${Results} tenant=${tenant} items=${state.items} user=${user} />`
       : html`<p id="no-calls">${t("calls.none")}</p>`)}`;
 }
 
-export function Calls({ tenantId }) {
+export function Calls({ tenantId, user }) {
   return html`<${TenantPage} tenantId=${tenantId} title=${t("nav.calls")}>
-    ${(tenant) => html`<${History} tenant=${tenant} />`}<//>`;
+    ${(tenant) => html`<${History} tenant=${tenant} user=${user} />`}<//>`;
 }
