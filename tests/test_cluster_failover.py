@@ -111,19 +111,44 @@ def _caller_scenario(path, expect: str) -> str:
     return _scenario(path, body)
 
 
+REGISTER = """  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]
+      From: <sip:[user]@[remote_ip]>;tag=[call_number]
+      To: <sip:[user]@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: 1 REGISTER
+      Contact: <sip:[user]@[local_ip]:[local_port]>
+%s      Expires: 60
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="401"/>
+"""
+GUESS = ('      Authorization: Digest username="[user]", realm="pbx", nonce="n", uri="sip:[remote_ip]", '
+         'response="0123456789abcdef0123456789abcdef"\n')
+
+
+def _challenge(stale: bool) -> str:
+    header = 'WWW-Authenticate: Digest realm="pbx", nonce="x"' + (", stale=true" if stale else "")
+    return '  <recv request="REGISTER"/>\n' + _reply("401", "Unauthorized").replace("Content-Length: 0", header + "\n      Content-Length: 0")
+
+
 def _sipp(scenario: str, port: int, *extra: str) -> list[str]:
     """Each SIPp's media (up to 4 ports) and control ports, in this run's range too."""
     slot = port - PROXY
     media, control = 40070 + OFFSET + 4 * slot, 40086 + OFFSET + slot
     return ["sipp", "-sf", scenario, "-i", HOST, "-p", str(port), "-mp", str(media), "-cp", str(control),
-            "-m", "1", "-nostdin", "-trace_msg", "-message_file", f"{scenario}.log", "-recv_timeout", "15000", *extra]
+            "-nostdin", "-trace_msg", "-message_file", f"{scenario}.log", "-recv_timeout", "15000", *extra]
 
 
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory):
     directory = tmp_path_factory.mktemp("kamailio")
     # No probe in the test's time (its interval is an hour): each case sets the nodes' states itself.
-    kamailio = Kamailio(KamailioConfig(HOST, PROXY, directory, "secret", ping_interval=3600))
+    kamailio = Kamailio(KamailioConfig(HOST, PROXY, directory, "secret", ping_interval=3600, ban_failures=3))
     kamailio.start()
     try:
         kamailio.config.write_members({f"sip:{HOST}:{NODE_A}": "A", f"sip:{HOST}:{NODE_B}": "A"})
@@ -141,11 +166,11 @@ def _call(proxy, tmp_path, first: str, caller: str, expect: str) -> tuple[int, i
     nodes = []
     for port, behaviour in ((NODE_A, first), (NODE_B, "answers")):
         scenario = _scenario(tmp_path / f"node-{port}-{behaviour}.xml", NODES[behaviour])
-        nodes.append((scenario, subprocess.Popen(_sipp(scenario, port), stdout=subprocess.DEVNULL,
+        nodes.append((scenario, subprocess.Popen(_sipp(scenario, port, "-m", "1"), stdout=subprocess.DEVNULL,
                                                  stderr=subprocess.DEVNULL)))
     try:
         scenario = _caller_scenario(tmp_path / f"caller-{expect}.xml", expect)
-        done = subprocess.run([*_sipp(scenario, CALLER, "-key", "user", caller), f"{HOST}:{PROXY}"],
+        done = subprocess.run([*_sipp(scenario, CALLER, "-m", "1", "-key", "user", caller), f"{HOST}:{PROXY}"],
                               capture_output=True, timeout=60)
     finally:
         for _, process in nodes:
@@ -188,3 +213,40 @@ def test_a_node_that_did_not_take_the_call_hands_it_to_the_next(proxy, caller_on
 def test_a_routing_outcome_or_a_failure_after_ringing_is_not_retried(proxy, caller_on_a, tmp_path, first, final):
     a, b, got_it = _call(proxy, tmp_path, first, caller_on_a, final)
     assert (a, b, got_it) == (1, 0, True)
+
+
+def _registers(proxy, tmp_path, stale: bool, digests: list[bool]) -> tuple[list[bool], int]:
+    """Both nodes challenge every REGISTER; one REGISTER per entry of `digests` (with a guessed
+    digest answer or none). Returns which were answered, and how many REGISTERs the nodes saw."""
+    for uri in proxy.states():
+        proxy.set_state(uri, "a")
+    tmp_path.mkdir()
+    nodes = []
+    for port in (NODE_A, NODE_B):
+        scenario = _scenario(tmp_path / f"challenge-{port}.xml", _challenge(stale))
+        nodes.append((scenario, subprocess.Popen(_sipp(scenario, port, "-m", "20"), stdout=subprocess.DEVNULL,
+                                                 stderr=subprocess.DEVNULL)))
+    answered = []
+    try:
+        for index, digest in enumerate(digests):
+            scenario = _scenario(tmp_path / f"register-{index}.xml", REGISTER % (GUESS if digest else ""))
+            done = subprocess.run([*_sipp(scenario, CALLER, "-m", "1", "-key", "user", "guesser",
+                                          "-recv_timeout", "3000"), f"{HOST}:{PROXY}"], capture_output=True, timeout=60)
+            answered.append(done.returncode == 0)
+    finally:
+        for _, process in nodes:
+            process.kill()
+            process.wait()
+    seen = sum(open(f"{scenario}.log", errors="replace").read().count("\nREGISTER sip:") for scenario, _ in nodes)
+    return answered, seen
+
+
+def test_failed_digests_ban_their_source_and_stale_nonces_do_not(proxy, tmp_path):
+    """Last in this module: its source, 127.0.0.1, is every test's. ban_failures=3 here."""
+    answered, _ = _registers(proxy, tmp_path / "stale", stale=True, digests=[True, True, False, False])
+    assert answered == [True] * 4  # stale nonces and first REGISTERs are how phones work, not guesses
+    answered, seen = _registers(proxy, tmp_path / "wrong", stale=False, digests=[True, True, True, False])
+    assert answered == [True, True, True, False] and seen == 3  # the 4th is dropped: no answer at all
+    proxy.rpc("htable.delete", "ban", HOST)  # what an operator does to lift it
+    answered, _ = _registers(proxy, tmp_path / "lifted", stale=False, digests=[False])
+    assert answered == [True]

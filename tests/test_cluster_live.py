@@ -212,6 +212,9 @@ def test_a_drained_node_takes_no_new_calls_finishes_its_calls_and_is_removed(clu
 
     cl, _ = cluster
     _, lines = office
+    for _sip_id, phone in lines.values():  # back where the hash over all live nodes puts them (after the kill)
+        phone.reregister()
+    assert wait_for(lambda: any(node != 1 for node in _placement(cl, lines).values()), timeout=20)
     nodes = _placement(cl, lines)
     caller = next(n for n, node in nodes.items() if node != 1)
     callee = next(n for n, node in nodes.items() if node != nodes[caller])
