@@ -29,6 +29,7 @@ import csv
 import io
 import math
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -159,8 +160,8 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()}", flush=True)
     for count in args.nodes:
         cluster, operator = start_cluster(count)
+        workdir = Path(tempfile.mkdtemp(prefix="pbx-sipp-"))
         try:
-            workdir = Path(tempfile.mkdtemp(prefix="pbx-sipp-"))
             sipp = load_generator(cluster, workdir)
             users = sipp.users_file(population(cluster, operator, args.extensions))
             calls(cluster, sipp, users, args)
@@ -170,6 +171,8 @@ def main() -> int:
                 media(cluster, sipp, users, args, workdir)
         finally:
             cluster.close()
+            shutil.rmtree(cluster.dir, ignore_errors=True)
+            shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
