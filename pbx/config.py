@@ -92,6 +92,7 @@ class Settings:
     sms_password: str = ""
     sms_header: str = ""
     notice_retry_s: float = 60.0  # a failed notice is tried again after this, doubling (pbx/ops/sender.py)
+    asterisk_max_load: float = 0.0  # Asterisk refuses new calls (503) above this load average; 0: never
 
     @property
     def effective_database_url(self) -> str:
@@ -237,6 +238,7 @@ _ENV = {
     "sms_password": ("PBX_SMS_PASSWORD", str),
     "sms_header": ("PBX_SMS_HEADER", str),
     "notice_retry_s": ("PBX_NOTICE_RETRY_SECONDS", float),
+    "asterisk_max_load": ("PBX_ASTERISK_MAX_LOAD", float),
 }
 
 

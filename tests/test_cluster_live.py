@@ -3,6 +3,8 @@ network namespace; real pjsua2 phones register and call through Kamailio."""
 from __future__ import annotations
 
 import shutil
+import time
+from dataclasses import replace
 
 import pytest
 
@@ -139,6 +141,48 @@ def test_membership_through_the_api(cluster, office):
     assert operator.ok("GET", "/cluster/nodes")["items"] == nodes  # nothing changed in the end
 
 
+def _restart_asterisk(cl, index: int, max_load: float) -> None:
+    """The node's Asterisk alone, started again with another overload threshold."""
+    node = cl.nodes[index]
+    node.asterisk.stop()
+    node.asterisk.settings = replace(node.asterisk.settings, asterisk_max_load=max_load)
+    node.asterisk.launch()
+    node.asterisk.wait_for_ami(60)
+    node.asterisk.wait_fully_booted(60)
+    time.sleep(3 * cl.ping_interval)  # Kamailio's state is of the new Asterisk's probes, not the old one's
+    assert wait_for(lambda: cl.states()[index] == "active", timeout=60)
+
+
+def test_a_node_that_answers_503_hands_the_call_to_another_node_with_one_call_record(cluster, office, tmp_path):
+    """Asterisk's own overload state (maxload far below any load average of a machine running
+    three Asterisks): the caller's own node refuses the call with 503 after its digest check,
+    before any ringing, and Kamailio's failure_route hands the call to another node."""
+    cl, operator = cluster
+    tenant, lines = office
+    nodes = _placement(cl, lines)
+    victim = next(n for n in sorted(set(nodes.values())) if n != 1)  # node 1 serves the API
+    caller = next(number for number, node in nodes.items() if node == victim)
+    callee = next(number for number, node in nodes.items() if node != victim)
+    log = cl.nodes[victim].settings.asterisk_instance_dir / "log" / "messages.log"
+    _restart_asterisk(cl, victim, max_load=0.0001)
+    try:
+        refused_before = log.read_text().count("Maximum loadavg limit")
+        known = {c["id"] for c in operator.ok("GET", f"/tenants/{tenant['id']}/calls")["items"]}
+
+        def new_calls():
+            return [c for c in operator.ok("GET", f"/tenants/{tenant['id']}/calls")["items"] if c["id"] not in known]
+
+        heard, _ = talk(lines[caller][1], lines[callee][1], callee, tmp_path, seconds=1.5)
+        assert heard == pytest.approx(800, abs=30)
+        assert log.read_text().count("Maximum loadavg limit") > refused_before  # it did answer 503
+        assert wait_for(new_calls, timeout=30)
+        time.sleep(3)  # what the refusing node might have recorded has arrived by now
+        recorded = new_calls()
+        assert len(recorded) == 1 and recorded[0]["disposition"] == "answered", recorded
+    finally:
+        _restart_asterisk(cl, victim, max_load=0.0)
+
+
 def test_a_killed_node_loses_no_new_calls_and_its_phones_come_back(cluster, office, tmp_path):
     """kill -9 of a node's Asterisk and control plane: calls placed at once (within 2 probe
     intervals) are answered by the others; its phones re-register onto live nodes and are
@@ -168,6 +212,9 @@ def test_a_drained_node_takes_no_new_calls_finishes_its_calls_and_is_removed(clu
 
     cl, _ = cluster
     _, lines = office
+    for _sip_id, phone in lines.values():  # back where the hash over all live nodes puts them (after the kill)
+        phone.reregister()
+    assert wait_for(lambda: any(node != 1 for node in _placement(cl, lines).values()), timeout=20)
     nodes = _placement(cl, lines)
     caller = next(n for n, node in nodes.items() if node != 1)
     callee = next(n for n, node in nodes.items() if node != nodes[caller])

@@ -69,6 +69,7 @@ def template_values(settings: Settings, *, ami_peer: str | None = None) -> dict[
         "cdr_manager_mappings": cdrfields.manager_mappings(),
         "cdr_custom_mapping": cdrfields.custom_mapping(),
         **realtime_values(settings.effective_database_url),
+        "max_load": f"{settings.asterisk_max_load:g}",
     }
 
 

@@ -37,6 +37,10 @@ class KamailioConfig:
     secret: str  # X-Pbx-Cluster: what nodes trust as "this call comes from another node"
     ping_interval: int = 1
     children: int = 4
+    # Brute-force bans (README: Cluster): failed digests per source address within the window, then no answer.
+    ban_failures: int = 10
+    ban_window_s: int = 60
+    ban_seconds: int = 900
 
     @property
     def ctl_socket(self) -> Path:
@@ -55,7 +59,8 @@ class KamailioConfig:
         text = Template(TEMPLATE.read_text()).substitute(
             listen_host=self.listen_host, listen_port=self.listen_port, module_dir=module_dir(),
             ctl_socket=self.ctl_socket, dispatcher_list=self.dispatcher_list, cluster_secret=self.secret,
-            ping_interval=self.ping_interval, children=self.children)
+            ping_interval=self.ping_interval, children=self.children, ban_failures=self.ban_failures,
+            ban_window=self.ban_window_s, ban_seconds=self.ban_seconds)
         self.config_file.write_text(text)
         self.dispatcher_list.touch()
 

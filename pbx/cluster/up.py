@@ -35,8 +35,10 @@ class Cluster:
         self.host = self.fabric.host_address
         self.postgres = LocalPostgres(directory / "postgres", self.host, 40032 + offset)
         self.secret = secrets.token_urlsafe(18)
-        self.kamailio = Kamailio(KamailioConfig(self.host, 40060 + offset, directory / "kamailio", self.secret,
-                                                ping_interval=ping_interval))
+        self.kamailio = Kamailio(KamailioConfig(
+            self.host, 40060 + offset, directory / "kamailio", self.secret, ping_interval=ping_interval,
+            ban_failures=base.sip_ban_failures, ban_window_s=int(base.sip_ban_window_s),
+            ban_seconds=int(base.sip_ban_seconds)))
         self.nodes: dict[int, Node] = {}
         self.planned = 0  # nodes named as each other's AMI peers (extension status)
 
