@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from sqlalchemy import select
@@ -54,6 +54,8 @@ class ExtensionService:
     voicemail: VoicemailService  # an extension's messages go with it
     behind_proxy: bool = False  # a cluster's: phones reach the nodes through Kamailio (pbx/cluster/)
     contacts_of: Callable[[str], Awaitable[list[dict]]] | None = None  # a cluster's: every node's (status)
+    # Called in a deleted extension's transaction (extension.unregistered: pbx/app.py).
+    removal_listeners: list[Callable[..., Awaitable[None]]] = field(default_factory=list)
 
     async def list(self, session: AsyncSession, principal: Principal, tenant_id: int) -> list[Extension]:
         await visible_tenant(session, principal, tenant_id)
@@ -173,6 +175,8 @@ class ExtensionService:
         await _check_unused(unit.session, extension)
         # While its messages are still there to list (their rows cascade with the extension).
         await self.voicemail.forget_extension(unit, tenant_id, extension.id)
+        for listener in self.removal_listeners:
+            await listener(unit, extension)
         await self.remove(unit, extension)
 
     async def remove(self, unit: Unit, extension: Extension) -> None:
