@@ -25,12 +25,14 @@ from pbx.db.event_tables import ExtensionRegistration
 from pbx.db.models import Extension
 from pbx.domain.errors import AsteriskUnavailable
 from pbx.eventing import registration_state as state
+from pbx.eventing.outbox import NewEvent
 from pbx.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
 EXPIRY_GRACE = timedelta(seconds=2)
 TICK_S = 2.0
+BATCH_MAX = 200
 
 
 def _now() -> datetime:
@@ -42,6 +44,7 @@ class RegistrationEvents:
         self.database, self.events, self.ami, self.node = database, events, ami, node
         self.queue: asyncio.Queue = asyncio.Queue(50_000)
         self.expiry: dict[str, datetime] = {}  # AOR -> when its newest contact runs out
+        self._held = None  # an item taken from the queue while batching, not yet handled
         self._tasks = OwnedTasks()
 
     def on_test_event(self, _manager, message) -> None:
@@ -71,9 +74,11 @@ class RegistrationEvents:
 
     async def _work(self) -> None:
         while True:
+            item, self._held = self._held, None
             try:
-                async with asyncio.timeout(TICK_S):
-                    item = await self.queue.get()
+                if item is None:
+                    async with asyncio.timeout(TICK_S):
+                        item = await self.queue.get()
             except TimeoutError:
                 item = ("expired", None, None)
             try:
@@ -87,16 +92,28 @@ class RegistrationEvents:
         if kind == "resync":
             await self._resync()
         elif kind == "check":
-            await self._check(aor, hint)
+            await self._check(self._with_queued_checks({aor: hint}))
         else:
             due = _now() - EXPIRY_GRACE
-            for expired in [a for a, at in self.expiry.items() if at < due]:
-                await self._check(expired, "expired")
+            await self._check({a: "expired" for a, at in self.expiry.items() if at < due})
 
-    async def _check(self, aor: str, hint: str | None) -> None:
+    def _with_queued_checks(self, hints: dict[str, str | None]) -> dict[str, str | None]:
+        """The checks queued behind this one, up to a resync, in one transaction: a burst of
+        registrations (phones back after an outage) is not one commit per phone."""
+        while len(hints) < BATCH_MAX and not self.queue.empty():
+            kind, aor, hint = item = self.queue.get_nowait()
+            if kind != "check":
+                self._held = item  # handled next, in order
+                break
+            hints[aor] = hints.get(aor) or hint  # REMOVED's reason outlives an ADDED
+        return hints
+
+    async def _check(self, hints: dict[str, str | None]) -> None:
         # PJSIPShowEndpoint: astdb's DBGetTree reads only whole subtrees, and a contact's key
         # ends in a hash of its URI; an extension's endpoint and AOR share their id.
-        await self._settle({aor: state.contacts_from_ami(await self.ami.contacts(aor), _now())}, hint)
+        if hints:
+            await self._settle({aor: state.contacts_from_ami(await self.ami.contacts(aor), _now())
+                                for aor in hints}, hints)
 
     async def _resync(self) -> None:
         live = state.contacts_by_aor(await self.ami.family("registrar"), _now())
@@ -106,18 +123,20 @@ class RegistrationEvents:
         self.expiry = {aor: state.newest(contacts).expires_at for aor, contacts in live.items()
                        if state.newest(contacts).expires_at}
         differ = (set(live) - known) | (known - set(live))
-        await self._settle({aor: live.get(aor, []) for aor in differ}, None)
+        await self._settle({aor: live.get(aor, []) for aor in differ}, {})
 
-    async def _settle(self, live: dict[str, list[state.Contact]], hint: str | None) -> None:
+    async def _settle(self, live: dict[str, list[state.Contact]], hints: dict[str, str | None]) -> None:
         """Raise what changed for these AORs, each with its row, in one transaction."""
         now = _now()
         async with self.database.unit() as unit:
             extensions = {e.sip_username: e for e in await unit.session.scalars(
                 select(Extension).where(Extension.sip_username.in_(sorted(live))))}
+            raised = []
             for aor, contacts in live.items():
                 self._remember(aor, contacts)
                 if aor in extensions:
-                    await self._settle_one(unit, extensions[aor], contacts, hint, now)
+                    raised += await self._settle_one(unit, extensions[aor], contacts, hints.get(aor), now)
+            await self.events.emit_many(raised, unit=unit)  # a few statements per tenant, not per event
 
     def _remember(self, aor: str, contacts: list[state.Contact]) -> None:
         newest = state.newest(contacts).expires_at if contacts else None
@@ -126,12 +145,13 @@ class RegistrationEvents:
         else:
             self.expiry[aor] = newest
 
-    async def _settle_one(self, unit, extension: Extension, contacts: list[state.Contact], hint, now) -> None:
+    async def _settle_one(self, unit, extension: Extension, contacts: list[state.Contact], hint,
+                          now) -> list[NewEvent]:
         row = await unit.session.get(ExtensionRegistration, extension.id)
         if row is not None and row.node != self.node:
             if contacts:  # the phone moved to this node: still registered, now held here
                 row.node = self.node
-            return  # else another node's contact: that node settles it
+            return []  # else another node's contact: that node settles it
         event = state.change(row is not None, contacts)
         if event == "extension.registered":
             contact = state.newest(contacts)
@@ -144,8 +164,8 @@ class RegistrationEvents:
                     "reason": state.unregistered_reason(hint, row.expires_at, now)}
             await unit.session.delete(row)
         else:
-            return
-        await self.events.emit(event, extension.tenant_id, data, unit=unit)
+            return []
+        return [NewEvent(event, extension.tenant_id, data, now)]
 
     async def extension_removed(self, unit, extension: Extension) -> None:
         """An extension being deleted (in its transaction): its phone is dropped by the control

@@ -195,3 +195,22 @@ def test_a_deleted_extensions_registration_ends_with_reason_removed(tmp_path):
             ("extension.registered", None), ("extension.unregistered", "removed")]
 
     run_on_fresh_database(tmp_path, main)
+
+
+def test_queued_reports_are_settled_together_and_a_resync_keeps_its_place(tmp_path):
+    async def main(database):
+        await _setup(database)
+        async with database.unit() as unit:
+            unit.session.add(Extension(id=2, tenant_id=7, number="102", name="B", sip_username="102-zzzz9999"))
+        ami = FakeAmi()
+        ami.contacts_now = {SIP: _live(), "102-zzzz9999": _live()}
+        watcher = RegistrationEvents(database, EventBus(database), ami, node="n1")
+        for aor in (SIP, "102-zzzz9999"):
+            watcher.on_test_event(None, _report(state.ADDED, aor=aor))
+        watcher.on_login()
+        watcher.on_test_event(None, _report(state.REMOVED))
+        await watcher._handle(*watcher.queue.get_nowait())
+        assert watcher._held == ("resync", None, None) and watcher.queue.qsize() == 1
+        assert sorted(d["extension"] for _t, d in await _events(database)) == ["101", "102"]
+
+    run_on_fresh_database(tmp_path, main)
