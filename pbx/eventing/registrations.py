@@ -122,8 +122,9 @@ class RegistrationEvents:
                 ExtensionRegistration.node == self.node)))
         self.expiry = {aor: state.newest(contacts).expires_at for aor, contacts in live.items()
                        if state.newest(contacts).expires_at}
-        differ = (set(live) - known) | (known - set(live))
-        await self._settle({aor: live.get(aor, []) for aor in differ}, {})
+        differ = sorted((set(live) - known) | (known - set(live)))
+        for start in range(0, len(differ), BATCH_MAX):  # the first start beside 100,000 phones, too
+            await self._settle({aor: live.get(aor, []) for aor in differ[start:start + BATCH_MAX]}, {})
 
     async def _settle(self, live: dict[str, list[state.Contact]], hints: dict[str, str | None]) -> None:
         """Raise what changed for these AORs, each with its row, in one transaction."""
