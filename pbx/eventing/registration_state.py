@@ -7,8 +7,8 @@ those are made only for endpoints Asterisk can list whole (at start, on reload),
 res_pjsip/pjsip_options.c and seen on Asterisk 22.10: a qualified realtime AOR is pinged, and
 no ContactStatus comes). The registrar's own `TestEvent`s (State AOR_CONTACT_ADDED, _REFRESHED,
 _REMOVED; Debian's build has the test framework) are raised right after the contact is written
-to or removed from astdb; astdb (family `registrar`, one JSON value per contact) is the truth
-they are checked against."""
+to or removed from astdb. They only say where to look: Asterisk's contacts (PJSIPShowEndpoint
+for one AOR, astdb's `registrar` family, one JSON value per contact, for all) are the truth."""
 from __future__ import annotations
 
 import json
