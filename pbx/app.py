@@ -272,12 +272,14 @@ class ControlPlane:
     def _registrations(self, settings: Settings) -> None:
         """extension.registered / unregistered from the registrar's reports (AMI TestEvent), each
         checked against astdb; after every AMI login the whole family is compared once (reports
-        may have been missed); a deleted extension's registration ends in its transaction."""
+        may have been missed); a deleted extension's registration ends in its transaction, a reset
+        password's once its contact is dropped."""
         self.registrations = RegistrationEvents(self.database, self.events, self.ami,
                                                 node=f"{settings.ami_host}:{settings.ami_port}")
         self.ami.on_event("TestEvent", self.registrations.on_test_event)
         self.ami.login_callbacks.append(self.registrations.on_login)
         self.extensions.removal_listeners.append(self.registrations.extension_removed)
+        self.extensions.dropped_listeners.append(self.registrations.contact_dropped)  # a password reset
 
     def _operations(self, settings: Settings) -> Operations:
         """Faults: opened by an unreachable trunk (and closed when it answers again), by operators

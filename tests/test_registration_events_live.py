@@ -1,6 +1,6 @@
 """extension.registered / extension.unregistered against the real Asterisk with a real phone:
 once per change of state (a refresh raises nothing), to the extension's own tenant and agent
-only, from a phone's unregistration, a deleted extension, and what happened while the control
+only, from a phone's unregistration, a reset password, a deleted extension, and what happened while the control
 plane was down (raised once after it comes back)."""
 from __future__ import annotations
 
@@ -43,12 +43,18 @@ def test_registered_and_unregistered_once_per_change_to_the_tenant_and_its_agent
         unregistered = stream.wait_for(_of("extension.unregistered", extension="101"))
         assert unregistered and unregistered["data"]["reason"] == "unregistered", stream.events
         assert unregistered["seq"] > registered["seq"]
-        phone.reregister()  # registered again: a new registration, then the extension is deleted
+        phone.reregister()  # registered again: a new registration; then its password is reset
         assert stream.wait_for(lambda e: len(_registrations(stream)) == 3)
+        reset = api.ok("POST", f"/tenants/{tid}/extensions/{ext['id']}/sip-password", status=200)
+        assert stream.wait_for(lambda e: len(_registrations(stream)) == 4), stream.events
+        phone.set_password(reset["sip"]["password"])  # back with the new one; then the extension goes
+        assert phone.wait_registered() == 200
+        assert stream.wait_for(lambda e: len(_registrations(stream)) == 5), stream.events
         assert api.delete(f"/tenants/{tid}/extensions/{ext['id']}").status_code == 204
-        assert stream.wait_for(_of("extension.unregistered", reason="removed"))
+        assert stream.wait_for(lambda e: len(_registrations(stream)) == 6), stream.events
         time.sleep(1.5)  # anything doubled would have come by now
         expected = [("extension.registered", None), ("extension.unregistered", "unregistered"),
+                    ("extension.registered", None), ("extension.unregistered", "removed"),
                     ("extension.registered", None), ("extension.unregistered", "removed")]
         assert _registrations(stream) == expected
         assert _registrations(mine) == expected  # the agent of 101 sees its own extension's

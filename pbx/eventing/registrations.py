@@ -57,6 +57,11 @@ class RegistrationEvents:
             return
         self._put(("check", report.aor, "unregistered" if report.state == state.REMOVED else None))
 
+    def contact_dropped(self, sip_id: str) -> None:
+        """The control plane dropped the extension's contact itself (a password reset): no
+        report comes, so it is looked at now."""
+        self._put(("check", sip_id, "removed"))
+
     def on_login(self) -> None:
         self._put(("resync", None, None))
 

@@ -56,6 +56,8 @@ class ExtensionService:
     contacts_of: Callable[[str], Awaitable[list[dict]]] | None = None  # a cluster's: every node's (status)
     # Called in a deleted extension's transaction (extension.unregistered: pbx/app.py).
     removal_listeners: list[Callable[..., Awaitable[None]]] = field(default_factory=list)
+    # Told a SIP id whose registration the control plane itself dropped (a password reset).
+    dropped_listeners: list[Callable[[str], None]] = field(default_factory=list)
 
     async def list(self, session: AsyncSession, principal: Principal, tenant_id: int) -> list[Extension]:
         await visible_tenant(session, principal, tenant_id)
@@ -167,8 +169,13 @@ class ExtensionService:
         password = new_password()
         contacts = await self.ami.contact_ids(extension.sip_username)
         await endpoints.set_password(unit.session, extension.sip_username, self.realm, password)
-        unit.after_commit(lambda: self.ami.drop_endpoint(extension.sip_username, contacts))
+        unit.after_commit(lambda: self._drop(extension.sip_username, contacts))
         return extension, password
+
+    async def _drop(self, sip_id: str, contacts: list[str]) -> None:
+        await self.ami.drop_endpoint(sip_id, contacts)
+        for listener in self.dropped_listeners:
+            listener(sip_id)
 
     async def delete(self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int) -> None:
         extension = await self.get(unit.session, principal, tenant_id, ext_id)
