@@ -214,3 +214,9 @@ def test_queued_reports_are_settled_together_and_a_resync_keeps_its_place(tmp_pa
         assert sorted(d["extension"] for _t, d in await _events(database)) == ["101", "102"]
 
     run_on_fresh_database(tmp_path, main)
+
+
+def test_a_contact_the_control_plane_dropped_is_looked_at_as_removed():
+    watcher = RegistrationEvents(None, None, FakeAmi(), node="n1")
+    watcher.contact_dropped(SIP)
+    assert watcher.queue.get_nowait() == ("check", SIP, "removed")
