@@ -271,7 +271,7 @@ class ControlPlane:
 
     def _registrations(self, settings: Settings) -> None:
         """extension.registered / unregistered from the registrar's reports (AMI TestEvent), each
-        checked against astdb; after every AMI login the whole family is compared once (reports
+        checked against Asterisk's contacts; after every AMI login astdb's are compared once (reports
         may have been missed); a deleted extension's registration ends in its transaction, a reset
         password's once its contact is dropped."""
         self.registrations = RegistrationEvents(self.database, self.events, self.ami,
