@@ -82,6 +82,7 @@ from pbx.ops.trunk_calls import TrunkCalls
 from pbx.ops.sender import Channels, NoticeSender
 from pbx.ops.sms import NetgsmSms
 from pbx.ops.watch import DeadlineWatch, TrunkFaults
+from pbx.eventing.registrations import RegistrationEvents
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ class ControlPlane:
         self._people(settings)
         self._trunks(settings)
         self.operations = self._operations(settings)
+        self._registrations(settings)
         self.web = build_web_app(settings, self.database, self.ami, extensions=self.extensions,
                                  prompts=self.prompts, voicemail=self.voicemail, recordings=self.recordings.service,
                                  tenants=self.tenants, jobs=self.jobs, sealer=self.sealer, sip_bans=self.sip_bans,
@@ -267,6 +269,18 @@ class ControlPlane:
         self.trunk_calls = TrunkCalls(self.database, self.trunk_monitor.trunk_for)
         self.ami.on_event("DialEnd", self.trunk_calls.on_dial_end)
 
+    def _registrations(self, settings: Settings) -> None:
+        """extension.registered / unregistered from the registrar's reports (AMI TestEvent), each
+        checked against Asterisk's contacts; after every AMI login astdb's are compared once (reports
+        may have been missed); a deleted extension's registration ends in its transaction, a reset
+        password's once its contact is dropped."""
+        self.registrations = RegistrationEvents(self.database, self.events, self.ami,
+                                                node=f"{settings.ami_host}:{settings.ami_port}")
+        self.ami.on_event("TestEvent", self.registrations.on_test_event)
+        self.ami.login_callbacks.append(self.registrations.on_login)
+        self.extensions.removal_listeners.append(self.registrations.extension_removed)
+        self.extensions.dropped_listeners.append(self.registrations.contact_dropped)  # a password reset
+
     def _operations(self, settings: Settings) -> Operations:
         """Faults: opened by an unreachable trunk (and closed when it answers again), by operators
         and tenants; each opening and resolution queues notices in its own transaction, sent
@@ -330,6 +344,7 @@ class ControlPlane:
         self.notice_sender.start()
         self.trunk_calls.start()
         self.deadlines.start()
+        self.registrations.start()
         self._runner = ApiRunner(self.web)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.settings.api_host, self.settings.api_port).start()
@@ -367,6 +382,7 @@ class ControlPlane:
         await self.notice_sender.stop()
         await self.trunk_calls.stop()
         await self.deadlines.stop()
+        await self.registrations.stop()
         await self.notice_channels.close()
         await self.engine.dispose()
 

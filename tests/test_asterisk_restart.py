@@ -1,10 +1,12 @@
 """Asterisk restarts under the control plane: AMI reconnects by itself, /health answers 503
-meanwhile, and the control plane raises asterisk.restarted."""
+meanwhile, and the control plane raises asterisk.restarted; a registered phone's contact
+survives it, so its registration events are not repeated."""
 from __future__ import annotations
 
 import pytest
 
 from tests.support.calls import wait_for
+from tests.support.events import EventStream
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone]
 
@@ -13,6 +15,7 @@ def test_ami_reconnects_after_asterisk_restart(stack, phones):
     tenant, api = stack.new_tenant("kobi")
     ext = api.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "101", "name": "A"})
     status_path = f"/tenants/{tenant['id']}/extensions/{ext['id']}/status"
+    stream = EventStream(stack.operator.base, tenant["id"], api.token)
     phone = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
     assert phone.wait_registered() == 200
     assert api.ok("GET", status_path)["registered"] is True
@@ -34,4 +37,9 @@ def test_ami_reconnects_after_asterisk_restart(stack, phones):
 
     phone.unregister()
     assert wait_for(lambda: not api.ok("GET", status_path)["registered"])
+    # Asterisk kept the contact across its restart (astdb): one registration, one unregistration.
+    assert stream.wait_for(lambda e: e["type"] == "extension.unregistered"), stream.events
+    assert [e["type"] for e in stream.events if e["type"].startswith("extension.")] == [
+        "extension.registered", "extension.unregistered"]
+    stream.close()
     phone.remove()

@@ -96,7 +96,7 @@ class Ami:
         """Registered contacts of an endpoint, as Asterisk sees them now."""
         return [
             {"uri": m.get("URI"), "status": m.get("Status"), "user_agent": m.get("UserAgent") or None,
-             "expires_at": _int(m.get("RegExpire"))}
+             "expires_at": _int(m.get("RegExpire")), "via": m.get("ViaAddress") or None}
             for m in await self._contact_details(endpoint)
         ]
 

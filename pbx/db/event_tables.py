@@ -73,3 +73,20 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ExtensionRegistration(Base):
+    """An extension the control plane last saw registered (pbx/eventing/registrations.py): written
+    in the transaction of the extension.registered that says so, deleted in that of the
+    extension.unregistered, so a restart compares Asterisk's contacts with it and raises only what
+    changed meanwhile. Goes with its extension."""
+
+    __tablename__ = "extension_registrations"
+
+    extension_id: Mapped[int] = mapped_column(ForeignKey("extensions.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    sip_id: Mapped[str] = mapped_column(String(40), unique=True)
+    contact: Mapped[str] = mapped_column(String(512))
+    node: Mapped[str] = mapped_column(String(80))  # whose Asterisk holds the contact (a cluster has several)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from sqlalchemy import select
@@ -54,6 +54,10 @@ class ExtensionService:
     voicemail: VoicemailService  # an extension's messages go with it
     behind_proxy: bool = False  # a cluster's: phones reach the nodes through Kamailio (pbx/cluster/)
     contacts_of: Callable[[str], Awaitable[list[dict]]] | None = None  # a cluster's: every node's (status)
+    # Called in a deleted extension's transaction (extension.unregistered: pbx/app.py).
+    removal_listeners: list[Callable[..., Awaitable[None]]] = field(default_factory=list)
+    # Told a SIP id whose registration the control plane itself dropped (a password reset).
+    dropped_listeners: list[Callable[[str], None]] = field(default_factory=list)
 
     async def list(self, session: AsyncSession, principal: Principal, tenant_id: int) -> list[Extension]:
         await visible_tenant(session, principal, tenant_id)
@@ -165,14 +169,21 @@ class ExtensionService:
         password = new_password()
         contacts = await self.ami.contact_ids(extension.sip_username)
         await endpoints.set_password(unit.session, extension.sip_username, self.realm, password)
-        unit.after_commit(lambda: self.ami.drop_endpoint(extension.sip_username, contacts))
+        unit.after_commit(lambda: self._drop(extension.sip_username, contacts))
         return extension, password
+
+    async def _drop(self, sip_id: str, contacts: list[str]) -> None:
+        await self.ami.drop_endpoint(sip_id, contacts)
+        for listener in self.dropped_listeners:
+            listener(sip_id)
 
     async def delete(self, unit: Unit, principal: Principal, tenant_id: int, ext_id: int) -> None:
         extension = await self.get(unit.session, principal, tenant_id, ext_id)
         await _check_unused(unit.session, extension)
         # While its messages are still there to list (their rows cascade with the extension).
         await self.voicemail.forget_extension(unit, tenant_id, extension.id)
+        for listener in self.removal_listeners:
+            await listener(unit, extension)
         await self.remove(unit, extension)
 
     async def remove(self, unit: Unit, extension: Extension) -> None:

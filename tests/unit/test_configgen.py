@@ -66,6 +66,10 @@ def test_ami_lets_through_exactly_the_events_the_control_plane_acts_on(tmp_path)
     manager = render(tmp_path)["manager.conf"]
     names = re.findall(r"^eventfilter\(action\(include\),name\((\w+)\)\) =$", manager, re.M)
     assert sorted(names) == sorted({"Cdr", "UserEvent", "FullyBooted", "DialBegin", "DialEnd", "ContactStatus", "OriginateResponse", *SECURITY_EVENTS})
+    # TestEvent only for the registrar's three states (extension.registered/unregistered).
+    narrowed = re.findall(r"^eventfilter\(action\(include\),name\((\w+)\),header\((\w+)\),"
+                          r"method\(starts_with\)\) = (.*)$", manager, re.M)
+    assert narrowed == [("TestEvent", "State", f"AOR_CONTACT_{state}") for state in ("ADDED", "REFRESHED", "REMOVED")]
     read = set(re.search(r"^read = (.*)$", manager, re.M).group(1).split(","))
     assert {"security", "user", "cdr"} <= read
 

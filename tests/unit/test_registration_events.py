@@ -1,0 +1,222 @@
+"""extension.registered / unregistered: the registrar's reports read, astdb's and AMI's contacts
+parsed, one event per change of state (a refresh, a replayed report, a second contact raise
+nothing), expiry, a restart's resync, and a cluster node leaving another node's rows alone."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from pbx.db.event_tables import EventRow, ExtensionRegistration
+from pbx.db.models import Extension, Tenant
+from pbx.eventing import registration_state as state
+from pbx.eventing import registrations
+from pbx.eventing.registrations import RegistrationEvents
+from pbx.events import EventBus
+from tests.support.database import run_on_fresh_database
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+SIP = "101-abcd1234"
+
+
+def _report(state_name, aor=SIP, **extra):
+    return {"Event": "TestEvent", "State": state_name, "AOR": aor, **extra}
+
+
+def test_only_the_registrars_three_reports_of_a_plain_aor_are_read():
+    assert state.report_of(_report(state.ADDED, Expiration="300")) == state.Report(state.ADDED, SIP, 300)
+    assert state.report_of(_report(state.REMOVED)) == state.Report(state.REMOVED, SIP, None)
+    assert state.report_of(_report(state.REFRESHED, Expiration="x")).expiration_s is None
+    for message in (_report("AOR_CONTACT_UPDATE"), _report("INCOMING_AUTH_VERIFY_RESULT"), {"State": state.ADDED},
+                    _report(state.ADDED, aor="101\r\nAction: Hangup"), _report(state.ADDED, aor="a;b"),
+                    _report(state.ADDED, aor="x" * 41)):
+        assert state.report_of(message) is None, message
+
+
+def test_astdb_contacts_are_grouped_by_aor_and_only_live_ones_kept():
+    def value(uri, expires, **more):
+        return json.dumps({"uri": uri, "expiration_time": str(int(expires.timestamp())), **more})
+    tree = {f"contact/{SIP};@aa": value("sip:a@1.2.3.4:5060", NOW + timedelta(seconds=60),
+                                        user_agent="Yealink", via_addr="1.2.3.4", via_port="5060"),
+            f"contact/{SIP};@bb": value("sip:old@1.2.3.4", NOW - timedelta(seconds=1)),  # expired
+            "contact/102-x;@cc": "not json", "contact/103-y;@dd": json.dumps({"expiration_time": "9"}),
+            "other/key": value("sip:z@1", NOW + timedelta(hours=1))}
+    found = state.contacts_by_aor(tree, NOW)
+    assert list(found) == [SIP]
+    (contact,) = found[SIP]
+    assert (contact.uri, contact.user_agent, contact.via) == ("sip:a@1.2.3.4:5060", "Yealink", "1.2.3.4:5060")
+
+
+def test_ami_contacts_keep_live_ones_with_their_via():
+    soon, gone = int((NOW + timedelta(seconds=30)).timestamp()), int((NOW - timedelta(seconds=30)).timestamp())
+    found = state.contacts_from_ami([{"uri": "sip:a@h", "expires_at": soon, "user_agent": "UA", "via": "h:5"},
+                                     {"uri": "sip:b@h", "expires_at": gone}, {"uri": None}], NOW)
+    assert [(c.uri, c.via) for c in found] == [("sip:a@h", "h:5")]
+
+
+def test_only_a_change_of_state_is_an_event():
+    contact = state.Contact("sip:a@h", NOW)
+    assert state.change(False, [contact]) == "extension.registered"
+    assert state.change(True, []) == "extension.unregistered"
+    assert state.change(True, [contact]) is None and state.change(False, []) is None
+
+
+def test_the_reason_is_what_made_us_look_else_whether_it_ran_out():
+    assert state.unregistered_reason("unregistered", NOW - timedelta(hours=1), NOW) == "unregistered"
+    assert state.unregistered_reason(None, NOW - timedelta(seconds=1), NOW) == "expired"
+    assert state.unregistered_reason(None, NOW + timedelta(seconds=1), NOW) == "unregistered"
+    assert state.unregistered_reason(None, None, NOW) == "unregistered"
+
+
+class FakeAmi:
+    def __init__(self):
+        self.contacts_now: dict[str, list[dict]] = {}
+        self.asked: list[str] = []
+
+    async def contacts(self, endpoint):
+        self.asked.append(endpoint)
+        return self.contacts_now.get(endpoint, [])
+
+    async def family(self, family):
+        assert family == "registrar"
+        return {f"contact/{aor};@{i}": json.dumps({"uri": c["uri"], "expiration_time": str(c["expires_at"])})
+                for aor, found in self.contacts_now.items() for i, c in enumerate(found)}
+
+
+def _live(seconds=300):
+    return [{"uri": "sip:101@10.0.0.5:5060", "expires_at": int(datetime.now(timezone.utc).timestamp()) + seconds,
+             "user_agent": "UA", "via": "10.0.0.5:5060"}]
+
+
+async def _setup(database):
+    async with database.unit() as unit:
+        unit.session.add(Tenant(id=7, name="T", plan="kobi"))
+        await unit.session.flush()
+        unit.session.add(Extension(id=1, tenant_id=7, number="101", name="A", sip_username=SIP))
+
+
+async def _events(database) -> list[tuple[str, dict]]:
+    async with database.read() as session:
+        return [(r.type, r.data) for r in await session.scalars(select(EventRow).order_by(EventRow.seq))]
+
+
+async def _drain(events: RegistrationEvents):
+    while not events.queue.empty():
+        await events._handle(*events.queue.get_nowait())
+
+
+def test_reports_replays_refreshes_and_removal_make_one_event_per_change(tmp_path):
+    async def main(database):
+        await _setup(database)
+        ami = FakeAmi()
+        watcher = RegistrationEvents(database, EventBus(database), ami, node="n1")
+        ami.contacts_now[SIP] = _live()
+        watcher.on_test_event(None, _report(state.ADDED, Expiration="300"))
+        watcher.on_test_event(None, _report(state.ADDED, Expiration="300"))  # replayed
+        await _drain(watcher)
+        asked = len(ami.asked)
+        watcher.on_test_event(None, _report(state.REFRESHED, Expiration="600"))  # memory only
+        assert watcher.queue.empty() and len(ami.asked) == asked and SIP in watcher.expiry
+        ami.contacts_now[SIP] = []
+        watcher.on_test_event(None, _report(state.REMOVED))
+        watcher.on_test_event(None, _report(state.REMOVED))
+        await _drain(watcher)
+        got = await _events(database)
+        assert [(t, d.get("reason")) for t, d in got] == [("extension.registered", None),
+                                                          ("extension.unregistered", "unregistered")]
+        assert got[0][1] | {"expires_at": None} == {"extension": "101", "extension_id": 1,
+                                                   "contact": "sip:101@10.0.0.5:5060", "user_agent": "UA",
+                                                   "via": "10.0.0.5:5060", "expires_at": None}
+        assert SIP not in watcher.expiry
+
+    run_on_fresh_database(tmp_path, main)
+
+
+def test_an_expired_registration_is_unregistered_once_by_the_timer(tmp_path, monkeypatch):
+    async def main(database):
+        await _setup(database)
+        ami = FakeAmi()
+        watcher = RegistrationEvents(database, EventBus(database), ami, node="n1")
+        ami.contacts_now[SIP] = _live()
+        watcher.on_test_event(None, _report(state.ADDED))
+        await _drain(watcher)
+        ami.contacts_now[SIP] = []  # Asterisk dropped it on a read, with no report
+        later = datetime.now(timezone.utc) + timedelta(seconds=400)
+        monkeypatch.setattr(registrations, "_now", lambda: later)
+        await watcher._handle("expired", None, None)
+        await watcher._handle("expired", None, None)
+        assert [(t, d["reason"]) for t, d in await _events(database) if t.endswith("unregistered")] == [
+            ("extension.unregistered", "expired")]
+
+    run_on_fresh_database(tmp_path, main)
+
+
+def test_a_resync_raises_what_changed_while_away_once_and_leaves_another_nodes_rows(tmp_path):
+    async def main(database):
+        await _setup(database)
+        async with database.unit() as unit:
+            unit.session.add(Extension(id=2, tenant_id=7, number="102", name="B", sip_username="102-zzzz9999"))
+            await unit.session.flush()
+            unit.session.add(ExtensionRegistration(extension_id=2, tenant_id=7, sip_id="102-zzzz9999",
+                                                   contact="sip:102@h", node="n2", since=NOW))
+        ami = FakeAmi()
+        ami.contacts_now[SIP] = _live()
+        watcher = RegistrationEvents(database, EventBus(database), ami, node="n1")
+        await watcher._handle("resync", None, None)
+        await watcher._handle("resync", None, None)  # a second login: nothing new
+        ami.contacts_now[SIP] = []
+        await watcher._handle("resync", None, None)
+        got = await _events(database)
+        assert [(t, d["extension"], d.get("reason")) for t, d in got] == [
+            ("extension.registered", "101", None), ("extension.unregistered", "101", "unregistered")]
+        async with database.read() as session:  # n2's phone is n2's business
+            assert [r.sip_id for r in await session.scalars(select(ExtensionRegistration))] == ["102-zzzz9999"]
+
+    run_on_fresh_database(tmp_path, main)
+
+
+def test_a_deleted_extensions_registration_ends_with_reason_removed(tmp_path):
+    async def main(database):
+        await _setup(database)
+        ami = FakeAmi()
+        ami.contacts_now[SIP] = _live()
+        watcher = RegistrationEvents(database, EventBus(database), ami, node="n1")
+        await watcher._handle("check", SIP, None)
+        async with database.unit() as unit:
+            extension = await unit.session.get(Extension, 1)
+            await watcher.extension_removed(unit, extension)
+            await unit.session.delete(extension)
+        async with database.unit() as unit:  # one that was not registered: nothing
+            unit.session.add(Extension(id=3, tenant_id=7, number="103", name="C", sip_username="103-q"))
+        async with database.unit() as unit:
+            await watcher.extension_removed(unit, await unit.session.get(Extension, 3))
+        assert [(t, d.get("reason")) for t, d in await _events(database)] == [
+            ("extension.registered", None), ("extension.unregistered", "removed")]
+
+    run_on_fresh_database(tmp_path, main)
+
+
+def test_queued_reports_are_settled_together_and_a_resync_keeps_its_place(tmp_path):
+    async def main(database):
+        await _setup(database)
+        async with database.unit() as unit:
+            unit.session.add(Extension(id=2, tenant_id=7, number="102", name="B", sip_username="102-zzzz9999"))
+        ami = FakeAmi()
+        ami.contacts_now = {SIP: _live(), "102-zzzz9999": _live()}
+        watcher = RegistrationEvents(database, EventBus(database), ami, node="n1")
+        for aor in (SIP, "102-zzzz9999"):
+            watcher.on_test_event(None, _report(state.ADDED, aor=aor))
+        watcher.on_login()
+        watcher.on_test_event(None, _report(state.REMOVED))
+        await watcher._handle(*watcher.queue.get_nowait())
+        assert watcher._held == ("resync", None, None) and watcher.queue.qsize() == 1
+        assert sorted(d["extension"] for _t, d in await _events(database)) == ["101", "102"]
+
+    run_on_fresh_database(tmp_path, main)
+
+
+def test_a_contact_the_control_plane_dropped_is_looked_at_as_removed():
+    watcher = RegistrationEvents(None, None, FakeAmi(), node="n1")
+    watcher.contact_dropped(SIP)
+    assert watcher.queue.get_nowait() == ("check", SIP, "removed")
