@@ -73,6 +73,7 @@ class Subscriber:
     going_away: bool = False  # the control plane is stopping
     ended: bool = False
     unflushed: list[bytes] = field(default_factory=list)  # written this turn of the loop
+    unflushed_bytes: int = 0  # kept as they come: summing the list per event made a burst quadratic
 
     def wants(self, event: dict) -> bool:
         if self.extension is None:
@@ -100,16 +101,19 @@ class Subscriber:
             return  # sent by the replay already
         if not self.unflushed:
             self.flush_soon(self)
-        self.unflushed.append(event.wire if isinstance(event, Frame) else Frame(event).wire)
+        wire = event.wire if isinstance(event, Frame) else Frame(event).wire
+        self.unflushed.append(wire)
+        self.unflushed_bytes += len(wire)
         self.last_seq = event["seq"]
 
     def flush(self) -> None:
         if self.unflushed and not self.ended and not self.sink.closing():
             self.sink.write(b"".join(self.unflushed) if len(self.unflushed) > 1 else self.unflushed[0])
         self.unflushed.clear()
+        self.unflushed_bytes = 0
 
     def _buffered(self) -> int:
-        return self.sink.buffered() + sum(map(len, self.unflushed))
+        return self.sink.buffered() + self.unflushed_bytes
 
     def end(self, *, overflowed: bool = False, going_away: bool = False) -> None:
         self.overflowed |= overflowed
@@ -117,6 +121,7 @@ class Subscriber:
         self.ended = True
         self.backlog.clear()
         self.unflushed.clear()
+        self.unflushed_bytes = 0
         self.wake.set()
 
     async def pump(self) -> None:
@@ -135,12 +140,16 @@ class Subscriber:
 
     async def _room(self) -> bool:
         """Polled rather than awaiting the transport's drain: the hub writes past aiohttp's
-        writer, so only the transport's own buffer size is true."""
-        for _ in range(int(Hub.STALL_S / Hub.POLL_S)):
-            if self.ended or self._buffered() < Hub.BUFFER_HIGH:
-                return not self.ended
-            await asyncio.sleep(Hub.POLL_S)
-        return False
+        writer, so only the transport's own buffer size is true. The poll backs off (a
+        starved client of 200 would otherwise wake 200 tasks every few ms)."""
+        loop = asyncio.get_running_loop()
+        stalled_at, pause = loop.time() + Hub.STALL_S, Hub.POLL_S
+        while not self.ended and self._buffered() >= Hub.BUFFER_HIGH:
+            if loop.time() >= stalled_at:
+                return False
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, Hub.POLL_MAX_S)
+        return not self.ended
 
 
 def _extensions_of(data: dict) -> set[str]:
@@ -151,7 +160,8 @@ class Hub:
     QUEUE_MAX = 1000  # events a subscriber may fall behind (besides its buffer) before it is cut off
     BUFFER_HIGH = 64 * 1024  # bytes in a connection's write buffer above which frames wait in its backlog
     STALL_S = 10.0  # a connection that takes nothing for this long is cut off
-    POLL_S = 0.05
+    POLL_S = 0.02  # a connection with a backlog is looked at again after this, then less and less often
+    POLL_MAX_S = 0.5
 
     def __init__(self) -> None:
         self._by_tenant: dict[int, set[Subscriber]] = defaultdict(set)

@@ -97,6 +97,7 @@ def test_a_slow_subscriber_waits_in_its_backlog_then_is_cut_off_alone():
 
 def test_the_backlog_is_written_in_order_once_the_client_reads_again(monkeypatch):
     monkeypatch.setattr(Hub, "POLL_S", 0.01)
+    monkeypatch.setattr(Hub, "POLL_MAX_S", 0.01)
 
     async def scenario():
         hub = Hub()
