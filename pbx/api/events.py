@@ -115,7 +115,7 @@ class _Transport:
         self._transport.write(data)
 
     def buffered(self) -> int:
-        return self._transport.get_write_buffer_size()
+        return 0 if self._transport is None else self._transport.get_write_buffer_size()
 
     def closing(self) -> bool:
         return self._transport is None or self._transport.is_closing()

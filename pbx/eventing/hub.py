@@ -2,12 +2,13 @@
 frame is built once (a server's frames are not masked, so every subscriber gets the same
 bytes) and written straight to each subscriber's connection while its write buffer is
 below BUFFER_HIGH, at the end of the loop's turn, so the events of one committed batch
-(call records are written by the dozen) go out in one socket write per subscriber. A subscriber whose
-buffer is above it gets a backlog of the same shared frames, written by its own task at
-the pace its client reads; one whose backlog reaches QUEUE_MAX, or whose connection
-takes no byte for STALL_S, is cut off (it reconnects with ?after=<seq> and replays from
-the outbox), so a slow reader slows no call and no other subscriber (bench/fanout.py:
-a queue and a task wake-up per subscriber per event were 200 subscribers' cost)."""
+(call records are written by the dozen) go out in one socket write per subscriber. A
+subscriber whose buffer is above it gets a backlog of the same shared frames, written by
+its own task at the pace its client reads; one whose backlog passes QUEUE_MAX, or whose
+unsent bytes stay above BUFFER_HIGH for STALL_S, is cut off (it reconnects with
+?after=<seq> and replays from the outbox), so a slow reader slows no call and no other
+subscriber (bench/fanout.py: a queue and a task wake-up per subscriber per event were
+200 subscribers' cost)."""
 from __future__ import annotations
 
 import asyncio
@@ -159,7 +160,7 @@ def _extensions_of(data: dict) -> set[str]:
 class Hub:
     QUEUE_MAX = 1000  # events a subscriber may fall behind (besides its buffer) before it is cut off
     BUFFER_HIGH = 64 * 1024  # bytes in a connection's write buffer above which frames wait in its backlog
-    STALL_S = 10.0  # a connection that takes nothing for this long is cut off
+    STALL_S = 10.0  # a connection whose unsent bytes stay above BUFFER_HIGH this long is cut off
     POLL_S = 0.02  # a connection with a backlog is looked at again after this, then less and less often
     POLL_MAX_S = 0.5
 
