@@ -49,7 +49,7 @@ async def event_stream(request: web.Request) -> web.StreamResponse:
         await visible_tenant(session, me, tenant_id)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=4096, compress=False)
     await ws.prepare(request)
-    subscriber = request.app[EVENT_HUB].subscribe(tenant_id, extension, _Transport(request.transport))
+    subscriber = request.app[EVENT_HUB].subscribe(tenant_id, extension, TransportSink(request.transport))
     try:
         await _serve(request, ws, subscriber, after)
     finally:
@@ -103,7 +103,7 @@ async def _replay(request: web.Request, ws: web.WebSocketResponse, subscriber: S
             return
 
 
-class _Transport:
+class TransportSink:
     """The hub's view of a stream's connection (pbx/eventing/hub.py Sink). aiohttp's own
     writer (pings, pongs, the close) writes each frame in one synchronous transport write
     too, so frames never interleave; uncompressed, so the bytes need no per-connection state."""
