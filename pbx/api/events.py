@@ -1,7 +1,11 @@
 """GET /tenants/{tid}/events/stream: the tenant's events as JSON text frames over a
 WebSocket. ?after=<seq> first replays from the outbox, then goes live; the live feed
 is subscribed before the replay starts and de-duplicated by seq, so nothing falls in
-the gap between them and nothing comes twice. ?extension= keeps an agent's own."""
+the gap between them and nothing comes twice. ?extension= keeps an agent's own.
+Live frames are written by the hub straight to the connection's transport
+(pbx/eventing/hub.py), so the stream is not compressed: permessage-deflate would make each
+subscriber's frame its own (a zlib context per connection), and a client that offers it
+is answered without it, as RFC 7692 allows."""
 from __future__ import annotations
 
 import asyncio
@@ -16,12 +20,12 @@ from pbx.api.context import DATABASE, EVENT_HUB, path_id, principal
 from pbx.api.routes import Route
 from pbx.api.session_auth import session_ended
 from pbx.domain.errors import Invalid
-from pbx.eventing.hub import Frame, Subscriber
+from pbx.eventing.hub import Subscriber
 from pbx.eventing.outbox import events_after
 from pbx.services.tenants import visible_tenant
 
 HEARTBEAT_S = 20.0  # aiohttp pings; a client that does not pong is closed
-SEND_TIMEOUT_S = 10.0
+SEND_TIMEOUT_S = 10.0  # a replayed frame the client does not take in this long ends the stream
 GOING_AWAY = 1001  # close code: the control plane is stopping; reconnect with ?after=
 TOO_SLOW = 4008  # close code: the subscriber fell a whole queue behind; reconnect with ?after=
 SESSION_ENDED = 4001  # close code: the session it was opened with has ended; sign in again
@@ -43,9 +47,9 @@ async def event_stream(request: web.Request) -> web.StreamResponse:
     extension = own_extension(me) or extension  # an agent: its own extension's events, whatever it asks for
     async with request.app[DATABASE].read() as session:
         await visible_tenant(session, me, tenant_id)
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=4096)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=4096, compress=False)
     await ws.prepare(request)
-    subscriber = request.app[EVENT_HUB].subscribe(tenant_id, extension)
+    subscriber = request.app[EVENT_HUB].subscribe(tenant_id, extension, TransportSink(request.transport))
     try:
         await _serve(request, ws, subscriber, after)
     finally:
@@ -80,31 +84,41 @@ async def _read(ws: web.WebSocketResponse) -> None:
 
 
 async def _send(request: web.Request, ws: web.WebSocketResponse, subscriber: Subscriber, after: int | None):
-    last = after
     if after is not None:
-        last = await _replay(request, ws, subscriber, after)
-    while True:
-        event = await subscriber.queue.get()
-        if event is None:  # cut off by the hub
-            return
-        if last is not None and event["seq"] <= last:
-            continue  # already sent by the replay
-        async with asyncio.timeout(SEND_TIMEOUT_S):  # not wait_for: no task per frame
-            await ws.send_str(event.text if isinstance(event, Frame) else json.dumps(event, ensure_ascii=False))
-        last = event["seq"]
+        subscriber.last_seq = after
+        await _replay(request, ws, subscriber)
+    await subscriber.pump()  # live: the hub writes; this writes only what had to wait
 
 
-async def _replay(request: web.Request, ws: web.WebSocketResponse, subscriber: Subscriber, after: int) -> int:
-    last = after
-    while True:
+async def _replay(request: web.Request, ws: web.WebSocketResponse, subscriber: Subscriber) -> None:
+    """Pages from the outbox until none is left; live events wait in the backlog meanwhile."""
+    while not subscriber.ended:
         async with request.app[DATABASE].read() as session:
-            page = await events_after(session, subscriber.tenant_id, last)
+            page = await events_after(session, subscriber.tenant_id, subscriber.last_seq)
         for event in page:
             if subscriber.wants(event):
                 await asyncio.wait_for(ws.send_str(json.dumps(event, ensure_ascii=False)), SEND_TIMEOUT_S)
-            last = event["seq"]
+            subscriber.last_seq = event["seq"]
         if not page:
-            return last
+            return
+
+
+class TransportSink:
+    """The hub's view of a stream's connection (pbx/eventing/hub.py Sink). aiohttp's own
+    writer (pings, pongs, the close) writes each frame in one synchronous transport write
+    too, so frames never interleave; uncompressed, so the bytes need no per-connection state."""
+
+    def __init__(self, transport) -> None:
+        self._transport = transport
+
+    def write(self, data: bytes) -> None:
+        self._transport.write(data)
+
+    def buffered(self) -> int:
+        return 0 if self._transport is None else self._transport.get_write_buffer_size()
+
+    def closing(self) -> bool:
+        return self._transport is None or self._transport.is_closing()
 
 
 ROUTES = [

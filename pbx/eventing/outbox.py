@@ -91,14 +91,18 @@ async def _owe_to_webhooks(session: AsyncSession, tenant_id: int, rows: list[dic
         await session.execute(insert(WebhookDelivery), owed)
 
 
+def published(id: str, seq: int, type: str, tenant_id: int, at: datetime, data: dict) -> dict:
+    """An event as the stream and webhooks carry it."""
+    return {"id": id, "seq": seq, "type": type, "tenant_id": tenant_id, "at": at.isoformat().replace("+00:00", "Z"),
+            "data": data}
+
+
 def _published(row: dict) -> dict:
-    return {"id": row["id"], "seq": row["seq"], "type": row["type"], "tenant_id": row["tenant_id"],
-            "at": row["at"].isoformat().replace("+00:00", "Z"), "data": row["data"]}
+    return published(row["id"], row["seq"], row["type"], row["tenant_id"], row["at"], row["data"])
 
 
 def as_published(row: EventRow) -> dict:
-    return _published({"id": row.id, "seq": row.seq, "type": row.type, "tenant_id": row.tenant_id, "at": row.at,
-                       "data": row.data})
+    return published(row.id, row.seq, row.type, row.tenant_id, row.at, row.data)
 
 
 async def events_after(session: AsyncSession, tenant_id: int, after: int, limit: int = REPLAY_PAGE) -> list[dict]:

@@ -55,6 +55,7 @@ class EventStream(_LoopThread):
         self.events: list[dict] = []
         self.status: int | None = None
         self.close_code: int | None = None
+        self.compress: int | None = None
         self._connected = threading.Event()
         self._task = asyncio.run_coroutine_threadsafe(self._read(headers), self.loop)
         self._connected.wait(15)
@@ -64,6 +65,7 @@ class EventStream(_LoopThread):
             try:
                 async with session.ws_connect(self.url, headers=headers, heartbeat=10) as ws:
                     self.status = 101
+                    self.compress = ws.compress  # aiohttp offers permessage-deflate: what the server agreed to
                     self._connected.set()
                     async for message in ws:
                         if message.type == aiohttp.WSMsgType.TEXT:

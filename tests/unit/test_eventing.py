@@ -1,4 +1,4 @@
-"""Events' pure parts: the signature, the retry schedule, the SSRF guard, the live hub,
+"""Events' pure parts: the signature, the retry schedule, the SSRF guard,
 the Dial events made from AMI; and seq allocation in the outbox."""
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pbx.db.event_tables import EventRow, Webhook, WebhookDelivery
 from pbx.db.models import Tenant
 from pbx.domain.errors import Invalid
 from pbx.eventing.calls import dial_event, extension_of
-from pbx.eventing.hub import Hub
 from pbx.eventing.retry import RetrySchedule, schedule_from
 from pbx.eventing.signature import sign, verify
 from pbx.eventing.ssrf import address_allowed, allowed_networks, checked_addresses
@@ -77,40 +76,6 @@ def test_ssrf_allows_public_and_operator_networks():
 def test_ssrf_checked_urls_refused(url):
     with pytest.raises(Invalid):
         asyncio.run(checked_addresses(url, ()))
-
-
-def test_hub_cuts_off_a_slow_subscriber_only():
-    hub = Hub()
-    slow, fast = hub.subscribe(1, None), hub.subscribe(1, None)
-    other_tenant = hub.subscribe(2, None)
-    for seq in range(1, Hub.QUEUE_MAX + 2):
-        hub.publish({"tenant_id": 1, "seq": seq, "data": {}})
-        while not fast.queue.empty():
-            fast.queue.get_nowait()
-    assert slow.overflowed and not fast.overflowed and hub.count() == 2
-    assert other_tenant.queue.empty()
-    drained = [slow.queue.get_nowait() for _ in range(slow.queue.qsize())]
-    assert drained[-1] is None  # the reader's cue to close
-
-
-def test_hub_ends_every_stream_when_the_control_plane_stops():
-    hub = Hub()
-    idle, full = hub.subscribe(1, None), hub.subscribe(2, "101")
-    for seq in range(1, Hub.QUEUE_MAX + 1):
-        hub.publish({"tenant_id": 2, "seq": seq, "data": {"extension": "101"}})
-    hub.close_all()
-    assert hub.count() == 0 and idle.going_away and full.going_away
-    assert idle.queue.get_nowait() is None
-    drained = [full.queue.get_nowait() for _ in range(full.queue.qsize())]
-    assert drained[-1] is None and len(drained) == Hub.QUEUE_MAX  # room was made for the end marker
-
-
-def test_hub_extension_filter():
-    hub = Hub()
-    agent = hub.subscribe(1, "101")
-    hub.publish({"tenant_id": 1, "seq": 1, "data": {"extension": "102", "caller": "103"}})
-    hub.publish({"tenant_id": 1, "seq": 2, "data": {"extension": "101"}})
-    assert agent.queue.qsize() == 1 and agent.queue.get_nowait()["seq"] == 2
 
 
 def _dial(**fields):
