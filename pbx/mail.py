@@ -45,7 +45,44 @@ class Mailer:
         """Raises when the server did not accept it (or mail is not configured)."""
         if not self.configured:
             raise MailNotConfigured("PBX_SMTP_HOST is not set")
-        await aiosmtplib.send(
-            message, hostname=self.host, port=self.port, username=self.user or None,
-            password=self.password or None, use_tls=self.tls == "tls", start_tls=self.tls == "starttls",
-            timeout=self.timeout_s)
+        await aiosmtplib.send(message, **self._connection())
+
+    async def send_many(self, messages: list[EmailMessage]) -> list[Exception | None]:
+        """Many messages over one connection (one connect, login and QUIT for all: the cost of
+        a notice fan-out). Answers for each message None (accepted) or why not; a dropped
+        connection is opened again once, and what cannot be sent then is refused."""
+        if not self.configured:
+            return [MailNotConfigured("PBX_SMTP_HOST is not set")] * len(messages)
+        outcomes: list[Exception | None] = []
+        client, reconnected = aiosmtplib.SMTP(**self._connection()), False
+        try:
+            for message in messages:
+                try:
+                    if not client.is_connected:
+                        await client.connect()
+                    await client.send_message(message)
+                    outcomes.append(None)
+                except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError, OSError, TimeoutError) as exc:
+                    outcomes.append(exc)
+                    if reconnected:  # the server is gone: the rest waits for the caller's retry
+                        return outcomes + [exc] * (len(messages) - len(outcomes))
+                    client.close()
+                    reconnected = True
+                except aiosmtplib.SMTPException as exc:  # this message refused; the connection goes on
+                    outcomes.append(exc)
+            return outcomes
+        finally:
+            await _quit(client)
+
+    def _connection(self) -> dict:
+        return {"hostname": self.host, "port": self.port, "username": self.user or None,
+                "password": self.password or None, "use_tls": self.tls == "tls",
+                "start_tls": self.tls == "starttls", "timeout": self.timeout_s}
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    if client.is_connected:
+        try:
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            client.close()
