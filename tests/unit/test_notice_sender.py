@@ -146,3 +146,50 @@ def test_notices_go_in_batches_and_a_refused_batch_is_logged_for_each_and_retrie
         assert all(a.detail.startswith("RuntimeError: limit exceeded") for a in sms_attempts if not a.ok)
 
     run(tmp_path, scenario)
+
+
+def test_a_sender_stopped_mid_fan_out_leaves_the_rest_to_the_next_start_and_tells_nobody_twice(tmp_path):
+    """The first batch is recorded as sent; the process stops while the second is with the
+    provider (not accepted); a new sender on the same database sends the second and third
+    batches only."""
+    told: list[str] = []
+    hang, batches = asyncio.Event(), []
+
+    async def first_life(items):
+        batches.append(len(items))
+        if len(batches) > 1:  # the second batch: the process stops before the provider answers
+            await hang.wait()
+        told.extend(i.notice.address for i in items)
+        return ["ok"] * len(items)
+
+    async def second_life(items):
+        told.extend(i.notice.address for i in items)
+        return ["ok"] * len(items)
+
+    async def scenario(database):
+        async with database.unit() as unit:
+            unit.session.add_all(NoticeContact(tenant_id=7, name=f"K{i}", phone=f"+9053200{i:05d}", channels=["sms"])
+                                 for i in range(24))
+        faults = FaultService(database)
+        faults.listeners.append(queue_notices)
+        async with database.unit() as unit:
+            await faults.open(unit, {"title": "Kesinti", "priority": "normal"}, source="complaint", by="t", tenant_id=7)
+        first = NoticeSender(database, {"sms": Channel(first_life, batch=10), "email": Channel(second_life)},
+                             retry_s=60)
+        sending = asyncio.create_task(first.send_due())
+        for _ in range(200):
+            if len(batches) > 1:  # the first SMS batch is through, the second with the provider
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        sending.cancel()  # the process stops
+        await asyncio.gather(sending, return_exceptions=True)
+        second = NoticeSender(database, {"sms": Channel(second_life, batch=10), "email": Channel(second_life)},
+                              retry_s=60)
+        await second.send_due()
+        async with database.read() as session:
+            statuses = [n.status for n in await session.scalars(select(Notice))]
+        return statuses
+
+    statuses = run(tmp_path, scenario)
+    assert statuses == ["sent"] * 26 and len(told) == 26 and len(set(told)) == 26
