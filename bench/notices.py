@@ -1,6 +1,6 @@
 """Outage notice fan-out: one fault concerning every tenant, two contacts each (SMS and e-mail).
 
-    PYTHONPATH=. .venv/bin/python bench/notices.py [--tenants 1000]
+    PYTHONPATH=. .venv/bin/python bench/notices.py [--tenants 1000] [--profile]
 
 Starts the real stack (Asterisk + the control plane, SQLite) on its own ports, makes
 --tenants tenants through the API with two notice contacts each (sms + email), and a default
@@ -9,11 +9,16 @@ outbound trunk. Then an operator opens a fault on that trunk, which concerns eve
 (to a local aiosmtpd) are owed. Measures the time from the fault's 201 until the servers
 have accepted all of them (target < 60 s), while FastAGI routing decisions for inbound calls
 run in a closed loop (10 in flight) against the same control plane: their rate and latency
-before and during the fan-out. Prints figures; asserts nothing about time. See bench/README.md.
+before and during the fan-out. --profile: py-spy (if installed in the venv) samples the
+control plane during the fan-out and the top frames are printed. Prints figures; asserts
+nothing about time. See bench/README.md.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,6 +49,39 @@ async def tenants_with_contacts(base: str, token: str, count: int, concurrency: 
 
     async with aiohttp.ClientSession() as http:
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+
+
+def start_profile(pid: int, out: Path) -> subprocess.Popen | None:
+    py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if py_spy is None:
+        print("  py-spy is not installed in the venv: no profile")
+        return None
+    return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", "200", "--format", "raw",
+                             "--output", str(out), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def report_profile(spy: subprocess.Popen | None, raw: Path) -> None:
+    """Which of the control plane's own functions (pbx/) the samples were in, and the top leaves."""
+    if spy is None:
+        return
+    spy.send_signal(2)
+    spy.wait(30)
+    own, leaves, total = collections.Counter(), collections.Counter(), 0
+    for line in raw.read_text().splitlines() if raw.exists() else []:
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames, count = stack.split(";"), int(count)
+        total += count
+        leaves[frames[-1]] += count
+        for frame in {f for f in frames if "pbx/" in f and "idle" not in f}:
+            own[frame] += count
+    print(f"  py-spy: {total} samples of the control plane during the fan-out; in pbx/ functions (inclusive):")
+    for frame, n in own.most_common(12):
+        print(f"    {n / max(total, 1):6.1%}  {frame}")
+    print("  top leaves:")
+    for frame, n in leaves.most_common(8):
+        print(f"    {n / max(total, 1):6.1%}  {frame}")
 
 
 async def fan_out(stack, sms, smtp, work, owed: int) -> dict:
@@ -88,6 +126,7 @@ async def fan_out(stack, sms, smtp, work, owed: int) -> dict:
 def main() -> int:
     parser = bench_parser(__doc__)
     parser.add_argument("--tenants", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true", help="sample the control plane with py-spy")
     args = parser.parse_args()
     sms, smtp = SmsServer(), SmtpServer()
     try:
@@ -103,7 +142,9 @@ def main() -> int:
             print(f"{args.tenants} tenants with 2 contacts each made in {clock() - started:.1f} s", flush=True)
             time.sleep(3)
             owed = 2 * args.tenants
+            spy = start_profile(stack.control.process.pid, tmp / "fan-out.raw") if args.profile else None
             result = asyncio.run(fan_out(stack, sms, smtp, work, owed))
+            report_profile(spy, tmp / "fan-out.raw")
             before = result["before"]
             print(f"owed: {owed} SMS and {owed} e-mails; accepted: {result['sms']} SMS, {result['email']} e-mails")
             for name in ("sms", "email"):

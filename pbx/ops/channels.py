@@ -36,9 +36,8 @@ class Channels:
         return [f"jobid {job}"] * len(items)
 
     async def send_email(self, items: list[Outgoing]) -> list[Outcome]:
-        messages = [self.mailer.message(i.notice.address, *notices.text(i.fault, i.notice.event, i.tenant_name))
-                    for i in items]
-        refusals = await self.mailer.send_many(messages)
+        mails = [(i.notice.address, *notices.text(i.fault, i.notice.event, i.tenant_name)) for i in items]
+        refusals = await self.mailer.send_many(mails)
         return [refusal or "accepted by SMTP" for refusal in refusals]
 
     async def call(self, notice, fault, tenant_name: str) -> str:

@@ -3,6 +3,8 @@ own (a local aiosmtpd that refuses one recipient)."""
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import socket
 
 from aiosmtpd.controller import Controller
@@ -12,7 +14,7 @@ from pbx.mail import Mailer
 
 class _Counting:
     def __init__(self) -> None:
-        self.greetings, self.accepted = 0, []
+        self.greetings, self.accepted, self.parsed = 0, [], []
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.greetings += 1
@@ -27,6 +29,7 @@ class _Counting:
 
     async def handle_DATA(self, server, session, envelope):
         self.accepted.extend(envelope.rcpt_tos)
+        self.parsed.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
 
 
@@ -44,15 +47,18 @@ def test_many_messages_go_over_one_connection_and_a_refused_one_stops_no_other()
         mailer = Mailer("127.0.0.1", port, "santral@example.com")
         to = [f"k{i}@t.example.com" for i in range(30)]
         to[7] = "refused@t.example.com"
-        outcomes = asyncio.run(mailer.send_many([mailer.message(a, "Arıza", "Gövde") for a in to]))
+        outcomes = asyncio.run(mailer.send_many([(a, "Arıza bildirimi", "Gövde: ğüşıöç") for a in to]))
     finally:
         controller.stop()
     assert handler.greetings == 1
     assert [i for i, o in enumerate(outcomes) if o is not None] == [7]
     assert handler.accepted == [a for a in to if not a.startswith("refused@")]
+    first = handler.parsed[0]  # Turkish letters intact in the subject and the body
+    assert first["Subject"] == "Arıza bildirimi" and first["To"] == to[0] and first["From"] == "santral@example.com"
+    assert first.get_content().strip() == "Gövde: ğüşıöç"
 
 
 def test_an_unreachable_server_refuses_every_message_without_raising():
     mailer = Mailer("127.0.0.1", _free_port(), "santral@example.com", timeout_s=2)
-    outcomes = asyncio.run(mailer.send_many([mailer.message(f"k{i}@t.example.com", "A", "B") for i in range(5)]))
+    outcomes = asyncio.run(mailer.send_many([(f"k{i}@t.example.com", "A", "B") for i in range(5)]))
     assert len(outcomes) == 5 and all(isinstance(o, Exception) for o in outcomes)
