@@ -79,7 +79,8 @@ class NoticeSender:
 
     async def send_due(self) -> int:
         """Every channel's due notices, the channels side by side; returns how many were sent."""
-        return sum(await asyncio.gather(*(self._send_channel(name) for name in CHANNEL_NAMES)))
+        return sum(_all_through(await asyncio.gather(*(self._send_channel(name) for name in CHANNEL_NAMES),
+                                                     return_exceptions=True)))
 
     async def _send_channel(self, name: str) -> int:
         channel = self.channels.get(name) or Channel(_not_configured(name))
@@ -87,12 +88,8 @@ class NoticeSender:
         sent = 0
         while due := await self._due(name):
             batches = [due[i:i + channel.batch] for i in range(0, len(due), channel.batch)]
-            # every batch through before anything is read again: one still in flight would be sent twice
-            results = await asyncio.gather(*(self._send_batch(channel, batch, limit) for batch in batches),
-                                           return_exceptions=True)
-            if failed := next((r for r in results if isinstance(r, BaseException)), None):
-                raise failed
-            sent += sum(results)
+            sent += sum(_all_through(await asyncio.gather(
+                *(self._send_batch(channel, batch, limit) for batch in batches), return_exceptions=True)))
             if len(due) < DUE_AT_ONCE:
                 break
         return sent
@@ -134,6 +131,14 @@ class NoticeSender:
         async with self.database.unit() as unit:
             await unit.session.execute(update(Notice), changes)  # by primary key, one statement
             await unit.session.execute(insert(NoticeAttempt), attempts)
+
+
+def _all_through(results: list) -> list:
+    """Raise the first failure only once every task is through: one still in flight when the
+    next run reads the due notices would send its notices twice."""
+    if failed := next((r for r in results if isinstance(r, BaseException)), None):
+        raise failed
+    return results
 
 
 def _detail(outcome: Outcome) -> str:
