@@ -4,7 +4,8 @@ sent, or tried again later (PBX_NOTICE_RETRY_SECONDS, doubling) up to MAX_ATTEMP
 
 Each channel works through its own due notices on its own (a failing or slow SMS provider
 delays no e-mail), in batches its provider takes at once (pbx/ops/channels.py: many SMS in
-one Netgsm request, many e-mails over one SMTP connection), several batches in flight. A
+one Netgsm request, many e-mails over one SMTP connection), several batches in flight, in
+rounds of one wave of them. A
 batch's outcomes are committed as soon as it is through, in one transaction (bulk update of
 the notices, bulk insert of their attempts). A crash between a provider's acceptance and
 that commit sends the batch again at the next start: the only way to tell anyone twice."""
@@ -27,7 +28,6 @@ from pbx.tasks import WakeableLoop
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-DUE_AT_ONCE = 500  # notices of one channel read per round: reading more at once stalls the event loop longer
 CHANNEL_NAMES = ("sms", "email", "ivr")
 
 
@@ -83,22 +83,24 @@ class NoticeSender:
                                                      return_exceptions=True)))
 
     async def _send_channel(self, name: str) -> int:
+        """Rounds of one wave each: as many due notices as the channel's batches in flight take
+        (a round waits for its slowest batch; a second, partial wave would leave most idle)."""
         channel = self.channels.get(name) or Channel(_not_configured(name))
-        limit = asyncio.Semaphore(channel.in_flight)
+        wave = channel.batch * channel.in_flight
         sent = 0
-        while due := await self._due(name):
+        while due := await self._due(name, wave):
             batches = [due[i:i + channel.batch] for i in range(0, len(due), channel.batch)]
             sent += sum(_all_through(await asyncio.gather(
-                *(self._send_batch(channel, batch, limit) for batch in batches), return_exceptions=True)))
-            if len(due) < DUE_AT_ONCE:
+                *(self._send_batch(channel, batch) for batch in batches), return_exceptions=True)))
+            if len(due) < wave:
                 break
         return sent
 
-    async def _due(self, channel: str) -> list[Outgoing]:
+    async def _due(self, channel: str, limit: int) -> list[Outgoing]:
         async with self.database.read() as session:
             due = list(await session.scalars(select(Notice).where(
                 Notice.channel == channel, Notice.status == "pending", Notice.next_attempt_at <= utcnow())
-                .order_by(Notice.id).limit(DUE_AT_ONCE)))
+                .order_by(Notice.id).limit(limit)))
             if not due:
                 return []
             faults = {f.id: f for f in await session.scalars(select(Fault).where(Fault.id.in_({n.fault_id for n in due})))}
@@ -106,12 +108,11 @@ class NoticeSender:
                 Tenant.id.in_({n.tenant_id for n in due})))).all())
         return [Outgoing(n, faults[n.fault_id], names.get(n.tenant_id, "")) for n in due]
 
-    async def _send_batch(self, channel: Channel, batch: list[Outgoing], limit: asyncio.Semaphore) -> int:
-        async with limit:
-            try:
-                outcomes = list(await channel.send(batch))
-            except Exception as exc:  # the whole batch failed: each notice's attempt says so
-                outcomes = [exc] * len(batch)
+    async def _send_batch(self, channel: Channel, batch: list[Outgoing]) -> int:
+        try:
+            outcomes = list(await channel.send(batch))
+        except Exception as exc:  # the whole batch failed: each notice's attempt says so
+            outcomes = [exc] * len(batch)
         await self._record(batch, outcomes)
         return sum(1 for outcome in outcomes if not isinstance(outcome, BaseException))
 

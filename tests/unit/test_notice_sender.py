@@ -111,7 +111,7 @@ def test_a_slow_channel_does_not_hold_back_the_record_of_the_others(tmp_path):
 
 
 def test_notices_go_in_batches_and_a_refused_batch_is_logged_for_each_and_retried(tmp_path):
-    """250 contacts, a provider taking 100 per request: three requests; the first request is
+    """250 contacts, a provider taking 100 per request, 3 at once: three requests; the first is
     refused whole (each of its notices gets a failed attempt and is tried again), the others
     are accepted; in the end everyone is told once and every attempt is in the log."""
     requests: list[int] = []
@@ -132,7 +132,7 @@ def test_notices_go_in_batches_and_a_refused_batch_is_logged_for_each_and_retrie
         faults.listeners.append(queue_notices)
         async with database.unit() as unit:
             await faults.open(unit, {"title": "Kesinti", "priority": "normal"}, source="complaint", by="t", tenant_id=7)
-        sender = NoticeSender(database, {"sms": Channel(sms, batch=100, in_flight=2)}, retry_s=0.01)
+        sender = NoticeSender(database, {"sms": Channel(sms, batch=100, in_flight=3)}, retry_s=0.01)
         assert await sender.send_due() == 150  # the e-mail of the first contact has no channel here
         assert sorted(requests) == [50, 100, 100]
         await asyncio.sleep(0.05)
