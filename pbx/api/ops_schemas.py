@@ -26,7 +26,9 @@ FAULT_DETAIL = obj(**_FAULT, history={"type": "array", "items": _HISTORY}, calls
 _CONTACT = obj(id=INT, name=STR, phone=nullable(STR), email=nullable(STR),
                channels={"type": "array", "items": _ENUM("sms", "email", "ivr")})
 CONTACTS = obj(contacts={"type": "array", "items": _CONTACT})
-_REASON = {**nullable(_ENUM(*complaints.REASONS)), "description": "null: made without a reason"}
+# OpenAPI 3.0: a nullable enum lists null among its values too
+_REASON = {"type": "string", "enum": [*complaints.REASONS, None], "nullable": True,
+           "description": "null: made without a reason"}
 _MONTH = obj(month=STR, faults=INT, mean_resolution_hours=nullable(NUM))
 PERFORMANCE = {  # availability only in a tenant's report
     "type": "object",
