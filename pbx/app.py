@@ -74,12 +74,15 @@ from pbx.users.service import UserService
 from pbx.users.sessions import SessionPolicy, Sessions
 from pbx.ops import Operations
 from pbx.ops import notices
+from pbx.ops.channels import Channels
+from pbx.ops.failure_rate import FailureRate, Thresholds
+from pbx.ops.failure_watch import FailureRateFaults
 from pbx.ops.faults import FaultService
 from pbx.ops.ivr_call import IvrCaller
 from pbx.ops.metrics import Metrics
 from pbx.ops.monitor import TrunkMonitor
 from pbx.ops.trunk_calls import TrunkCalls
-from pbx.ops.sender import Channels, NoticeSender
+from pbx.ops.sender import NoticeSender
 from pbx.ops.sms import NetgsmSms
 from pbx.ops.watch import DeadlineWatch, TrunkFaults
 from pbx.eventing.registrations import RegistrationEvents
@@ -297,6 +300,11 @@ class ControlPlane:
                 unit.after_commit(self._poke_notices)
         faults.listeners.append(queue_notices)
         self.deadlines = DeadlineWatch(self.database, self.events, interval_s=settings.fault_check_s)
+        # A trunk's call-setup failure rate jumping (its DialEnd outcomes) opens a Yüksek fault.
+        self.failure_faults = FailureRateFaults(self.database, faults, FailureRate(Thresholds(
+            settings.trunk_failure_window_s, settings.trunk_failure_min_calls, settings.trunk_failure_ratio,
+            settings.trunk_failure_over_baseline, settings.trunk_failure_recovery_s)), check_s=settings.fault_check_s)
+        self.trunk_calls.outcome_listeners.append(self.failure_faults.on_outcome)
         return Operations(self.trunk_monitor, faults, Metrics(self.database, self.ami, self.trunk_monitor))
 
     async def _poke_notices(self) -> None:
@@ -345,6 +353,7 @@ class ControlPlane:
         self.trunk_calls.start()
         self.deadlines.start()
         self.registrations.start()
+        self.failure_faults.start()
         self._runner = ApiRunner(self.web)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.settings.api_host, self.settings.api_port).start()
@@ -383,6 +392,7 @@ class ControlPlane:
         await self.trunk_calls.stop()
         await self.deadlines.stop()
         await self.registrations.stop()
+        await self.failure_faults.stop()
         await self.notice_channels.close()
         await self.engine.dispose()
 

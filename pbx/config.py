@@ -93,6 +93,12 @@ class Settings:
     sms_header: str = ""
     notice_retry_s: float = 60.0  # a failed notice is tried again after this, doubling (pbx/ops/sender.py)
     asterisk_max_load: float = 0.0  # Asterisk refuses new calls (503) above this load average; 0: never
+    # A trunk's call-setup failure rate jumping opens a Yüksek fault (pbx/ops/failure_rate.py).
+    trunk_failure_window_s: float = 300.0  # the sliding window of outbound call attempts
+    trunk_failure_min_calls: int = 20  # fewer attempts than this in the window decide nothing
+    trunk_failure_ratio: float = 0.5  # failed share of the window's attempts that opens a fault
+    trunk_failure_over_baseline: float = 3.0  # ... and at least this many times the trunk's usual share
+    trunk_failure_recovery_s: float = 300.0  # below the ratio this long: the fault is resolved
 
     @property
     def effective_database_url(self) -> str:
@@ -239,6 +245,11 @@ _ENV = {
     "sms_header": ("PBX_SMS_HEADER", str),
     "notice_retry_s": ("PBX_NOTICE_RETRY_SECONDS", float),
     "asterisk_max_load": ("PBX_ASTERISK_MAX_LOAD", float),
+    "trunk_failure_window_s": ("PBX_TRUNK_FAILURE_WINDOW_SECONDS", float),
+    "trunk_failure_min_calls": ("PBX_TRUNK_FAILURE_MIN_CALLS", int),
+    "trunk_failure_ratio": ("PBX_TRUNK_FAILURE_RATIO", float),
+    "trunk_failure_over_baseline": ("PBX_TRUNK_FAILURE_OVER_BASELINE", float),
+    "trunk_failure_recovery_s": ("PBX_TRUNK_FAILURE_RECOVERY_SECONDS", float),
 }
 
 

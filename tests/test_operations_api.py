@@ -65,6 +65,8 @@ def test_a_complaint_links_the_matching_calls_and_only_its_tenant_sees_it(stack,
     {"priority": "acil"}, {"priority": 1}, {"number": "0555;1112233"}, {"number": "../../etc"},
     {"from": "dün"}, {"from": "2026-11-30T12:00:00"}, {"from": "2026-11-30T13:00:00+03:00", "to": "2026-11-30T12:00:00+03:00"},
     {"trunk_id": "1"}, {"extra": True},
+    {"reason": "baska"}, {"reason": "Ses_kalitesi"}, {"reason": 1}, {"reason": ["fatura"]}, {"reason": "fatura;diger"},
+    {"reason": "fatura\n"}, {"reason": "=fatura"},
 ])
 def test_hostile_or_wrong_fault_fields_are_refused(stack, operator, bad):
     tenant, api = stack.new_tenant()

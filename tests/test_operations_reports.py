@@ -22,8 +22,11 @@ def test_monthly_report_counts_faults_and_mean_resolution(stack, operator, tmp_p
     other, other_api = stack.new_tenant()
     tid = tenant["id"]
     made = []
-    for title in ("Ses tek yönlü", "Ses tek yönlü", "Çağrı düşüyor"):
-        made.append(api.ok("POST", f"/tenants/{tid}/faults", {"title": title, "priority": "normal"}, status=201))
+    for title, reason in (("Ses tek yönlü", "ses_kalitesi"), ("Ses tek yönlü", "ses_kalitesi"),
+                          ("Çağrı düşüyor", "arama_dusmesi")):
+        made.append(api.ok("POST", f"/tenants/{tid}/faults", {"title": title, "priority": "normal", "reason": reason},
+                           status=201))
+    assert made[0]["reason"] == "ses_kalitesi"
     kritik = api.ok("POST", f"/tenants/{tid}/faults", {"title": "Hiç çağrı yok", "priority": "kritik"}, status=201)
     backdate(stack, made[0]["id"], "2025-03-10 08:00:00.000000", "2025-03-10 10:00:00.000000")  # 2 h
     backdate(stack, made[1]["id"], "2025-03-20 08:00:00.000000", "2025-03-20 12:00:00.000000")  # 4 h
@@ -35,7 +38,11 @@ def test_monthly_report_counts_faults_and_mean_resolution(stack, operator, tmp_p
     assert months["2025-03"]["faults"] == 3 and months["2025-03"]["mean_resolution_hours"] == pytest.approx(7 / 3, 0.01)
     assert months["2025-01"] == {"month": "2025-01", "faults": 1, "mean_resolution_hours": None}
     assert report["sources"] == {"complaint": 4}
-    assert report["complaint_reasons"][0] == {"reason": "Ses tek yönlü", "faults": 2}
+    assert report["complaint_reasons"] == [  # the Kritik one was made without a reason
+        {"reason": "ses_kalitesi", "label_tr": "Ses kalitesi", "label_en": "Voice quality", "faults": 2},
+        {"reason": "arama_dusmesi", "label_tr": "Arama düşmesi", "label_en": "Dropped calls", "faults": 1},
+        {"reason": None, "label_tr": "Belirtilmemiş", "label_en": "Not given", "faults": 1}]
+    assert report["complaint_titles"][0] == {"title": "Ses tek yönlü", "faults": 2}
     assert report["availability"]["promise"] == 99.97 and report["availability"]["downtime_minutes"] == 60.0
     assert report["availability"]["met"] is False  # 1 h of 744 h: 99.866 %
     pdf = api.get(f"/tenants/{tid}/reports/service-performance?month=2025-03", headers={"Accept": PDF})
@@ -44,10 +51,15 @@ def test_monthly_report_counts_faults_and_mean_resolution(stack, operator, tmp_p
     subprocess.run(["pdftoppm", "-png", "-r", "40", str(tmp_path / "r.pdf"), str(tmp_path / "page")], check=True)
     assert (tmp_path / "page-1.png").stat().st_size > 1000
     assert b"DejaVuSans" in pdf.content  # the font with Turkish letters is embedded
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], check=True, capture_output=True).stdout.decode()
+    assert "Ses kalitesi (2)" in text and "Arama düşmesi (1)" in text
     xlsx = api.get(f"/tenants/{tid}/reports/service-performance?month=2025-03", headers={"Accept": XLSX})
     sheet = load_workbook(io.BytesIO(xlsx.content))["Aylık"]
     rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows["2025-03"][1] == 3 and rows["2025-03"][2] == pytest.approx(7 / 3, 0.01)
+    reasons = list(load_workbook(io.BytesIO(xlsx.content))["Şikâyetler"].iter_rows(min_row=2, values_only=True))
+    assert reasons[:2] == [("Ses kalitesi", "Voice quality", "ses_kalitesi", 2),
+                           ("Arama düşmesi", "Dropped calls", "arama_dusmesi", 1)]
     # another tenant sees none of it; the platform report needs an operator
     assert other_api.get(f"/tenants/{tid}/reports/service-performance?month=2025-03").status_code == 404
     assert other_api.ok("GET", f"/tenants/{other['id']}/reports/service-performance?month=2025-03")["sources"] == {}

@@ -13,6 +13,7 @@ from pbx.api.errors import json_body, json_response
 from pbx.api.present import timestamp
 from pbx.api.routes import Route
 from pbx.domain.numbers import to_e164
+from pbx.ops import complaints
 from pbx.ops import faults as fault_store
 from pbx.ops import notices
 from pbx.ops.metrics import CONTENT_TYPE
@@ -59,6 +60,18 @@ class FaultCreate(BaseModel):
     def fields(self) -> dict:
         return {"title": self.title, "priority": self.priority, "trunk_id": self.trunk_id,
                 "number": self.number, "from": self.from_, "to": self.to}
+
+
+class ComplaintCreate(FaultCreate):
+    """A tenant's complaint: a fault, optionally with what it is about (the monthly report counts them)."""
+    reason: Annotated[complaints.Reason | None, Field(
+        description="What the complaint is about: " + "; ".join(
+            f"{code} = {tr} ({en})" for code, (tr, en) in complaints.REASONS.items()),
+        json_schema_extra={"x-labels": {code: {"tr": tr, "en": en} for code, (tr, en) in complaints.REASONS.items()}},
+    )] = None
+
+    def fields(self) -> dict:
+        return {**super().fields(), "reason": self.reason}
 
 
 class FaultPatch(BaseModel):
@@ -117,7 +130,7 @@ async def create_fault(request: web.Request) -> web.Response:
 
 async def create_complaint(request: web.Request) -> web.Response:
     tenant_id = await visible_tenant_id(request)
-    body = FaultCreate.model_validate(await json_body(request))
+    body = ComplaintCreate.model_validate(await json_body(request))
     async with request.app[DATABASE].unit() as unit:
         await fault_store.visible_tenant(unit.session, principal(request), tenant_id)
         fields = {**body.fields(), "trunk_id": None}  # a tenant cannot see trunks
@@ -204,7 +217,7 @@ ROUTES = [
           body=FaultPatch, operator_only=True, response=schemas.FAULT_DETAIL,
           errors=(("409", "already resolved"),)),
     Route("POST", "/tenants/{tenant_id}/faults", create_complaint, "A tenant's complaint: its calls are linked",
-          body=FaultCreate, status=201, response=schemas.FAULT_DETAIL),
+          body=ComplaintCreate, status=201, response=schemas.FAULT_DETAIL),
     Route("GET", "/tenants/{tenant_id}/faults", list_tenant_faults, "Faults affecting or raised by the tenant",
           response=schemas.items(schemas.FAULT)),
     Route("GET", "/tenants/{tenant_id}/faults/{fault_id}", get_tenant_fault, "One of the tenant's faults",

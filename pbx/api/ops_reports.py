@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pbx.api import ops_schemas
 from pbx.api.context import DATABASE, path_id, principal
 from pbx.api.errors import json_response
 from pbx.api.routes import Route
@@ -67,10 +68,10 @@ async def fault_rfo(request: web.Request) -> web.Response:
 ROUTES = [
     Route("GET", "/reports/service-performance", platform_performance,
           "Platform service performance, 12 months to `month` (JSON, PDF or xlsx by Accept)", operator_only=True,
-          query=("month",), response=_OBJECT),
+          query=("month",), response=ops_schemas.PERFORMANCE),
     Route("GET", "/tenants/{tenant_id}/reports/service-performance", tenant_performance,
           "A tenant's service performance and availability against its package (JSON, PDF or xlsx)",
-          query=("month",), response=_OBJECT),
+          query=("month",), response=ops_schemas.PERFORMANCE),
     Route("GET", "/faults/{fault_id}/rfo", fault_rfo, "A fault's root-cause report (JSON, PDF or xlsx)",
           response=_OBJECT),
 ]

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from pbx.api.responses import BOOL, INT, NUM, STR, TIME, items, nullable, obj
+from pbx.ops import complaints
 from pbx.ops.deadlines import PRIORITIES
 
-__all__ = ["TRUNK_STATUS", "FAULT", "FAULT_DETAIL", "CONTACTS", "items"]
+__all__ = ["TRUNK_STATUS", "FAULT", "FAULT_DETAIL", "CONTACTS", "PERFORMANCE", "items"]
 
 _ENUM = lambda *values: {"type": "string", "enum": list(values)}  # noqa: E731
 TRUNK_STATUS = obj(reachable=nullable(BOOL), since=nullable(TIME), rtt_ms=nullable(NUM))
@@ -25,3 +26,21 @@ FAULT_DETAIL = obj(**_FAULT, history={"type": "array", "items": _HISTORY}, calls
 _CONTACT = obj(id=INT, name=STR, phone=nullable(STR), email=nullable(STR),
                channels={"type": "array", "items": _ENUM("sms", "email", "ivr")})
 CONTACTS = obj(contacts={"type": "array", "items": _CONTACT})
+# OpenAPI 3.0: a nullable enum lists null among its values too
+_REASON = {"type": "string", "enum": [*complaints.REASONS, None], "nullable": True,
+           "description": "null: made without a reason"}
+_MONTH = obj(month=STR, faults=INT, mean_resolution_hours=nullable(NUM))
+PERFORMANCE = {  # availability only in a tenant's report
+    "type": "object",
+    "required": ["month", "tenant_id", "months", "sources", "worst_trunks", "complaint_reasons", "complaint_titles"],
+    "properties": {
+        "month": STR, "tenant_id": nullable(INT), "months": {"type": "array", "items": _MONTH},
+        "sources": {"type": "object", "additionalProperties": INT},
+        "worst_trunks": {"type": "array", "items": obj(trunk_id=INT, name=nullable(STR), faults=INT)},
+        "complaint_reasons": {"type": "array", "description": "complaints counted by reason, most first",
+                              "items": obj(reason=_REASON, label_tr=STR, label_en=STR, faults=INT)},
+        "complaint_titles": {"type": "array", "description": "the five most frequent complaint titles",
+                             "items": obj(title=STR, faults=INT)},
+        "availability": obj(percent=NUM, promise=NUM, met=BOOL, downtime_minutes=NUM),
+    },
+}

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbx.db.base import Base, UTCDateTime, utcnow
 
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+OPEN_SYSTEM = "status = 'open' AND source = 'system'"
 
 
 class TrunkStatus(Base):
@@ -42,7 +43,10 @@ class Fault(Base):
     """A fault record: opened by the system (a trunk unreachable), an operator or a tenant."""
 
     __tablename__ = "faults"
-    __table_args__ = NEVER_REUSE_IDS
+    __table_args__ = (  # one open system fault per trunk and kind (reason), even between two nodes
+        Index("uq_faults_open_system", "trunk_id", "reason", unique=True,
+              sqlite_where=text(OPEN_SYSTEM), postgresql_where=text(OPEN_SYSTEM)),
+        NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))

@@ -50,7 +50,9 @@ def performance_pdf(report: dict, title: str) -> bytes:
              Paragraph("En çok arıza bırakan devreler: " + ", ".join(
                  f"{t['name']} ({t['faults']})" for t in report["worst_trunks"]), styles["Normal"]),
              Paragraph("Şikâyet sebepleri: " + ", ".join(
-                 f"{_escape(c['reason'])} ({c['faults']})" for c in report["complaint_reasons"]), styles["Normal"])]
+                 f"{_escape(c['label_tr'])} ({c['faults']})" for c in report["complaint_reasons"]), styles["Normal"]),
+             Paragraph("En sık şikâyet başlıkları: " + ", ".join(
+                 f"{_escape(c['title'])} ({c['faults']})" for c in report["complaint_titles"]), styles["Normal"])]
     if "availability" in report:
         a = report["availability"]
         story.append(Paragraph(f"Erişilebilirlik: %{a['percent']} (taahhüt %{a['promise']})", styles["Normal"]))
@@ -84,8 +86,12 @@ def performance_xlsx(report: dict) -> bytes:
     for t in report["worst_trunks"]:
         worst.append([_cell(t["name"] or str(t["trunk_id"])), t["faults"]])
     reasons = book.create_sheet("Şikâyetler")
+    reasons.append(["Sebep", "Reason", "Kod", "Şikâyet sayısı"])
     for c in report["complaint_reasons"]:
-        reasons.append([_cell(c["reason"]), c["faults"]])
+        reasons.append([c["label_tr"], c["label_en"], c["reason"] or "", c["faults"]])
+    titles = book.create_sheet("Şikâyet başlıkları")
+    for c in report["complaint_titles"]:
+        titles.append([_cell(c["title"]), c["faults"]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

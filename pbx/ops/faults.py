@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from pbx.db.base import utcnow
 from pbx.db.models import Call, Number, Tenant, Trunk
@@ -17,6 +18,9 @@ from pbx.ops import deadlines
 from pbx.services.tenants import require_operator, visible_tenant
 from pbx.services.tokens import Principal
 
+UNREACHABLE, FAILURE_RATE = "trunk_unreachable", "failure_rate"
+SYSTEM_FAULTS = {UNREACHABLE: ("Hat erişilemiyor", "kritik"),
+                 FAILURE_RATE: ("Hatta çağrı kurulum hataları arttı", "yuksek")}
 Listener = Callable[[Unit, Fault, str], Awaitable[None]]  # (unit, fault, "opened" | "resolved")
 MAX_LINKED_CALLS = 200
 
@@ -86,18 +90,28 @@ class FaultService:
             fault.rfo_completed_at = utcnow()
             unit.session.add(FaultHistory(fault_id=fault.id, status="resolved", by=by, note="rfo completed"))
 
-    async def open_system_fault(self, unit: Unit, trunk_id: int) -> Fault | None:
-        """One record per incident: a trunk that already has an open system fault gets no second."""
-        if await self.open_trunk_fault(unit, trunk_id) is not None:
+    async def open_system_fault(self, unit: Unit, trunk_id: int, reason: str = UNREACHABLE) -> Fault | None:
+        """One record per incident: a trunk with an open system fault of that kind gets no second
+        (nor a failure-rate one beside an unreachable one: the same incident). The unique index
+        on the open system faults (migration 0025) makes that hold between two control planes
+        too: the one that loses the race opens nothing."""
+        if await self.open_trunk_fault(unit, trunk_id, None if reason == FAILURE_RATE else reason) is not None:
             return None
         trunk = await unit.session.get(Trunk, trunk_id)
-        return await self.open(unit, {"title": f"Hat erişilemiyor: {trunk.name}", "priority": "kritik",
-                                      "trunk_id": trunk_id, "reason": "trunk_unreachable"},
-                               source="system", by="system")
+        title, priority = SYSTEM_FAULTS[reason]
+        try:
+            async with unit.session.begin_nested():
+                return await self.open(unit, {"title": f"{title}: {trunk.name}", "priority": priority,
+                                              "trunk_id": trunk_id, "reason": reason}, source="system", by="system")
+        except IntegrityError:  # another node opened it meanwhile
+            return None
 
-    async def open_trunk_fault(self, unit: Unit, trunk_id: int) -> Fault | None:
-        return await unit.session.scalar(select(Fault).where(
-            Fault.trunk_id == trunk_id, Fault.source == "system", Fault.status == "open"))
+    async def open_trunk_fault(self, unit: Unit, trunk_id: int, reason: str | None = UNREACHABLE) -> Fault | None:
+        """The trunk's open system fault of that kind (reason None: of any kind)."""
+        query = select(Fault).where(Fault.trunk_id == trunk_id, Fault.source == "system", Fault.status == "open")
+        if reason is not None:
+            query = query.where(Fault.reason == reason)
+        return await unit.session.scalar(query.limit(1))
 
     async def _affected_tenants(self, unit: Unit, fault: Fault) -> set[int]:
         """A complaint: its tenant. A number: whoever holds it. A trunk: every tenant if it

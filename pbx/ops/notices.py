@@ -1,11 +1,12 @@
 """Outage notices: a tenant's notice contacts, and the notices a fault's opening or
 resolution owes them. Notices are rows written in the fault's own transaction (one per
 contact, channel and event, unique: nobody is told twice), sent afterwards by
-pbx/ops/notice_sender.py, so a crash between the two loses none."""
+pbx/ops/sender.py, so a crash between the two loses none."""
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
+from pbx.db.base import utcnow
 from pbx.db.models import Tenant
 from pbx.db.ops_tables import Fault, FaultTenant, Notice, NoticeContact
 from pbx.db.unit import Unit
@@ -41,19 +42,22 @@ async def list_contacts(session, principal, tenant_id: int) -> list[NoticeContac
 
 
 async def queue_notices(unit: Unit, fault: Fault, event: str) -> int:
-    """Every affected tenant's contacts, by each channel they chose; returns how many."""
+    """Every affected tenant's contacts, by each channel they chose; returns how many. One
+    bulk insert: a fault on the default outbound trunk owes thousands."""
     session = unit.session
-    rows = (await session.execute(
-        select(NoticeContact).join(FaultTenant, FaultTenant.tenant_id == NoticeContact.tenant_id)
-        .where(FaultTenant.fault_id == fault.id))).scalars().all()
-    queued = 0
-    for contact in rows:
-        for channel in contact.channels:
-            address = contact.email if channel == "email" else contact.phone
-            session.add(Notice(fault_id=fault.id, event=event, tenant_id=contact.tenant_id,
-                               contact_id=contact.id, channel=channel, address=address))
-            queued += 1
-    return queued
+    contacts = (await session.execute(
+        select(NoticeContact.id, NoticeContact.tenant_id, NoticeContact.phone, NoticeContact.email,
+               NoticeContact.channels)
+        .join(FaultTenant, FaultTenant.tenant_id == NoticeContact.tenant_id)
+        .where(FaultTenant.fault_id == fault.id))).all()
+    now = utcnow()
+    rows = [{"fault_id": fault.id, "event": event, "tenant_id": tenant_id, "contact_id": contact_id,
+             "channel": channel, "address": email if channel == "email" else phone, "status": "pending",
+             "attempts": 0, "next_attempt_at": now, "created_at": now}
+            for contact_id, tenant_id, phone, email, channels in contacts for channel in channels]
+    if rows:
+        await session.execute(insert(Notice), rows)
+    return len(rows)
 
 
 def text(fault: Fault, event: str, tenant_name: str) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 """Service performance (seed 001): per tenant or for the platform, over the 12 months ending
 with the given one: faults and mean resolution time per month, fault sources, the worst
-trunks, complaint reasons, and availability against the package's promise. And the RFO of
+trunks, complaints by reason (pbx/ops/complaints.py) and their most frequent titles, and availability against the package's promise. And the RFO of
 one fault. Plain data; pbx/ops/documents.py renders it as PDF and xlsx."""
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from pbx.db.models import Tenant, Trunk
 from pbx.db.ops_tables import Fault, FaultTenant
+from pbx.ops import complaints
 from pbx.ops.deadlines import SUPPORT_ZONE
 
 # seed 003: uptime promises per package; the top one is Enterprise on the circuit tariff.
@@ -50,8 +51,9 @@ async def service_performance(session, month: str, tenant_id: int | None = None)
               "sources": dict(Counter(f.source for f in faults)),
               "worst_trunks": [{"trunk_id": t, "name": trunk_names.get(t), "faults": n} for t, n in
                                Counter(f.trunk_id for f in faults if f.trunk_id).most_common(5)],
-              "complaint_reasons": [{"reason": r, "faults": n} for r, n in
-                                    Counter(f.title for f in faults if f.source == "complaint").most_common(5)]}
+              "complaint_reasons": complaints.count([f.reason for f in faults if f.source == "complaint"]),
+              "complaint_titles": [{"title": t, "faults": n} for t, n in
+                                   Counter(f.title for f in faults if f.source == "complaint").most_common(5)]}
     if tenant_id is not None:
         report["availability"] = await availability(session, tenant_id, month, faults)
     return report

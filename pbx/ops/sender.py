@@ -1,39 +1,70 @@
 """Sends the notices that fault openings and resolutions queued (pbx/ops/notices.py). Each
 notice is one contact, one channel, one event: it is tried, the attempt logged, and marked
-sent, or tried again later (PBX_NOTICE_RETRY_SECONDS, doubling) up to MAX_ATTEMPTS. Channels
-go out side by side and each notice on its own, so a failing SMS provider delays no e-mail,
-and each channel's outcomes are committed when that channel is through. A crash between a
-provider's acceptance and that commit sends the notice again at the next start: the only way
-to tell anyone twice."""
+sent, or tried again later (PBX_NOTICE_RETRY_SECONDS, doubling) up to MAX_ATTEMPTS.
+
+Each channel works through its own due notices on its own (a failing or slow SMS provider
+delays no e-mail), in batches its provider takes at once (pbx/ops/channels.py: many SMS in
+one Netgsm request, many e-mails over one SMTP connection), several batches in flight, in
+rounds of one wave of them. A
+batch's outcomes are committed as soon as it is through, in one transaction (bulk update of
+the notices, bulk insert of their attempts). A crash between a provider's acceptance and
+that commit sends the batch again at the next start: the only way to tell anyone twice."""
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
-import aiohttp
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from pbx.db.base import utcnow
+from pbx.db.models import Tenant
 from pbx.db.ops_tables import Fault, Notice, NoticeAttempt
 from pbx.db.unit import Database
-from pbx.ops import notices
 from pbx.tasks import WakeableLoop
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-BATCH = 500
-IN_FLIGHT = {"sms": 32, "email": 16, "ivr": 4}  # bench/notices.py: 64 each was no faster (CPU-bound)
+CHANNEL_NAMES = ("sms", "email", "ivr")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    notice: Notice
+    fault: Fault
+    tenant_name: str
+
+
+Outcome = str | BaseException  # what the provider said on acceptance, or why not
+BatchSend = Callable[[list[Outgoing]], Awaitable[list[Outcome]]]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """How a channel takes its notices: `send` gets up to `batch` of them and answers one
+    outcome each; `in_flight` batches go out at once."""
+    send: BatchSend
+    batch: int = 1
+    in_flight: int = 1
+
+
+def each(send_one: Callable[[Notice, Fault, str], Awaitable[str]], *, batch: int = 4, in_flight: int = 1) -> Channel:
+    """A channel whose provider takes one notice at a time (an IVR call): a batch's notices go
+    side by side."""
+    async def send(items: list[Outgoing]) -> list[Outcome]:
+        return await asyncio.gather(*(send_one(i.notice, i.fault, i.tenant_name) for i in items),
+                                    return_exceptions=True)
+    return Channel(send, batch, in_flight)
 
 
 class NoticeSender:
-    def __init__(self, database: Database, channels: dict, *, retry_s: float):
-        """channels: name -> async send(notice, fault, tenant_name) raising on failure."""
+    def __init__(self, database: Database, channels: dict[str, Channel], *, retry_s: float):
         self.database = database
         self.channels = channels
         self.retry_s = retry_s
-        self._limits = {name: asyncio.Semaphore(n) for name, n in IN_FLIGHT.items()}
         self._loop = WakeableLoop("notice-sender", self.send_due, interval_s=max(retry_s / 2, 1.0),
                                   debounce_s=0.05, run_at_start=True)
 
@@ -47,80 +78,77 @@ class NoticeSender:
         await self._loop.stop()
 
     async def send_due(self) -> int:
+        """Every channel's due notices, the channels side by side; returns how many were sent."""
+        return sum(_all_through(await asyncio.gather(*(self._send_channel(name) for name in CHANNEL_NAMES),
+                                                     return_exceptions=True)))
+
+    async def _send_channel(self, name: str) -> int:
+        """Rounds of one wave each: as many due notices as the channel's batches in flight take
+        (a round waits for its slowest batch; a second, partial wave would leave most idle)."""
+        channel = self.channels.get(name) or Channel(_not_configured(name))
+        wave = channel.batch * channel.in_flight
         sent = 0
-        while True:
-            async with self.database.read() as session:
-                due = list(await session.scalars(select(Notice).where(
-                    Notice.status == "pending", Notice.next_attempt_at <= utcnow()).order_by(Notice.id).limit(BATCH)))
-                faults = {f.id: f for f in await session.scalars(
-                    select(Fault).where(Fault.id.in_({n.fault_id for n in due})))}
-                names = {t: await notices.tenant_name(session, t) for t in {n.tenant_id for n in due}}
+        while due := await self._due(name, wave):
+            batches = [due[i:i + channel.batch] for i in range(0, len(due), channel.batch)]
+            sent += sum(_all_through(await asyncio.gather(
+                *(self._send_batch(channel, batch) for batch in batches), return_exceptions=True)))
+            if len(due) < wave:
+                break
+        return sent
+
+    async def _due(self, channel: str, limit: int) -> list[Outgoing]:
+        async with self.database.read() as session:
+            due = list(await session.scalars(select(Notice).where(
+                Notice.channel == channel, Notice.status == "pending", Notice.next_attempt_at <= utcnow())
+                .order_by(Notice.id).limit(limit)))
             if not due:
-                return sent
-            by_channel: dict[str, list[Notice]] = {}
-            for notice in due:
-                by_channel.setdefault(notice.channel, []).append(notice)
-            sent += sum(await asyncio.gather(*(self._send(group, faults, names) for group in by_channel.values())))
-            if len(due) < BATCH:
-                return sent
+                return []
+            faults = {f.id: f for f in await session.scalars(select(Fault).where(Fault.id.in_({n.fault_id for n in due})))}
+            names = dict((await session.execute(select(Tenant.id, Tenant.name).where(
+                Tenant.id.in_({n.tenant_id for n in due})))).all())
+        return [Outgoing(n, faults[n.fault_id], names.get(n.tenant_id, "")) for n in due]
 
-    async def _send(self, group: list[Notice], faults: dict, names: dict) -> int:
-        """One channel's notices of a batch, recorded as soon as they are through: a slow channel
-        (an IVR call ringing, an SMS provider up to its timeout) holds back no other's record."""
-        outcomes = await asyncio.gather(*(self._try(n, faults[n.fault_id], names[n.tenant_id]) for n in group))
-        await self._record(group, outcomes)
-        return sum(1 for ok, _ in outcomes if ok)
+    async def _send_batch(self, channel: Channel, batch: list[Outgoing]) -> int:
+        try:
+            outcomes = list(await channel.send(batch))
+        except Exception as exc:  # the whole batch failed: each notice's attempt says so
+            outcomes = [exc] * len(batch)
+        await self._record(batch, outcomes)
+        return sum(1 for outcome in outcomes if not isinstance(outcome, BaseException))
 
-    async def _try(self, notice: Notice, fault: Fault, tenant_name: str) -> tuple[bool, str]:
-        send = self.channels.get(notice.channel)
-        async with self._limits[notice.channel]:
-            try:
-                if send is None:
-                    raise RuntimeError(f"channel {notice.channel} is not configured")
-                return True, (await send(notice, fault, tenant_name) or "accepted")[:300]
-            except Exception as exc:  # every failure is the attempt's outcome, logged and retried
-                log.warning("notice %s by %s failed: %s", notice.id, notice.channel, exc)
-                return False, f"{type(exc).__name__}: {exc}"[:300]
-
-    async def _record(self, due: list[Notice], outcomes: list[tuple[bool, str]]) -> None:
+    async def _record(self, batch: list[Outgoing], outcomes: list[Outcome]) -> None:
         now = utcnow()
+        changes, attempts = [], []
+        for item, outcome in zip(batch, outcomes, strict=True):
+            notice, ok = item.notice, not isinstance(outcome, BaseException)
+            if not ok:
+                log.warning("notice %s by %s failed: %s", notice.id, notice.channel, outcome)
+            tries = notice.attempts + 1
+            status = "sent" if ok else "failed" if tries >= MAX_ATTEMPTS else "pending"
+            retry_at = now + timedelta(seconds=self.retry_s * 2 ** (tries - 1))
+            changes.append({"id": notice.id, "attempts": tries, "status": status,
+                            "next_attempt_at": retry_at if status == "pending" else notice.next_attempt_at})
+            attempts.append({"notice_id": notice.id, "at": now, "ok": ok, "detail": _detail(outcome)})
         async with self.database.unit() as unit:
-            for notice, (ok, detail) in zip(due, outcomes):
-                row = await unit.session.get(Notice, notice.id)
-                row.attempts += 1
-                unit.session.add(NoticeAttempt(notice_id=row.id, at=now, ok=ok, detail=detail))
-                if ok:
-                    row.status = "sent"
-                elif row.attempts >= MAX_ATTEMPTS:
-                    row.status = "failed"
-                else:
-                    row.next_attempt_at = now + timedelta(seconds=self.retry_s * 2 ** (row.attempts - 1))
+            await unit.session.execute(update(Notice), changes)  # by primary key, one statement
+            await unit.session.execute(insert(NoticeAttempt), attempts)
 
 
-class Channels:
-    """The three ways a contact is told."""
+def _all_through(results: list) -> list:
+    """Raise the first failure only once every task is through: one still in flight when the
+    next run reads the due notices would send its notices twice."""
+    if failed := next((r for r in results if isinstance(r, BaseException)), None):
+        raise failed
+    return results
 
-    def __init__(self, sms, mailer, ivr):
-        self.sms, self.mailer, self.ivr = sms, mailer, ivr
-        self._http: aiohttp.ClientSession | None = None
 
-    def as_dict(self) -> dict:
-        return {"sms": self.send_sms, "email": self.send_email, "ivr": self.call}
+def _detail(outcome: Outcome) -> str:
+    if isinstance(outcome, BaseException):
+        return f"{type(outcome).__name__}: {outcome}"[:300]
+    return (outcome or "accepted")[:300]
 
-    async def send_sms(self, notice: Notice, fault: Fault, tenant_name: str) -> str:
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession()
-        _, body = notices.text(fault, notice.event, tenant_name)
-        return "jobid " + await self.sms.send(self._http, notice.address, body)
 
-    async def send_email(self, notice: Notice, fault: Fault, tenant_name: str) -> str:
-        subject, body = notices.text(fault, notice.event, tenant_name)
-        await self.mailer.send(self.mailer.message(notice.address, subject, body))
-        return "accepted by SMTP"
-
-    async def call(self, notice: Notice, fault: Fault, tenant_name: str) -> str:
-        return await self.ivr.call(notice, fault)
-
-    async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
+def _not_configured(name: str) -> BatchSend:
+    async def send(items: list[Outgoing]) -> list[Outcome]:
+        return [RuntimeError(f"channel {name} is not configured")] * len(items)
+    return send

@@ -1,7 +1,7 @@
 """SMS through Netgsm's documented REST v2 API (POST <base>/sms/rest/v2/send, HTTP Basic
 auth with the user code and password, JSON body with msgheader, encoding "TR" for Turkish
-letters and the messages; it answers {"code": "00", "jobid": ...} when it has accepted
-them). Configured by PBX_SMS_URL (the API's base; empty: no SMS is sent), PBX_SMS_USER,
+letters and the messages: one or many, each with its own text and number; it answers
+{"code": "00", "jobid": ...} when it has accepted them all). Configured by PBX_SMS_URL (the API's base; empty: no SMS is sent), PBX_SMS_USER,
 PBX_SMS_PASSWORD and PBX_SMS_HEADER (the sender name Netgsm registered)."""
 from __future__ import annotations
 
@@ -40,10 +40,16 @@ class NetgsmSms:
 
     async def send(self, session: aiohttp.ClientSession, phone: str, text: str) -> str:
         """Returns Netgsm's job id; raises SmsError unless accepted."""
+        return await self.send_many(session, [(phone, text)])
+
+    async def send_many(self, session: aiohttp.ClientSession, messages: list[tuple[str, str]]) -> str:
+        """(phone, text) pairs in one request (Netgsm's n:n form: a text per number); returns the
+        job id of them all. Netgsm accepts or refuses the request whole: raises SmsError unless
+        accepted."""
         if not self.configured:
             raise SmsError("PBX_SMS_URL is not set")
         try:
-            async with session.post(self.base_url.rstrip("/") + SEND_PATH, json=self.body([(phone, text)]),
+            async with session.post(self.base_url.rstrip("/") + SEND_PATH, json=self.body(messages),
                                     auth=aiohttp.BasicAuth(self.user, self.password),
                                     timeout=aiohttp.ClientTimeout(total=self.timeout_s)) as response:
                 answer = await response.json(content_type=None)

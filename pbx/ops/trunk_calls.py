@@ -15,10 +15,10 @@ from pbx.db.base import utcnow
 from pbx.db.models import Call
 from pbx.db.ops_tables import CallTrunk
 from pbx.db.unit import Database
+from pbx.ops.failure_rate import SETUP_FAILURES
 from pbx.tasks import WakeableLoop
 
 _ENDPOINT = re.compile(r"^PJSIP/(.+)-[0-9a-f]{8}$")
-SETUP_FAILURES = ("CHANUNAVAIL", "CONGESTION")
 
 
 class TrunkCalls:
@@ -27,6 +27,7 @@ class TrunkCalls:
         self.database = database
         self.trunk_for = trunk_for
         self._pending: list[dict] = []
+        self.outcome_listeners: list = []  # listener(trunk_id, direction, dial_status), synchronous
         self._loop = WakeableLoop("trunk-calls", self.flush, interval_s=5.0, debounce_s=0.5)
 
     def start(self) -> None:
@@ -41,10 +42,12 @@ class TrunkCalls:
             match = _ENDPOINT.match(channel or "")
             trunk_id = self.trunk_for(match.group(1)) if match else None
             if trunk_id is not None and message.get("Linkedid"):
+                status = str(message.get("DialStatus", ""))[:16]
                 self._pending.append({"linkedid": str(message["Linkedid"])[:32], "trunk_id": trunk_id,
-                                      "direction": direction, "dial_status": str(message.get("DialStatus", ""))[:16],
-                                      "at": utcnow()})
+                                      "direction": direction, "dial_status": status, "at": utcnow()})
                 self._loop.poke()
+                for listener in self.outcome_listeners:
+                    listener(trunk_id, direction, status)
                 return
 
     async def flush(self) -> None:
@@ -67,7 +70,7 @@ async def trunk_figures(session, since: datetime | None = None, trunk_id: int | 
     since = since or utcnow() - WINDOW
     query = (select(CallTrunk.trunk_id, func.count(CallTrunk.id),
                     func.sum(case((CallTrunk.dial_status == "ANSWER", 1), else_=0)),
-                    func.sum(case((CallTrunk.dial_status.in_(SETUP_FAILURES), 1), else_=0)),
+                    func.sum(case((CallTrunk.dial_status.in_(sorted(SETUP_FAILURES)), 1), else_=0)),
                     func.avg(Call.jitter_ms), func.avg(Call.loss_percent))
              .outerjoin(Call, and_(Call.linkedid == CallTrunk.linkedid))
              .where(CallTrunk.at >= since).group_by(CallTrunk.trunk_id))

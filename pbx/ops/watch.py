@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pbx.db.base import utcnow
 from pbx.db.ops_tables import Fault, FaultTenant
 from pbx.db.unit import Database
-from pbx.ops.faults import FaultService
+from pbx.ops.faults import UNREACHABLE, FaultService
 from pbx.ops.monitor import Change
 from pbx.ops.present import breaches
 from pbx.tasks import WakeableLoop
@@ -35,7 +35,7 @@ class TrunkFaults:
                 if fault:
                     log.warning("trunk %s unreachable: fault %s opened", change.trunk_id, fault.id)
                 return
-            fault = await self.faults.open_trunk_fault(unit, change.trunk_id)
+            fault = await self.faults.open_trunk_fault(unit, change.trunk_id, UNREACHABLE)
             if fault is not None:
                 await self.faults.resolve(unit, fault, {"cause": RECOVERED_CAUSE}, by="system", at=change.at)
 

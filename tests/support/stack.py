@@ -46,6 +46,8 @@ def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None)
         trunk_qualify_s=2, fault_check_s=1.0, notice_retry_s=1.0, sms_url=f"http://127.0.0.1:{SMS_PORT}",
         sms_user="8501234567", sms_password="sms-secret", sms_header="SANTRAL",
         smtp_host="127.0.0.1", smtp_port=SMTP_PORT, mail_retry="0.5,1",
+        # A carrier refusing a handful of calls opens a failure-rate fault; it ends within seconds.
+        trunk_failure_window_s=20.0, trunk_failure_min_calls=4, trunk_failure_recovery_s=3.0,
     )
 
 

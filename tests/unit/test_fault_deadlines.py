@@ -1,4 +1,5 @@
-"""Fault deadlines at the edges: 18:00, the weekend, a public holiday, before opening."""
+"""Fault deadlines at the edges: 18:00, the weekend, a public holiday, a half-day eve (13:00),
+before opening."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -27,7 +28,7 @@ def local(value: datetime) -> str:
     ("2026-12-02 07:30", 4, "2026-12-02 13:00"),  # before opening: starts at 09:00
     ("2026-12-04 17:00", 4, "2026-12-07 12:00"),  # Friday 17:00: Monday, over the weekend
     ("2026-12-05 11:00", 2, "2026-12-07 11:00"),  # opened on a Saturday
-    ("2026-10-28 17:30", 2, "2026-10-30 10:30"),  # 29 October (Cumhuriyet Bayramı) is skipped
+    ("2026-10-28 17:30", 2, "2026-10-30 11:00"),  # after the eve's 13:00; 29 October is skipped
     ("2026-12-31 16:00", 24, "2027-01-06 13:00"),  # New Year's Day and a weekend: 2 + 9 + 9 + 4 h
 ])
 def test_support_hours_count_weekdays_nine_to_six_without_holidays(opened, hours, expected):
@@ -55,3 +56,24 @@ def test_turkish_public_holidays_come_from_the_holidays_library():
     assert not deadlines.is_support_day(datetime(2026, 4, 23).date())  # Ulusal Egemenlik ve Çocuk Bayramı
     assert not deadlines.is_support_day(datetime(2026, 5, 1).date())
     assert deadlines.is_support_day(datetime(2026, 12, 1).date())
+
+
+@pytest.mark.parametrize("opened, hours, expected", [
+    ("2026-03-19 10:00", 3, "2026-03-19 13:00"),  # Ramazan Bayramı's eve: ends exactly at 13:00
+    ("2026-03-19 10:00", 4, "2026-03-23 10:00"),  # 3 h on the eve, the Bayram and a weekend, 1 h Monday
+    ("2026-03-19 13:00", 1, "2026-03-23 10:00"),  # opened at the eve's closing
+    ("2026-03-19 12:59", 1, "2026-03-23 09:59"),  # a minute before it
+    ("2026-05-26 12:00", 2, "2026-06-01 10:00"),  # Kurban Bayramı's eve, then 27-30 May and a Sunday
+    ("2026-10-28 11:00", 4, "2026-10-30 11:00"),  # 29 October's eve: 2 h, the holiday, 2 h
+    ("2026-10-28 14:00", 1, "2026-10-30 10:00"),  # after the eve's 13:00: as after 18:00
+])
+def test_support_hours_end_at_13_on_the_half_day_eves(opened, hours, expected):
+    assert local(deadlines.add_support_hours(at(opened), hours)) == expected
+
+
+def test_the_half_day_eves_come_from_the_holidays_library():
+    from pbx.numbers.business_days import is_half_day
+
+    assert [d for d in (datetime(2026, 3, 19), datetime(2026, 5, 26), datetime(2026, 10, 28)) if is_half_day(d.date())]
+    assert not is_half_day(datetime(2026, 10, 27).date()) and not is_half_day(datetime(2026, 10, 29).date())
+    assert deadlines.is_support_day(datetime(2026, 10, 28).date())  # a working day, a short one
