@@ -21,6 +21,10 @@ TRUNK_CODECS = "ulaw,alaw,g722"
 # as none. Asterisk reports each result as an AMI ContactStatus (pbx/ops/monitor.py).
 QUALIFY_SECONDS = 10
 QUALIFY_TIMEOUT_S = 3.0
+# Behind a cluster's Kamailio every request comes from Kamailio's address, so a node cannot
+# identify a trunk by its source: Kamailio, which sees the carrier's real address, names the
+# trunk in this header (and strips it from every other request: pbx/cluster/carriers.py).
+CARRIER_HEADER = "X-Pbx-Carrier"
 
 
 def _contact(host: str, port: int) -> str:
@@ -40,12 +44,16 @@ def aor_fields(host: str, port: int, qualify_s: int = QUALIFY_SECONDS) -> dict[s
             "max_contacts": "1", "remove_existing": "no", "contact": _contact(host, port)}
 
 
-def astdb_entries(trunks, qualify_s: int = QUALIFY_SECONDS) -> dict[str, str]:
-    """Keys of family pbx_trunks -> sorcery's JSON of each object."""
+def astdb_entries(trunks, qualify_s: int = QUALIFY_SECONDS, *, behind_proxy: bool = False) -> dict[str, str]:
+    """Keys of family pbx_trunks -> sorcery's JSON of each object. behind_proxy (a cluster
+    node): each trunk is also identified by Kamailio's CARRIER_HEADER naming it."""
     entries = {}
     for trunk in trunks:
         entries[f"endpoint/{trunk.sip_id}"] = json.dumps(endpoint_fields(trunk.sip_id))
         entries[f"aor/{trunk.sip_id}"] = json.dumps(aor_fields(trunk.host, trunk.port, qualify_s))
+        if behind_proxy:
+            entries[f"identify/{trunk.sip_id}-carrier"] = json.dumps(
+                {"endpoint": trunk.sip_id, "match_header": f"{CARRIER_HEADER}: {trunk.sip_id}"})
     return entries
 
 
