@@ -260,7 +260,7 @@ class ControlPlane:
         # Trunks: published to astdb (Asterisk qualifies them with OPTIONS); each ContactStatus
         # is a trunk's reachability (pbx/ops/monitor.py).
         self.trunk_publisher = TrunkPublisher(self.database, self.ami, qualify_s=settings.trunk_qualify_s,
-                                              behind_proxy=bool(settings.cluster_proxy))
+                                              cluster_proxy=settings.cluster_proxy)
         self.database.subscribe(TRUNK_TABLES, self.trunk_publisher.changed)
         # A cluster's Kamailio recognises carriers by their real address (pbx/cluster/carriers.py):
         # the primary keeps its table equal to the trunks.

@@ -77,25 +77,29 @@ def test_a_recording_on_a_node_killed_after_the_call_is_archived_when_it_returns
         phone.remove()
 
 
-def test_a_carrier_calls_a_number_through_kamailio_and_a_spoofed_carrier_header_is_ignored(cluster, phones, tmp_path):
+def test_carrier_calls_both_ways_pass_through_kamailio_and_a_spoofed_carrier_header_is_ignored(cluster, phones, tmp_path):
     """The carrier calls from its own address on the bridge (its trunk's match): Kamailio names
     the trunk for the node, which routes the number to extension 401, whose phone is registered
     through Kamailio. A stranger at another address sending the same header is no carrier.
-    Before the office's six phones register (pjsua's 8 accounts)."""
+    Then the extension calls out: the node reaches the carrier through Kamailio. Before the
+    office's six phones register (pjsua's 8 accounts)."""
     cl, operator = cluster
     host, port = cl.proxy.rsplit(":", 1)
     carrier_at, stranger_at = cl.fabric.add_host_address(2), cl.fabric.add_host_address(3)
-    trunk = operator.ok("POST", "/trunks", {"name": "Taşıyıcı", "host": carrier_at,
-                                            "port": phones.sip_port(carrier_at), "match": [carrier_at]})
+    carrier_port = phones.sip_port(carrier_at)
+    trunk = operator.ok("POST", "/trunks", {"name": "Taşıyıcı", "host": carrier_at, "default_outbound": True,
+                                            "port": carrier_port, "match": [carrier_at]})
     tenant = operator.ok("POST", "/tenants", {"name": "Hat Ltd", "plan": "kobi"})
     ext = operator.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "401", "name": "Masa"})
     operator.ok("POST", f"/tenants/{tenant['id']}/numbers",
                 {"number": "0850 555 04 01", "destination": {"type": "extension", "extension": "401"}})
     desk = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], domain=host, port=int(port),
                             bind_address=host)
-    carrier, stranger = (phones.add_phone(name, "unused", register=False, domain=host, port=int(port),
+    # The carrier's own domain: pjsua gives it the requests to its address (the node's calls out).
+    carrier, stranger = (phones.add_phone(name, "unused", register=False, domain=address, port=int(port),
                                           bind_address=address)
                          for name, address in (("carrier", carrier_at), ("stranger", stranger_at)))
+    number = f"sip:908505550401@{host}:{port}"
     try:
         assert desk.wait_registered(timeout=20) == 200
         known = wait_for(lambda: parse_htable(cl.kamailio.rpc("htable.dump", "carriers")), timeout=30)
@@ -103,16 +107,23 @@ def test_a_carrier_calls_a_number_through_kamailio_and_a_spoofed_carrier_header_
         identify = f"{sip_id}-carrier"
         assert wait_for(lambda: all(identify in n.asterisk.cli("pjsip show identifies") for n in cl.nodes.values()),
                         timeout=30)
-        spoofed = stranger.call("908505550401", headers={"X-Pbx-Carrier": sip_id})
+        spoofed = stranger.call(number, headers={"X-Pbx-Carrier": sip_id})
         spoofed.wait_disconnected(timeout=30)
-        assert spoofed.last_status_code >= 400 and desk.incoming_count() == 0, spoofed.last_status_code
-        heard_by_desk, heard_by_carrier = talk(carrier, desk, "908505550401", tmp_path)
+        assert spoofed.last_status_code == 401 and desk.incoming_count() == 0, spoofed.last_status_code  # an unknown caller
+        heard_by_desk, heard_by_carrier = talk(carrier, desk, number, tmp_path)
         assert heard_by_desk == pytest.approx(800, abs=30)
         assert heard_by_carrier == pytest.approx(1200, abs=30)
         calls = wait_for(lambda: operator.ok("GET", f"/tenants/{tenant['id']}/calls")["items"], timeout=30)
         time.sleep(2)  # a second record, were there one, has arrived by now
         calls = operator.ok("GET", f"/tenants/{tenant['id']}/calls")["items"]
         assert len(calls) == 1 and calls[0]["disposition"] == "answered", calls
+        # Outbound: the node reaches the carrier through Kamailio (the trunk's outbound proxy).
+        heard_by_carrier, heard_by_desk = talk(desk, carrier, "02125550011", tmp_path)
+        assert heard_by_carrier == pytest.approx(800, abs=30)
+        assert heard_by_desk == pytest.approx(1200, abs=30)
+        relayed = (cl.kamailio.config.directory / "kamailio.log").read_text()  # RELAY's line: method, R-URI, source
+        assert any(f"INVITE sip:+902125550011@{carrier_at}:{carrier_port} from {n.settings.sip_host}:5060" in relayed
+                   for n in cl.nodes.values()), relayed[-3000:]
     finally:
         for phone in (desk, carrier, stranger):
             phone.remove()

@@ -29,9 +29,13 @@ def test_the_carrier_table_dump_is_read_as_address_to_trunk():
     assert parse_htable("") == {}
 
 
-def test_only_a_cluster_node_identifies_trunks_by_kamailios_header():
+def test_only_a_cluster_node_identifies_trunks_by_kamailios_header_and_reaches_them_through_it():
     trunk = _trunk(4, "trunk-4", ["192.0.2.9/32"])
-    assert not any(key.startswith("identify/") for key in astdb_entries([trunk]))
-    behind = astdb_entries([trunk], behind_proxy=True)
+    alone = astdb_entries([trunk])
+    assert not any(key.startswith("identify/") for key in alone)
+    assert not any("outbound_proxy" in json.loads(value) for value in alone.values())
+    behind = astdb_entries([trunk], cluster_proxy="10.200.7.1:40760")
     assert json.loads(behind["identify/trunk-4-carrier"]) == {
         "endpoint": "trunk-4", "match_header": "X-Pbx-Carrier: trunk-4"}
+    for kind in ("endpoint", "aor"):
+        assert json.loads(behind[f"{kind}/trunk-4"])["outbound_proxy"] == "sip:10.200.7.1:40760;lr"
