@@ -77,7 +77,8 @@ def test_a_recording_on_a_node_killed_after_the_call_is_archived_when_it_returns
         phone.remove()
 
 
-def test_carrier_calls_both_ways_pass_through_kamailio_and_a_spoofed_carrier_header_is_ignored(cluster, phones, tmp_path):
+def test_carrier_calls_both_ways_pass_through_kamailio_and_a_spoofed_carrier_header_is_ignored(
+        cluster, phones, tmp_path):
     """The carrier calls from its own address on the bridge (its trunk's match): Kamailio names
     the trunk for the node, which routes the number to extension 401, whose phone is registered
     through Kamailio. A stranger at another address sending the same header is no carrier.
@@ -109,7 +110,8 @@ def test_carrier_calls_both_ways_pass_through_kamailio_and_a_spoofed_carrier_hea
                         timeout=30)
         spoofed = stranger.call(number, headers={"X-Pbx-Carrier": sip_id})
         spoofed.wait_disconnected(timeout=30)
-        assert spoofed.last_status_code == 401 and desk.incoming_count() == 0, spoofed.last_status_code  # an unknown caller
+        # Challenged as any unknown caller is, and nothing rang.
+        assert spoofed.last_status_code == 401 and desk.incoming_count() == 0, spoofed.last_status_code
         heard_by_desk, heard_by_carrier = talk(carrier, desk, number, tmp_path)
         assert heard_by_desk == pytest.approx(800, abs=30)
         assert heard_by_carrier == pytest.approx(1200, abs=30)
