@@ -82,8 +82,8 @@ def test_carrier_calls_both_ways_pass_through_kamailio_and_a_spoofed_carrier_hea
     """The carrier calls from its own address on the bridge (its trunk's match): Kamailio names
     the trunk for the node, which routes the number to extension 401, whose phone is registered
     through Kamailio. A stranger at another address sending the same header is no carrier.
-    Then the extension calls out: the node reaches the carrier through Kamailio. Before the
-    office's six phones register (pjsua's 8 accounts)."""
+    Then the extension calls out: the node reaches the carrier through Kamailio; and its phone
+    sending the header is still itself. Before the office's six phones register (pjsua's 8 accounts)."""
     cl, operator = cluster
     host, port = cl.proxy.rsplit(":", 1)
     carrier_at, stranger_at = cl.fabric.add_host_address(2), cl.fabric.add_host_address(3)
@@ -126,6 +126,20 @@ def test_carrier_calls_both_ways_pass_through_kamailio_and_a_spoofed_carrier_hea
         relayed = (cl.kamailio.config.directory / "kamailio.log").read_text()  # RELAY's line: method, R-URI, source
         assert any(f"INVITE sip:+902125550011@{carrier_at}:{carrier_port} from {n.settings.sip_host}:5060" in relayed
                    for n in cl.nodes.values()), relayed[-3000:]
+        # A phone sending the header is still that phone: its call to its own number (which rings it)
+        # is the extension's internal call, not a carrier's inbound one.
+        def records():
+            return operator.ok("GET", f"/tenants/{tenant['id']}/calls")["items"]
+
+        assert wait_for(lambda: len(records()) == 2, timeout=30)  # the call out's record is in
+        known = {c["id"] for c in records()}
+        rings = carrier.incoming_count() + desk.incoming_count()
+        as_phone = desk.call(number, headers={"X-Pbx-Carrier": sip_id})
+        assert wait_for(lambda: carrier.incoming_count() + desk.incoming_count() > rings, timeout=20)
+        as_phone.hangup()
+        as_phone.wait_disconnected(timeout=20)
+        made = wait_for(lambda: [c for c in records() if c["id"] not in known], timeout=30)
+        assert [(c["direction"], c["caller"]) for c in made] == [("internal", "401")], made  # a carrier's: inbound
     finally:
         for phone in (desk, carrier, stranger):
             phone.remove()
