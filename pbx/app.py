@@ -29,6 +29,7 @@ from pbx.billing.terms_job import TermsJob
 from pbx.billing.usage import UsageSampler
 from pbx.calls.cdrfile import CdrFile
 from pbx.calls.recorder import CallRecorder
+from pbx.cluster.carriers import CarrierTable
 from pbx.cluster.contacts import ClusterContacts
 from pbx.cluster.membership import Membership
 from pbx.cluster.relay import WrittenRelay
@@ -261,8 +262,15 @@ class ControlPlane:
         """Trunks qualified by Asterisk, their reachability and their call figures."""
         # Trunks: published to astdb (Asterisk qualifies them with OPTIONS); each ContactStatus
         # is a trunk's reachability (pbx/ops/monitor.py).
-        self.trunk_publisher = TrunkPublisher(self.database, self.ami, qualify_s=settings.trunk_qualify_s)
+        self.trunk_publisher = TrunkPublisher(self.database, self.ami, qualify_s=settings.trunk_qualify_s,
+                                              cluster_proxy=settings.cluster_proxy)
         self.database.subscribe(TRUNK_TABLES, self.trunk_publisher.changed)
+        # A cluster's Kamailio recognises carriers by their real address (pbx/cluster/carriers.py):
+        # the primary keeps its table equal to the trunks.
+        self.carrier_table = None
+        if settings.cluster_control and settings.cluster_primary:
+            self.carrier_table = CarrierTable(self.database, settings.cluster_control)
+            self.database.subscribe(TRUNK_TABLES, self.carrier_table.changed)
         self.ami.login_callbacks.append(self.trunk_publisher.resync)
         self.trunk_monitor = TrunkMonitor(self.database, self.ami)
         self.database.subscribe(TRUNK_TABLES, self.trunk_monitor.trunks_changed)
@@ -348,6 +356,8 @@ class ControlPlane:
         if self.settings.cluster_primary:
             self.jobs.start()  # after the routing snapshot: a resumed job's batches refresh it
         self.trunk_publisher.start()
+        if self.carrier_table:
+            self.carrier_table.start()
         self.trunk_monitor.start()
         self.notice_sender.start()
         self.trunk_calls.start()
@@ -387,6 +397,8 @@ class ControlPlane:
         if self.cluster_relay:
             await self.cluster_relay.stop()
         await self.trunk_publisher.stop()
+        if self.carrier_table:
+            await self.carrier_table.stop()
         await self.trunk_monitor.stop()
         await self.notice_sender.stop()
         await self.trunk_calls.stop()

@@ -83,7 +83,7 @@ class Settings:
     cluster_proxy: str = ""  # host:port of the cluster's Kamailio; "" = a lone node (pbx/cluster/)
     cluster_secret: str = ""  # the X-Pbx-Cluster value by which Kamailio vouches for node-to-node calls
     cluster_primary: bool = True  # the one control plane of a cluster that runs jobs, backups, webhooks
-    cluster_control: str = ""  # Kamailio's control socket (unix:/path, tcp:host:port): membership API
+    cluster_control: str = ""  # Kamailio's control socket (unix:/path, tcp:host:port): membership API, carriers
     cluster_peers: str = ""  # host:port,... of the other nodes' AMI: extension status from the node holding it
     trunk_qualify_s: int = 10  # SIP OPTIONS to every trunk this often (pbx/asterisk/trunks.py)
     fault_check_s: float = 60.0  # how often deadlines are checked for breaches (pbx/ops/watch.py)

@@ -102,8 +102,8 @@ def _scenario(path, body: str) -> str:
     return str(path)
 
 
-def _caller_scenario(path, expect: str) -> str:
-    body = CALL % expect
+def _caller_scenario(path, expect: str, header: str = "") -> str:
+    body = (CALL % expect).replace("      Max-Forwards: 70\n", f"      Max-Forwards: 70\n{header}")
     if expect == "200":
         body += IN_DIALOG % ("ACK", "1 ACK") + IN_DIALOG % ("BYE", "2 BYE") + '  <recv response="200"/>\n'
     else:
@@ -158,9 +158,9 @@ def proxy(tmp_path_factory):
         kamailio.stop()
 
 
-def _call(proxy, tmp_path, first: str, caller: str, expect: str) -> tuple[int, int, bool]:
+def _call(proxy, tmp_path, first: str, caller: str, expect: str, header: str = "") -> tuple[int, int, bool]:
     """Node A does `first`, node B answers; returns (INVITEs A got, INVITEs B got, the caller
-    got `expect`)."""
+    got `expect`). header: a line the caller's INVITE carries besides its own."""
     for uri in proxy.states():
         proxy.set_state(uri, "a")
     nodes = []
@@ -169,7 +169,7 @@ def _call(proxy, tmp_path, first: str, caller: str, expect: str) -> tuple[int, i
         nodes.append((scenario, subprocess.Popen(_sipp(scenario, port, "-m", "1"), stdout=subprocess.DEVNULL,
                                                  stderr=subprocess.DEVNULL)))
     try:
-        scenario = _caller_scenario(tmp_path / f"caller-{expect}.xml", expect)
+        scenario = _caller_scenario(tmp_path / f"caller-{expect}.xml", expect, header)
         done = subprocess.run([*_sipp(scenario, CALLER, "-m", "1", "-key", "user", caller), f"{HOST}:{PROXY}"],
                               capture_output=True, timeout=60)
     finally:
@@ -213,6 +213,22 @@ def test_a_node_that_did_not_take_the_call_hands_it_to_the_next(proxy, caller_on
 def test_a_routing_outcome_or_a_failure_after_ringing_is_not_retried(proxy, caller_on_a, tmp_path, first, final):
     a, b, got_it = _call(proxy, tmp_path, first, caller_on_a, final)
     assert (a, b, got_it) == (1, 0, True)
+
+
+def test_a_carriers_call_is_named_for_the_node_and_keeps_its_name_when_handed_to_the_next(
+        proxy, caller_on_a, tmp_path):
+    """The caller's address is a carrier's (README: Cluster, "Carriers"): node A refuses with 503,
+    node B gets the INVITE with Kamailio's X-Pbx-Carrier, and never the copy the caller forged."""
+    proxy.rpc("htable.sets", "carriers", HOST, "trunk-x")
+    try:
+        a, b, answered = _call(proxy, tmp_path, "503", caller_on_a, "200", header="      X-Pbx-Carrier: forged\n")
+    finally:
+        proxy.rpc("htable.delete", "carriers", HOST)
+    assert (a, b, answered) == (1, 1, True)
+    for node in (NODE_A, NODE_B):
+        received = open(tmp_path / f"node-{node}-{'503' if node == NODE_A else 'answers'}.xml.log").read()
+        invite = received[received.index("\nINVITE sip:"):].split("\n\n", 1)[0]
+        assert re.findall(r"X-Pbx-Carrier:.*", invite) == ["X-Pbx-Carrier: trunk-x"], invite
 
 
 def _registers(proxy, tmp_path, stale: bool, digests: list[bool]) -> tuple[list[bool], int]:

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from pbx.cluster.carriers import parse_htable
 from tests.support.calls import wait_for
 from tests.support.cluster import registered_on, start_cluster, talk, why_no_cluster
 
@@ -74,6 +75,76 @@ def test_a_recording_on_a_node_killed_after_the_call_is_archived_when_it_returns
     assert len(listed) == 1 and not list(spool.glob("*.wav"))
     for _, phone in made.values():
         phone.remove()
+
+
+def test_carrier_calls_both_ways_pass_through_kamailio_and_a_spoofed_carrier_header_is_ignored(
+        cluster, phones, tmp_path):
+    """The carrier calls from its own address on the bridge (its trunk's match): Kamailio names
+    the trunk for the node, which routes the number to extension 401, whose phone is registered
+    through Kamailio. A stranger at another address sending the same header is no carrier.
+    Then the extension calls out: the node reaches the carrier through Kamailio; and its phone
+    sending the header is still itself. Before the office's six phones register (pjsua's 8 accounts)."""
+    cl, operator = cluster
+    host, port = cl.proxy.rsplit(":", 1)
+    carrier_at, stranger_at = cl.fabric.add_host_address(2), cl.fabric.add_host_address(3)
+    carrier_port = phones.sip_port(carrier_at)
+    trunk = operator.ok("POST", "/trunks", {"name": "Taşıyıcı", "host": carrier_at, "default_outbound": True,
+                                            "port": carrier_port, "match": [carrier_at]})
+    tenant = operator.ok("POST", "/tenants", {"name": "Hat Ltd", "plan": "kobi"})
+    ext = operator.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": "401", "name": "Masa"})
+    operator.ok("POST", f"/tenants/{tenant['id']}/numbers",
+                {"number": "0850 555 04 01", "destination": {"type": "extension", "extension": "401"}})
+    desk = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], domain=host, port=int(port),
+                            bind_address=host)
+    # The carrier's own domain: pjsua gives it the requests to its address (the node's calls out).
+    carrier, stranger = (phones.add_phone(name, "unused", register=False, domain=address, port=int(port),
+                                          bind_address=address)
+                         for name, address in (("carrier", carrier_at), ("stranger", stranger_at)))
+    number = f"sip:908505550401@{host}:{port}"
+    try:
+        assert desk.wait_registered(timeout=20) == 200
+        known = wait_for(lambda: parse_htable(cl.kamailio.rpc("htable.dump", "carriers")), timeout=30)
+        sip_id = known[carrier_at]  # the control plane loaded the trunk's address into Kamailio
+        identify = f"{sip_id}-carrier"
+        assert wait_for(lambda: all(identify in n.asterisk.cli("pjsip show identifies") for n in cl.nodes.values()),
+                        timeout=30)
+        spoofed = stranger.call(number, headers={"X-Pbx-Carrier": sip_id})
+        spoofed.wait_disconnected(timeout=30)
+        # Challenged as any unknown caller is, and nothing rang.
+        assert spoofed.last_status_code == 401 and desk.incoming_count() == 0, spoofed.last_status_code
+        heard_by_desk, heard_by_carrier = talk(carrier, desk, number, tmp_path)
+        assert heard_by_desk == pytest.approx(800, abs=30)
+        assert heard_by_carrier == pytest.approx(1200, abs=30)
+        calls = wait_for(lambda: operator.ok("GET", f"/tenants/{tenant['id']}/calls")["items"], timeout=30)
+        time.sleep(2)  # a second record, were there one, has arrived by now
+        calls = operator.ok("GET", f"/tenants/{tenant['id']}/calls")["items"]
+        assert len(calls) == 1 and calls[0]["disposition"] == "answered", calls
+        # Outbound: the node reaches the carrier through Kamailio (the trunk's outbound proxy).
+        heard_by_carrier, heard_by_desk = talk(desk, carrier, "02125550011", tmp_path)
+        assert heard_by_carrier == pytest.approx(800, abs=30)
+        assert heard_by_desk == pytest.approx(1200, abs=30)
+        relayed = (cl.kamailio.config.directory / "kamailio.log").read_text()  # RELAY's line: method, R-URI, source
+        assert any(f"INVITE sip:+902125550011@{carrier_at}:{carrier_port} from {n.settings.sip_host}:5060" in relayed
+                   for n in cl.nodes.values()), relayed[-3000:]
+        # A phone sending the header is still that phone: its call to its own number (which rings it)
+        # is the extension's internal call, not a carrier's inbound one.
+        def records():
+            return operator.ok("GET", f"/tenants/{tenant['id']}/calls")["items"]
+
+        assert wait_for(lambda: len(records()) == 2, timeout=30)  # the call out's record is in
+        known = {c["id"] for c in records()}
+        rings = carrier.incoming_count() + desk.incoming_count()
+        as_phone = desk.call(number, headers={"X-Pbx-Carrier": sip_id})
+        assert wait_for(lambda: carrier.incoming_count() + desk.incoming_count() > rings, timeout=20)
+        as_phone.hangup()
+        as_phone.wait_disconnected(timeout=20)
+        made = wait_for(lambda: [c for c in records() if c["id"] not in known], timeout=30)
+        assert [(c["direction"], c["caller"]) for c in made] == [("internal", "401")], made  # a carrier's: inbound
+    finally:
+        for phone in (desk, carrier, stranger):
+            phone.remove()
+        operator.ok("DELETE", f"/trunks/{trunk['id']}", status=204)
+    assert wait_for(lambda: carrier_at not in parse_htable(cl.kamailio.rpc("htable.dump", "carriers")), timeout=30)
 
 
 def test_calls_between_phones_on_different_nodes_carry_audio_both_ways(cluster, office, tmp_path):

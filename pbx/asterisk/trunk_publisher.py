@@ -19,17 +19,20 @@ TABLES = ("trunks",)
 
 
 class TrunkPublisher(AstdbPublisher):
-    def __init__(self, database: Database, ami, *, qualify_s: int = trunks.QUALIFY_SECONDS):
+    def __init__(self, database: Database, ami, *, qualify_s: int = trunks.QUALIFY_SECONDS,
+                 cluster_proxy: str = ""):
         super().__init__("trunk-publisher", ami, interval_s=300, debounce_s=0.05, retry_s=2.0, run_at_start=True)
         self.database = database
         self.qualify_s = qualify_s
+        self.cluster_proxy = cluster_proxy  # a cluster node: trunks reached through Kamailio, named by it
         self.published_listeners: list = []  # after each publish that changed something
 
     async def publish_once(self) -> None:
         if not self.ami.connected:
             return  # published again on login
         async with self.database.read() as session:
-            entries = trunks.astdb_entries(await session.scalars(select(Trunk)), self.qualify_s)
+            entries = trunks.astdb_entries(await session.scalars(select(Trunk)), self.qualify_s,
+                                           cluster_proxy=self.cluster_proxy)
         known, self._published = self._published, None
         if known is None:
             known = await self.ami.family(trunks.FAMILY)

@@ -46,6 +46,13 @@ class Fabric:
         _ip("addr", "add", f"{self.host_address}/{self.subnet.prefixlen}", "dev", self.bridge)
         _ip("link", "set", self.bridge, "up")
 
+    def add_host_address(self, host_number: int) -> str:
+        """One more host address on the bridge, the subnet's host_number-th (below the nodes'):
+        a carrier's in the tests, reachable from every node. It goes with the bridge."""
+        address = str(self.subnet.network_address + host_number)
+        _ip("addr", "add", f"{address}/{self.subnet.prefixlen}", "dev", self.bridge)
+        return address
+
     def add_node(self, index: int) -> str:
         """The node's namespace, reachable at node_address(index); returns its name."""
         ns, host_end = self.namespace(index), f"{self.prefix}h{index}"
