@@ -430,6 +430,13 @@ class Engine:
             self._transports[key] = create_udp_transport(self._ep, address, tls)
         return self._transports[key]
 
+    def close_transport(self, address: str) -> None:
+        """pjsua holds few transports (PJ_ETOOMANY past them) for the whole session: one bound
+        to an address a test made and takes away again is closed once its phones are gone."""
+        for key in (address, (address, "tls")):
+            if key in self._transports:
+                self._ep.transportClose(self._transports.pop(key)[0])
+
     def add_account(self, ps: PhoneState, password: str, register: bool, realm: str, address: str) -> None:
         if len(self._accounts) >= MAX_ACCOUNTS:  # pjsua would assert (abort), not fail
             raise PhoneError(f"pjsua allows only {MAX_ACCOUNTS} accounts at once; remove() unused phones")

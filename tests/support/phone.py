@@ -81,6 +81,11 @@ class Phones:
         """UDP port of the SIP transport on bind_address (created on first use)."""
         return self._engine.submit(self._engine.transport, bind_address or _pj.DEFAULT_ADDRESS)[1]
 
+    def release_address(self, bind_address: str) -> None:
+        """Closes the transports bound to bind_address (its phones removed first): the session
+        shares one pjsua, which holds only a few transports."""
+        self._engine.submit(self._engine.close_transport, bind_address)
+
     def close(self) -> None:
         """Hang up everything, delete all pjsua2 objects, destroy the library. Idempotent."""
         with self._close_lock:
