@@ -3,22 +3,15 @@ jumps, and one Yüksek fault opens for the incident however many calls fail, the
 once the failures have left the window (the test stack: 20 s window, 4 calls, 3 s recovery)."""
 from __future__ import annotations
 
-import time
 
 import pytest
+
+from tests.support.calls import wait_for
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.realtime]
 
 REFUSED_CALLS = 7  # the fault opens at the 4th; the next three must not open more
 
-
-def wait_until(check, timeout: float = 20.0, step: float = 0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(step)
-    return check()
 
 
 def failure_faults(operator, trunk_id: int, after_id: int) -> list[dict]:
@@ -40,17 +33,17 @@ def test_a_carrier_refusing_calls_opens_one_yuksek_fault_that_resolves_when_it_r
     before = max([f["id"] for f in operator.ok("GET", "/faults")["items"]], default=0)
     try:
         assert phone.wait_registered() == 200
-        assert wait_until(lambda: operator.ok("GET", f"/trunks/{trunk['id']}/status")["reachable"])  # routable
+        assert wait_for(lambda: operator.ok("GET", f"/trunks/{trunk['id']}/status")["reachable"])  # routable
         for _ in range(REFUSED_CALLS):
             call = phone.call("02125550011")
             carrier.wait_incoming(timeout=15).answer(503)  # the carrier: service unavailable
             call.wait_disconnected(timeout=15)
-        opened = wait_until(lambda: failure_faults(operator, trunk["id"], before), timeout=15)
+        opened = wait_for(lambda: failure_faults(operator, trunk["id"], before), timeout=15)
         assert len(opened) == 1, opened
         fault = opened[0]
         assert fault["priority"] == "yuksek" and fault["source"] == "system" and fault["status"] == "open"
         assert fault["id"] in [f["id"] for f in api.ok("GET", f"/tenants/{tenant['id']}/faults")["items"]]
-        resolved = wait_until(lambda: (f := operator.ok("GET", f"/faults/{fault['id']}"))["status"] == "resolved" and f,
+        resolved = wait_for(lambda: (f := operator.ok("GET", f"/faults/{fault['id']}"))["status"] == "resolved" and f,
                               timeout=60)
         assert resolved and "otomatik" in resolved["cause"]
         assert [f["id"] for f in failure_faults(operator, trunk["id"], before)] == [fault["id"]]

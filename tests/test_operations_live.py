@@ -10,18 +10,11 @@ import time
 import pytest
 
 from tests.conftest import CARRIER_ADDRESS
+from tests.support.calls import wait_for
 from tests.support.sip_block import OptionsBlock
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.realtime]
 
-
-def wait_until(check, timeout: float = 20.0, step: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(step)
-    return check()
 
 
 def reachable(operator, trunk_id: int, value: bool):
@@ -35,13 +28,13 @@ def test_the_carrier_is_qualified_and_its_silence_seen(stack, phones, carrier, c
     operator = stack.operator
     # Reachable with its round-trip time: after an Asterisk restart (earlier tests) the state is
     # known at login, the RTT at the next qualify.
-    status = wait_until(lambda: (s := reachable(operator, trunk["id"], True)) and s["rtt_ms"] is not None and s)
+    status = wait_for(lambda: (s := reachable(operator, trunk["id"], True)) and s["rtt_ms"] is not None and s)
     assert status and status["rtt_ms"] >= 0
     with OptionsBlock(CARRIER_ADDRESS, phones.sip_port(CARRIER_ADDRESS)):
         # qualify every 2 s, a 3 s timeout: unreachable within ~5 s, give it more under load
-        down = wait_until(lambda: reachable(operator, trunk["id"], False), timeout=30)
+        down = wait_for(lambda: reachable(operator, trunk["id"], False), timeout=30)
         assert down and down["rtt_ms"] is None and down["since"] > status["since"]
-    assert wait_until(lambda: reachable(operator, trunk["id"], True), timeout=30)
+    assert wait_for(lambda: reachable(operator, trunk["id"], True), timeout=30)
     _, tenant_api = stack.new_tenant()
     assert tenant_api.get(f"/trunks/{trunk['id']}/status").status_code == 403
     assert operator.get("/trunks/999999/status").status_code == 404
@@ -118,16 +111,16 @@ def told_of_the_outage(stack, phones, trunk, mobile_trunk, mobile, sms, smtp, te
     contacts = {"contacts": [{"name": "Ayşe Çelik", "phone": MOBILE, "email": "ayse@example.com",
                               "channels": ["sms", "email", "ivr"]}]}
     assert api.request("PUT", path, json=contacts).status_code == 200
-    assert wait_until(lambda: reachable(operator, trunk["id"], True) and reachable(operator, mobile_trunk["id"], True))
+    assert wait_for(lambda: reachable(operator, trunk["id"], True) and reachable(operator, mobile_trunk["id"], True))
     with OptionsBlock(CARRIER_ADDRESS, phones.sip_port(CARRIER_ADDRESS)):
-        fault = wait_until(lambda: system_fault(operator, trunk["id"], "open"), timeout=30)
+        fault = wait_for(lambda: system_fault(operator, trunk["id"], "open"), timeout=30)
         assert fault and fault["priority"] == "kritik" and fault["reason"] == "trunk_unreachable"
         assert fault["id"] in [f["id"] for f in api.ok("GET", f"/tenants/{tenant['id']}/faults")["items"]]
         assert sms.wait_for(lambda m: m["no"] == MOBILE[3:] and f"#{fault['id']}" in m["msg"])
         mail = smtp.wait_for(lambda m: m["To"] == "ayse@example.com" and f"#{fault['id']}" in m["Subject"])
         assert mail and "Ayşe" not in mail[0]["Subject"] and "arıza" in mail[0].get_content().lower()
         assert hear_the_notice_call(mobile, tmp_path / "notice.wav") > -40.0  # speech, not silence
-    resolved = wait_until(lambda: (f := operator.ok("GET", f"/faults/{fault['id']}"))["status"] == "resolved" and f,
+    resolved = wait_for(lambda: (f := operator.ok("GET", f"/faults/{fault['id']}"))["status"] == "resolved" and f,
                           timeout=30)
     assert resolved and resolved["id"] == fault["id"] and resolved["cause"]
     assert resolved["rfo_due_at"] and resolved["rfo_overdue"] is False
@@ -138,7 +131,7 @@ def told_of_the_outage(stack, phones, trunk, mobile_trunk, mobile, sms, smtp, te
               t=datetime(2000, 1, 1, tzinfo=timezone.utc), d=datetime(2000, 1, 3, tzinfo=timezone.utc),
               i=fault["id"])
     assert operator.ok("GET", f"/faults/{fault['id']}")["rfo_overdue"] is True
-    assert wait_until(lambda: stack.sql("SELECT count(*) FROM events WHERE tenant_id = :t AND type = "
+    assert wait_for(lambda: stack.sql("SELECT count(*) FROM events WHERE tenant_id = :t AND type = "
                                         "'fault.deadline_breached'", t=tenant["id"])[0][0] >= 1, timeout=20)
     # nobody told twice: one SMS and one e-mail per event, every attempt logged
     assert len([m for m in sms.messages if f"#{fault['id']}" in m["msg"]]) == 2
