@@ -72,3 +72,15 @@ def carrier(stack, carrier_line):
     trunk, phone = carrier_line
     stack.operator.ok("PATCH", f"/trunks/{trunk['id']}", {"default_outbound": True})
     return phone
+
+
+@pytest.fixture(scope="module")
+def browser(stack):
+    """A module's one headless Chromium on the panel (tests/support/browser.py)."""
+    from tests.support.browser import Browser
+
+    browser = Browser(stack.operator.base.removesuffix("/api/v1"))
+    try:
+        yield browser
+    finally:
+        browser.close()

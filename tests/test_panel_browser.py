@@ -50,17 +50,6 @@ def world(stack):
         world["state"]["desk"].remove()
 
 
-@pytest.fixture(scope="module")
-def browser(stack):
-    from tests.support.browser import Browser
-
-    browser = Browser(stack.operator.base.removesuffix("/api/v1"))
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
 def decode_qr(png: bytes) -> str:
     [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     return found.text

@@ -55,22 +55,8 @@ def world(stack, phones):
             each.remove()
 
 
-@pytest.fixture(scope="module")
-def browser(stack):
-    from tests.support.browser import Browser
-
-    browser = Browser(stack.operator.base.removesuffix("/api/v1"))
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
 def sign_in_as(browser, user: dict) -> None:
-    if browser.all("#sign-out"):
-        browser.find("#sign-out").click()
-        browser.find("#sign-in")
-    browser.sign_in(user["email"], PASSWORD)
+    browser.switch_to(user["email"], PASSWORD)
 
 
 def accept_confirm(browser) -> None:

@@ -57,17 +57,6 @@ def world(stack):
 
 
 @pytest.fixture(scope="module")
-def browser(stack):
-    from tests.support.browser import Browser
-
-    browser = Browser(stack.operator.base.removesuffix("/api/v1"))
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def crm_server():
     server = HubSpotServer(CONTACT)
     yield server
@@ -98,10 +87,7 @@ def signed_in(browser, email: str) -> None:
     """The module's one browser, signed in as this user (each test names whom it needs)."""
     if getattr(browser, "user", None) == email:
         return
-    if browser.all("#sign-out"):
-        browser.find("#sign-out").click()
-        browser.find("#sign-in")
-    browser.sign_in(email, PASSWORD)
+    browser.switch_to(email, PASSWORD)
     browser.user = email
 
 

@@ -75,6 +75,13 @@ class Browser:
         self.driver.switch_to.active_element.send_keys(password, Keys.ENTER)
         self.find("#sign-out")
 
+    def switch_to(self, email: str, password: str) -> None:
+        """Signed in as this user: whoever was signed in signs out first."""
+        if self.all("#sign-out"):
+            self.find("#sign-out").click()
+            self.find("#sign-in")
+        self.sign_in(email, password)
+
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
