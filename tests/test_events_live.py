@@ -54,7 +54,10 @@ def test_stream_ringing_before_answer_then_answered_and_ended_and_replay(stack, 
         assert ended["data"]["disposition"] == "answered" == record["disposition"]
         assert {"duration_s", "billsec", "recording_id"} <= ended["data"].keys()
         assert agent.wait_for(_of("call.ended"))  # the agent's filter: events its extension is part of
-        assert all("102" in (e["data"]["extension"], e["data"]["callee"], e["data"]["caller"]) for e in agent.events)
+        # extension.registered for 102 may come too (its phone registered while the stream was open):
+        # it names only the extension
+        assert all("102" in (e["data"].get("extension"), e["data"].get("callee"), e["data"].get("caller"))
+                   for e in agent.events)
     finally:
         stream.close()
         agent.close()
