@@ -25,10 +25,12 @@ class Channels:
         self.sms, self.mailer, self.ivr = sms, mailer, ivr
         self._http: aiohttp.ClientSession | None = None
 
-    def as_dict(self) -> dict[str, Channel]:
-        return {"sms": Channel(self.send_sms, SMS_PER_REQUEST, SMS_REQUESTS_IN_FLIGHT),
-                "email": Channel(self.send_email, MAILS_PER_CONNECTION, SMTP_CONNECTIONS),
-                "ivr": each(self.call, batch=IVR_CALLS_AT_ONCE)}
+    def as_dict(self, names: tuple[str, ...] = ("sms", "email", "ivr")) -> dict[str, Channel]:
+        """The channels by name, those named only (each is sent by one process: pbx/worker.py)."""
+        every = {"sms": Channel(self.send_sms, SMS_PER_REQUEST, SMS_REQUESTS_IN_FLIGHT),
+                 "email": Channel(self.send_email, MAILS_PER_CONNECTION, SMTP_CONNECTIONS),
+                 "ivr": each(self.call, batch=IVR_CALLS_AT_ONCE)}
+        return {name: every[name] for name in names}
 
     async def send_sms(self, items: list[Outgoing]) -> list[Outcome]:
         if self._http is None or self._http.closed:

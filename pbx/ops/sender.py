@@ -28,7 +28,6 @@ from pbx.tasks import WakeableLoop
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-CHANNEL_NAMES = ("sms", "email", "ivr")
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,9 @@ def each(send_one: Callable[[Notice, Fault, str], Awaitable[str]], *, batch: int
 
 
 class NoticeSender:
+    """Sends the notices of the channels it is given (the outbound worker takes SMS and e-mail,
+    the control plane the IVR calls it makes over its AMI): one sender per channel."""
+
     def __init__(self, database: Database, channels: dict[str, Channel], *, retry_s: float):
         self.database = database
         self.channels = channels
@@ -79,13 +81,13 @@ class NoticeSender:
 
     async def send_due(self) -> int:
         """Every channel's due notices, the channels side by side; returns how many were sent."""
-        return sum(_all_through(await asyncio.gather(*(self._send_channel(name) for name in CHANNEL_NAMES),
+        return sum(_all_through(await asyncio.gather(*(self._send_channel(name) for name in self.channels),
                                                      return_exceptions=True)))
 
     async def _send_channel(self, name: str) -> int:
         """Rounds of one wave each: as many due notices as the channel's batches in flight take
         (a round waits for its slowest batch; a second, partial wave would leave most idle)."""
-        channel = self.channels.get(name) or Channel(_not_configured(name))
+        channel = self.channels[name]
         wave = channel.batch * channel.in_flight
         sent = 0
         while due := await self._due(name, wave):
@@ -147,8 +149,3 @@ def _detail(outcome: Outcome) -> str:
         return f"{type(outcome).__name__}: {outcome}"[:300]
     return (outcome or "accepted")[:300]
 
-
-def _not_configured(name: str) -> BatchSend:
-    async def send(items: list[Outgoing]) -> list[Outcome]:
-        return [RuntimeError(f"channel {name} is not configured")] * len(items)
-    return send
