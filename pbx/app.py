@@ -87,6 +87,7 @@ from pbx.ops.sender import NoticeSender
 from pbx.ops.sms import NetgsmSms
 from pbx.ops.watch import DeadlineWatch, TrunkFaults
 from pbx.eventing.registrations import RegistrationEvents
+from pbx.worker import ControlPlaneLink, WorkerProcess, run_worker
 
 log = logging.getLogger(__name__)
 
@@ -186,14 +187,16 @@ class ControlPlane:
             self.ami.on_event(name, self.sip_bans.on_security_event)
 
     def _events(self, settings: Settings) -> None:
-        """The outbox's sinks: the live stream and the webhooks (their outbound addresses checked)."""
+        """The outbox's sinks: the live stream here, the webhooks in the outbound worker (whose
+        own events, webhook.disabled, come back for the stream); outbound addresses checked."""
         self.events = EventBus(self.database)  # tenants' events go to the outbox, then to these sinks:
         self.event_hub = Hub()  # the WebSocket stream
-        allow = self.outbound_allowed = allowed_networks(settings.outbound_allow_networks)
-        self.webhooks = WebhookService(allow)
-        self.dispatcher = WebhookDispatcher(self.database, self.events, Sender(allow),
-                                            schedule_from(settings.webhook_retry), per_tenant=settings.webhook_in_flight)
-        self.events.sinks += [self.event_hub.publish, self.dispatcher.on_event]
+        self.outbound_allowed = allowed_networks(settings.outbound_allow_networks)
+        self.webhooks = WebhookService(self.outbound_allowed)
+        # Webhooks, SMS and e-mail notices, voicemail e-mails: sent by a child process at a lower
+        # CPU priority (pbx/worker.py, composed by Outbound below), poked when their rows commit.
+        self.worker = WorkerProcess(settings, on_event=self.event_hub.publish)
+        self.events.sinks += [self.event_hub.publish, lambda _event: self.worker.poke("webhooks")]
 
     def _calls(self, settings: Settings) -> None:
         """A call's record and its events: CRM contact while it rings, call.* events, CRM logs."""
@@ -225,10 +228,8 @@ class ControlPlane:
         # Voicemail: a message whose recording has settled (looked for after every call record)
         # raises voicemail.created and, KOBİ and up, owes an e-mail, sent (and retried) from its row.
         self.mailer = Mailer.from_settings(settings)
-        self.voicemail_mail = voicemail_sender.VoicemailMailer(self.database, self.mailer, self.voicemail,
-                                                               voicemail_sender.schedule_from(settings.mail_retry))
         self.voicemail_settler = VoicemailSettler(self.database, self.events, self.voicemail,
-                                                  on_mail_owed=self.voicemail_mail.loop.poke)
+                                                  on_mail_owed=lambda: self.worker.poke("voicemail"))
         self.ami.on_event("Cdr", self.voicemail_settler.on_call_record)
 
     def _commercial(self, settings: Settings) -> None:
@@ -298,10 +299,10 @@ class ControlPlane:
         after commit by SMS, e-mail and IVR call; deadlines are watched for breaches."""
         faults = FaultService(self.database)
         self.trunk_monitor.listeners.append(TrunkFaults(self.database, faults).on_change)
-        self.notice_channels = Channels(
-            NetgsmSms(settings.sms_url, settings.sms_user, settings.sms_password, settings.sms_header),
-            self.mailer, IvrCaller(self.database, self.ami, settings.audio_dir))
-        self.notice_sender = NoticeSender(self.database, self.notice_channels.as_dict(), retry_s=settings.notice_retry_s)
+        # SMS and e-mail go from the outbound worker; IVR calls are originated here, over this AMI.
+        self.notice_channels = Channels(None, None, IvrCaller(self.database, self.ami, settings.audio_dir))
+        self.notice_sender = NoticeSender(self.database, self.notice_channels.as_dict(("ivr",)),
+                                          retry_s=settings.notice_retry_s)
 
         async def queue_notices(unit, fault, event):
             if await notices.queue_notices(unit, fault, event):
@@ -317,6 +318,7 @@ class ControlPlane:
 
     async def _poke_notices(self) -> None:
         self.notice_sender.poke()
+        self.worker.poke("notices")
 
     def _job_engine(self, settings: Settings) -> tuple[Sealer, JobEngine]:
         """Provisioning jobs: each batch is one unit of work, so the commit listeners above
@@ -343,12 +345,12 @@ class ControlPlane:
         await self.fraud.start()
         if self.settings.cluster_primary:  # one per cluster: each would otherwise run twice
             self.backups.start()
-            self.dispatcher.start()
+            self.notice_sender.start()
+        self.worker.start()
         self.call_events.start()
         self.usage.start()
         self.terms.start()
         self.voicemail_settler.start()
-        self.voicemail_mail.start()
         self.crm_lookups.start()
         self.crm_calls.start()
         await self.ami.start()
@@ -359,7 +361,6 @@ class ControlPlane:
         if self.carrier_table:
             self.carrier_table.start()
         self.trunk_monitor.start()
-        self.notice_sender.start()
         self.trunk_calls.start()
         self.deadlines.start()
         self.registrations.start()
@@ -387,11 +388,10 @@ class ControlPlane:
         await self.health.stop()
         await self.calls.stop()  # after AMI: nothing arrives any more; before the engine goes
         await self.call_events.stop()
-        await self.dispatcher.stop()
+        await self.worker.stop()
         await self.usage.stop()
         await self.terms.stop()
         await self.voicemail_settler.stop()
-        await self.voicemail_mail.stop()
         await self.crm_calls.stop()
         await self.crm_lookups.stop()
         if self.cluster_relay:
@@ -439,3 +439,61 @@ async def _sip_ready_unless(sip: SipReadiness, stop: asyncio.Event) -> bool:
     for task in waits:
         task.cancel()
     return not stop.is_set()
+
+
+class Outbound:
+    """The outbound worker's composition root (pbx/worker.py): the deliveries that may trail
+    the calls, each sent from the rows the control plane committed and recorded in them."""
+
+    def __init__(self, settings: Settings, forward_event):
+        self.settings = settings
+        self.engine = make_engine(settings.effective_database_url)
+        self.database = Database(make_sessionmaker(self.engine),
+                                 serialize_writes=self.engine.dialect.name == "sqlite")
+        self.events = EventBus(self.database)
+        allow = allowed_networks(settings.outbound_allow_networks)
+        self.dispatcher = WebhookDispatcher(self.database, self.events, Sender(allow),
+                                            schedule_from(settings.webhook_retry), per_tenant=settings.webhook_in_flight)
+        # webhook.disabled may owe other webhooks deliveries, and goes to the control plane's stream.
+        self.events.sinks += [self.dispatcher.on_event, forward_event]
+        mailer = Mailer.from_settings(settings)
+        self.notice_channels = Channels(
+            NetgsmSms(settings.sms_url, settings.sms_user, settings.sms_password, settings.sms_header), mailer, None)
+        self.notice_sender = NoticeSender(self.database, self.notice_channels.as_dict(("sms", "email")),
+                                          retry_s=settings.notice_retry_s)
+        self.voicemail_mail = voicemail_sender.VoicemailMailer(
+            self.database, mailer, VoicemailService(settings.asterisk_instance_dir, self.database),
+            voicemail_sender.schedule_from(settings.mail_retry))
+        self.pokes = {"webhooks": self.dispatcher.poke, "notices": self.notice_sender.poke,
+                      "voicemail": self.voicemail_mail.loop.poke}
+
+    def poke(self, kind: str) -> None:
+        if poke := self.pokes.get(kind):
+            poke()
+        else:
+            log.warning("outbound worker: unknown poke %r", kind)
+
+    def start(self) -> None:
+        if self.settings.cluster_primary:  # one per cluster, as the control plane's own singletons
+            self.dispatcher.start()
+            self.notice_sender.start()
+        self.voicemail_mail.start()
+
+    async def stop(self) -> None:
+        await self.dispatcher.stop()
+        await self.notice_sender.stop()
+        await self.voicemail_mail.stop()
+        await self.notice_channels.close()
+        await self.engine.dispose()
+
+
+async def serve_worker(settings: Settings, fd: int) -> None:
+    """`pbx worker`: started by the control plane with its end of a socket pair."""
+    async def serve(link: ControlPlaneLink, stop: asyncio.Event) -> None:
+        outbound = Outbound(settings, link.send_event)
+        outbound.start()
+        try:
+            await link.serve(outbound.poke, stop)
+        finally:
+            await outbound.stop()
+    await run_worker(fd, serve)

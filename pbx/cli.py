@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
     serve = commands.add_parser("serve", help="run the control plane alone in the foreground (Asterisk runs apart)")
     serve.set_defaults(func=cmd_serve)
+    worker = commands.add_parser("worker", help="the outbound worker (the control plane starts it: pbx/worker.py)")
+    worker.add_argument("--fd", type=int, required=True, help="its end of the control plane's socket pair")
+    worker.set_defaults(func=cmd_worker)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
     token = commands.add_parser("token", help="API tokens").add_subparsers(required=True, metavar="ACTION")
     create = token.add_parser("create", help="print a new token (the token alone, one line)")
@@ -117,6 +120,18 @@ def cmd_serve(_args) -> int:
     # uvloop: asyncio's per-connection work is most of a FastAGI decision's cost.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(serve(settings))
+    return 0
+
+
+def cmd_worker(args) -> int:
+    settings = settings_from_env()
+    os.nice(settings.worker_nice)  # first: its imports and start-up are already at its priority
+    from pbx.app import serve_worker
+
+    for handler in logging.getLogger().handlers:  # its lines interleave with the control plane's
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [worker] %(name)s: %(message)s"))
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(serve_worker(settings, args.fd))
     return 0
 
 

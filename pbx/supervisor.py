@@ -113,11 +113,11 @@ class Supervisor:
             elif child.pid is None:
                 code = child.process.returncode if child.process else None
                 delay = self.backoff[name].delay_after_exit(now)
-                log.error("supervisor: %s exited (%s); starting it again in %.0f s", name, _exit(code), delay)
+                log.error("supervisor: %s exited (%s); starting it again in %.0f s", name, describe_exit(code), delay)
                 self.due[name] = now + delay
 
 
-def _exit(code: int | None) -> str:
+def describe_exit(code: int | None) -> str:
     if code is not None and code < 0:
         return f"killed by {signal.Signals(-code).name}"
     return f"exit code {code}"

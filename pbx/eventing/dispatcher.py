@@ -41,7 +41,7 @@ class WebhookDispatcher:
         self.database, self.events, self.sender, self.schedule = database, events, sender, schedule
         self.per_tenant = per_tenant
         self._tenant_slots: dict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_tenant))
-        self._in_flight = KeyedTasks("webhook", on_end=self._poke)  # per webhook id: its deliveries under way
+        self._in_flight = KeyedTasks("webhook", on_end=self.poke)  # per webhook id: its deliveries under way
         # Retries fall due with no poke: looked for every interval (a test's short schedule, sooner).
         # Debounced: every committed event batch and every webhook's finished batch pokes, and each
         # run reads and sorts the pending rows; a burst of pokes is one read (bench/fanout.py).
@@ -72,8 +72,9 @@ class WebhookDispatcher:
             self._in_flight.start(hook_id, lambda rows=rows: self._deliver_hook(rows))
         return len(due)
 
-    def _poke(self) -> None:
-        self._loop.poke()  # a webhook's next deliveries may be due already
+    def poke(self) -> None:
+        """Deliveries may be due now: a webhook's next ones after its batch, or new ones."""
+        self._loop.poke()
 
     async def idle(self) -> None:
         """Until nothing is in flight (tests, benches)."""
