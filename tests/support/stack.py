@@ -29,15 +29,16 @@ TEST_PORTS.update(rtp_start=30000 + 10 * _OFFSET, rtp_end=30999 + 10 * _OFFSET)
 SMS_PORT, SMTP_PORT = 40060 + _OFFSET, 40061 + _OFFSET  # tests/support/notices.py, tests/support/smtp.py
 
 
-def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None) -> Settings:
-    """With a SIP TLS transport (a self-signed certificate made here) when the ports name one."""
+def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None, **overrides) -> Settings:
+    """With a SIP TLS transport (a self-signed certificate made here) when the ports name one;
+    `overrides`: settings of the test's own."""
     ports = ports or TEST_PORTS
     tls = {}
     if "sip_tls_port" in ports:
         cert, key = self_signed(tmp / "tls")
         tls = {"sip_tls_cert": str(cert), "sip_tls_key": str(key)}
-    return settings_from_env(
-        env={}, data_dir=tmp / "var", audio_dir=tmp / "ivr_audio", database_url=database_url,
+    return settings_from_env(env={}, **{**dict(
+        data_dir=tmp / "var", audio_dir=tmp / "ivr_audio", database_url=database_url,
         ami_secret="test-secret", **ports, **tls,
         # Webhook tests deliver to a receiver on loopback, retried within seconds.
         outbound_allow_networks="127.0.0.0/8", webhook_retry="0.3,1,3600",
@@ -48,7 +49,7 @@ def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None)
         smtp_host="127.0.0.1", smtp_port=SMTP_PORT, mail_retry="0.5,1",
         # A carrier refusing a handful of calls opens a failure-rate fault; it ends within seconds.
         trunk_failure_window_s=20.0, trunk_failure_min_calls=4, trunk_failure_recovery_s=3.0,
-    )
+    ), **overrides})
 
 
 class Api:

@@ -33,8 +33,8 @@ def cmdline(pid: int) -> str:
 
 
 class PbxUp:
-    def __init__(self, tmp: Path, ports: dict, database_url: str = ""):
-        self.settings: Settings = stack_settings(tmp, database_url, ports).with_secret()
+    def __init__(self, tmp: Path, ports: dict, database_url: str = "", **overrides):
+        self.settings: Settings = stack_settings(tmp, database_url, ports, **overrides).with_secret()
         self.log_path = tmp / "pbx-up.log"
         self.process: subprocess.Popen | None = None
         self.base = f"http://{self.settings.api_host}:{self.settings.api_port}/api/v1"
@@ -81,6 +81,11 @@ class PbxUp:
 
     def control_pid(self) -> int | None:
         return next((p for p in children(self.process.pid) if " pbx serve" in cmdline(p)), None)
+
+    def worker_pid(self) -> int | None:
+        """The control plane's outbound worker (pbx/worker.py)."""
+        control = self.control_pid()
+        return next((p for p in children(control) if " pbx worker" in cmdline(p)), None) if control else None
 
     def asterisk_pid(self) -> int | None:
         """The asterisk process itself (bwrap's child)."""
