@@ -129,11 +129,12 @@ def process_tree(pid: int) -> list[int]:
     return pids
 
 
-def cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
-    """utime + stime of the process tree; with reaped_children, also what each process's
+def cpu_seconds(pid: int, *, reaped_children: bool = False, alone: bool = False) -> float:
+    """utime + stime of the process tree (alone: of the process only, e.g. the control plane
+    without its outbound worker); with reaped_children, also what each process's
     waited-for children spent (cutime + cstime: e.g. AGI scripts Asterisk has reaped)."""
     total = 0
-    for p in process_tree(pid):
+    for p in [pid] if alone else process_tree(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)

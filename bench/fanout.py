@@ -179,18 +179,24 @@ async def one_condition(stack, carrier, args, hooks, consumers, tenant, delivere
     await offer(carrier_ami, calls, DIDS["fastagi"], args.warmup, args.concurrency, 0.0)
     await asyncio.sleep(1.0)
     load = os.getloadavg()[0]
-    before = (cpu_seconds(stack.control.process.pid), machine_cpu(), consumers.frames(), delivered.value)
+    before = (*_control_and_worker_cpu(stack), machine_cpu(), consumers.frames(), delivered.value)
     made, seconds = await offer(carrier_ami, calls, DIDS["fastagi"], args.seconds, args.concurrency, 0.0)
-    after = (cpu_seconds(stack.control.process.pid), machine_cpu(), consumers.frames(), delivered.value)
+    after = (*_control_and_worker_cpu(stack), machine_cpu(), consumers.frames(), delivered.value)
     await asyncio.sleep(3.0)  # the last records and their events
     checks = {"load": f"{load:.1f}-{os.getloadavg()[0]:.1f}"} | await after_window(stack, consumers, tenant, name)
-    result = VariantResult(name, made, seconds, {"control plane": after[0] - before[0], "machine": after[1] - before[1],
-                                                 "frames": after[2] - before[2], "deliveries": after[3] - before[3]},
-                           round_no)
+    result = VariantResult(name, made, seconds, dict(zip(("control plane", "worker", "machine", "frames", "deliveries"),
+                                                         (b - a for a, b in zip(before, after)))), round_no)
     result.checks = checks
     print(f"  round {round_no} {name:<6}: {len(result.completed())} of {len(made)} calls in "
           f"{seconds:.1f} s = {result.rate:.1f} calls/s; {checks}", flush=True)
     return result
+
+
+def _control_and_worker_cpu(stack) -> tuple[float, float]:
+    """The control plane's CPU seconds, and its outbound worker's (its child, pbx/worker.py)."""
+    pid = stack.control.process.pid
+    alone = cpu_seconds(pid, alone=True)
+    return alone, cpu_seconds(pid) - alone
 
 
 async def after_window(stack, consumers, tenant, name: str) -> dict:
@@ -225,11 +231,11 @@ def report(info, args, results, webhooks: str) -> None:
     print(f"  {args.concurrency} calls in flight; {args.rounds} round(s) of {args.seconds:g} s per condition")
     print(f"  consumers (subscribers, receiver): {args.consumers} priority")
     print(f"  {'round':>5} {'condition':<9} {'completed':>9} {'calls/s':>8} {'control plane ms/call':>22} "
-          f"{'WS frames':>10} {'deliveries':>10}  checks after the window")
+          f"{'worker ms/call':>15} {'WS frames':>10} {'deliveries':>10}  checks after the window")
     for r in results:
         n = max(1, len(r.completed()))
         print(f"  {r.round:>5} {r.name:<9} {n:>9} {r.rate:>8.1f} {r.cpu['control plane'] / n * 1000:>22.2f} "
-              f"{r.cpu['frames']:>10} {r.cpu['deliveries']:>10}  {r.checks}")
+              f"{r.cpu['worker'] / n * 1000:>15.2f} {r.cpu['frames']:>10} {r.cpu['deliveries']:>10}  {r.checks}")
     rate = {name: sum(len(r.completed()) for r in results if r.name == name)
             / max(1e-9, sum(r.seconds for r in results if r.name == name)) for name in args.conditions.split(",")}
     for name in set(rate) - {"none", "fanout"}:
