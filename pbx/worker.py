@@ -174,11 +174,12 @@ class ControlPlaneLink:
 
 async def run_worker(fd: int, serve: Callable[[ControlPlaneLink, asyncio.Event], Awaitable[None]]) -> None:
     """The worker's main (its priority already lowered by `pbx worker`): serves until its socket
-    closes or a SIGTERM/SIGINT (a Ctrl-C in a terminal reaches the whole process group)."""
+    closes, or a SIGTERM. A Ctrl-C in a terminal reaches the whole process group: the worker
+    leaves it to the control plane, which ends it last (it would otherwise be started again)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, lambda: None)
     link = ControlPlaneLink(fd)
     await link.open()
     try:
