@@ -111,6 +111,52 @@ def test_sessions_end_when_idle_at_their_lifetime_and_when_replaced(tmp_path):
     asyncio.run(main())
 
 
+def test_a_sign_in_clears_only_its_own_users_ended_sessions(tmp_path):
+    """The sign-in path never scans every user's sessions: each DELETE it issues on
+    web_sessions is narrowed to the user (or to the replaced cookie's token), and another
+    user's ended session stays, opening nothing, until that user signs in again."""
+    from sqlalchemy import event
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'u.sqlite3'}"
+    upgrade(url)
+
+    async def main():
+        engine = make_engine(url)
+        database = Database(make_sessionmaker(engine), serialize_writes=True)
+        passwords = Passwords(FAST)
+        sessions = Sessions(database, passwords, SessionPolicy(timedelta(hours=12), timedelta(minutes=30)))
+        async with database.unit() as unit:
+            for email in ("a@x.com", "b@x.com"):
+                unit.session.add(User(email=email, name="N", role="operator",
+                                      password_hash=await passwords.hash("doğru-parola")))
+        deletes: list[str] = []
+
+        def seen(_conn, _cursor, statement, *_args):
+            if statement.lstrip().upper().startswith("DELETE FROM WEB_SESSIONS"):
+                deletes.append(statement)
+
+        try:
+            idle_b = await sessions.sign_in("b@x.com", "doğru-parola")
+            lapsed_b = await sessions.sign_in("b@x.com", "doğru-parola")
+            await _age(database, idle_b.session.id, last_seen_at=timedelta(minutes=31))
+            await _age(database, lapsed_b.session.id, expires_at=timedelta(seconds=1))
+            idle_a = await sessions.sign_in("a@x.com", "doğru-parola")
+            await _age(database, idle_a.session.id, last_seen_at=timedelta(minutes=31))
+            event.listen(engine.sync_engine, "before_cursor_execute", seen)
+            await sessions.sign_in("a@x.com", "doğru-parola", replacing=idle_a.token)
+            event.remove(engine.sync_engine, "before_cursor_execute", seen)
+            assert deletes and all("user_id = ?" in s or "token_hash = ?" in s for s in deletes), deletes
+            assert await _count(database) == 3  # a's idle one went, b's two ended ones stay
+            assert await _principal(database, sessions, idle_b.token) is None
+            assert await _principal(database, sessions, lapsed_b.token) is None
+            await sessions.sign_in("b@x.com", "doğru-parola")
+            assert await _count(database) == 2  # b's went at b's sign-in
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
 async def _age(database: Database, session_id: int, **ago: timedelta) -> None:
     now = datetime.now(timezone.utc)
     async with database.unit() as unit:
