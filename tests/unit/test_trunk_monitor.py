@@ -8,12 +8,11 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import update
 
-from pbx.db.engine import make_engine, make_sessionmaker
-from pbx.db.migrate import upgrade
 from pbx.db.models import Trunk
 from pbx.db.ops_tables import TrunkStatus
 from pbx.db.unit import Database
 from pbx.ops.monitor import TrunkMonitor
+from tests.support.database import run_on_fresh_database
 
 
 class CountingDatabase(Database):
@@ -40,12 +39,8 @@ async def settled(monitor: TrunkMonitor) -> None:
 
 
 def test_unchanged_qualify_results_write_nothing_and_a_change_is_stored_once(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}"
-    upgrade(url)
-
-    async def main():
-        engine = make_engine(url)
-        database = CountingDatabase(make_sessionmaker(engine), serialize_writes=True)
+    async def main(fresh: Database):
+        database = CountingDatabase(fresh.sessionmaker, serialize_writes=True)
         async with database.unit() as unit:
             unit.session.add(Trunk(name="Carrier", host="192.0.2.1", match=["192.0.2.1"], sip_id="trunk-1"))
         monitor = TrunkMonitor(database, ami=None)
@@ -82,6 +77,5 @@ def test_unchanged_qualify_results_write_nothing_and_a_change_is_stored_once(tmp
             assert (await monitor.status(1))["reachable"] is False
         finally:
             await monitor.stop()
-            await engine.dispose()
 
-    asyncio.run(main())
+    run_on_fresh_database(tmp_path, main)
