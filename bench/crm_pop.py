@@ -48,7 +48,7 @@ CONTACT = {"name": "Ayşe Yılmaz", "company": "Çağrı Ltd", "phone": "*",
 def _crm(delay_s: float, ready) -> None:
     from tests.support.crm_hubspot import HubSpotServer
 
-    server = HubSpotServer(CONTACT, delay_s=delay_s, port=PORT)
+    server = HubSpotServer(CONTACT, stall_s=delay_s, port=PORT)
     ready.set()
     server.thread.join()
 

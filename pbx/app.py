@@ -275,6 +275,8 @@ class ControlPlane:
         self.ami.login_callbacks.append(self.trunk_publisher.resync)
         self.trunk_monitor = TrunkMonitor(self.database, self.ami)
         self.database.subscribe(TRUNK_TABLES, self.trunk_monitor.trunks_changed)
+        # It remembers each trunk's stored reachability (a qualify that changes nothing writes nothing).
+        self.database.subscribe(TrunkMonitor.STATUS_TABLES, self.trunk_monitor.status_written)
         self.ami.on_event("ContactStatus", self.trunk_monitor.on_contact_status)
         self.trunk_publisher.published_listeners.append(self.trunk_monitor.on_login)
         # Per-trunk call figures: which trunk each call used, from the DialEnd events.

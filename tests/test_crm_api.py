@@ -112,7 +112,7 @@ def test_zoho_refreshes_its_token_when_refused_and_stores_it_sealed(stack):
         server.expire_tokens()
         assert api.ok("GET", lookup + "05320000000")["contact"] is None  # 401, refreshed, asked again
         assert server.tokens_issued[-1] == "1000.access.3" and server.problems == []
-        searches = [path for method, path in server.requests if "/search" in path]
+        searches = [r["path"] for r in server.requests if "/search" in r["path"]]
         assert len(searches) == 1 + 3  # first: Contacts (found); second: Contacts (401), Contacts again, Leads
     finally:
         server.close()

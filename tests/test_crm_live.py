@@ -18,8 +18,8 @@ CALLER = "05321234567"  # how the carrier presents the caller; the CRM holds it 
 ORDER = {"id": "SO-1001", "date": "2026-11-20T10:15:00+03:00", "total": "1250.5", "status": "Kargoda"}
 CONTACT = {"name": "Ayşe Yılmaz", "company": "Çağrı Ltd", "phone": "+905321234567", "order": ORDER}
 
-# provider -> its local server: `Server(contact)` starts it (tests/support/crm_server.py's CrmServer,
-# or crm_local.py's LocalCrmServer); it has `provider`, `url`, `credentials` (what the tenant saves),
+# provider -> its local server: `Server(contact)` starts it (tests/support/crm_server.py's CallServer
+# on CrmServer); it has `provider`, `url`, `credentials` (what the tenant saves),
 # `logged` (call activities received, in the provider's shape), `problems` (requests the provider would
 # refuse), `requests`, `mode` ("ok" | "hang" | "fail") and `close()`; and the plan its tenant needs.
 PROVIDERS = {"hubspot": (HubSpotServer, "kobi"), "zoho": (ZohoServer, "kobi"),

@@ -6,13 +6,15 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import AfterValidator, Field, StringConstraints
 
+from pbx.api import crud
 from pbx.api.context import DATABASE, WEBHOOKS, path_id, principal
-from pbx.api.errors import json_body, json_response
+from pbx.api.errors import json_response
 from pbx.api.present import timestamp
 from pbx.api.responses import BOOL, INT, STR, TIME, items, nullable, obj
 from pbx.api.routes import Route
-from pbx.api.schemas import Body, _printable, changes
+from pbx.api.schemas import Body, _printable
 from pbx.eventing.types import EVENT_TYPES
+from pbx.eventing.webhooks import WebhookService
 
 BASE = "/tenants/{tenant_id}/webhooks"
 
@@ -66,41 +68,6 @@ def _ids(request: web.Request) -> tuple[int, int]:
     return path_id(request, "tenant_id"), path_id(request, "webhook_id")
 
 
-async def list_webhooks(request: web.Request) -> web.Response:
-    async with request.app[DATABASE].read() as session:
-        rows = await request.app[WEBHOOKS].list(session, principal(request), path_id(request, "tenant_id"))
-    return json_response({"items": [present(row) for row in rows]})
-
-
-async def create_webhook(request: web.Request) -> web.Response:
-    tenant_id = path_id(request, "tenant_id")
-    body = WebhookCreate.model_validate(await json_body(request))
-    async with request.app[DATABASE].unit() as unit:
-        row = await request.app[WEBHOOKS].create(unit, principal(request), tenant_id, body.model_dump())
-    return json_response(present(row), status=201)
-
-
-async def get_webhook(request: web.Request) -> web.Response:
-    async with request.app[DATABASE].read() as session:
-        row = await request.app[WEBHOOKS].get(session, principal(request), *_ids(request))
-    return json_response(present(row))
-
-
-async def patch_webhook(request: web.Request) -> web.Response:
-    ids = _ids(request)
-    body = WebhookPatch.model_validate(await json_body(request))
-    async with request.app[DATABASE].unit() as unit:
-        row = await request.app[WEBHOOKS].update(unit, principal(request), *ids, changes(body))
-    return json_response(present(row))
-
-
-async def delete_webhook(request: web.Request) -> web.Response:
-    ids = _ids(request)
-    async with request.app[DATABASE].unit() as unit:
-        await request.app[WEBHOOKS].delete(unit, principal(request), *ids)
-    return web.Response(status=204)
-
-
 async def list_webhook_deliveries(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
         rows = await request.app[WEBHOOKS].deliveries(session, principal(request), *_ids(request))
@@ -108,15 +75,16 @@ async def list_webhook_deliveries(request: web.Request) -> web.Response:
 
 
 ONE = BASE + "/{webhook_id}"
-ROUTES = [
-    Route("GET", BASE, list_webhooks, "List the tenant's webhooks", response=items(WEBHOOK)),
-    Route("POST", BASE, create_webhook, "Create a webhook (a secret is generated if none is sent); its URL must "
-          "not resolve to a loopback, private or link-local address", body=WebhookCreate, status=201,
-          response=WEBHOOK),
-    Route("GET", ONE, get_webhook, "Get a webhook", response=WEBHOOK),
-    Route("PATCH", ONE, patch_webhook, "Change only the fields sent; enabled=true re-enables a disabled one",
-          body=WebhookPatch, response=WEBHOOK),
-    Route("DELETE", ONE, delete_webhook, "Delete a webhook; its pending deliveries go with it", status=204),
+ROUTES = crud.routes(crud.Resource(
+    BASE, "webhook_id", "webhook", "webhook", WebhookCreate, WebhookPatch, present,
+    WebhookService.list, WebhookService.get, WebhookService.create, WebhookService.update, WebhookService.delete,
+    schema=WEBHOOK, service=WEBHOOKS, summaries={
+        "list": "List the tenant's webhooks",
+        "create": "Create a webhook (a secret is generated if none is sent); its URL must "
+                  "not resolve to a loopback, private or link-local address",
+        "patch": "Change only the fields sent; enabled=true re-enables a disabled one",
+        "delete": "Delete a webhook; its pending deliveries go with it"},
+)) + [
     Route("GET", ONE + "/deliveries", list_webhook_deliveries, "The webhook's last 100 deliveries, newest first",
           response=items(DELIVERY)),
 ]

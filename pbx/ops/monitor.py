@@ -5,7 +5,9 @@ may have been missed meanwhile.
 
 A change of reachability is stored (trunk_status: reachable, since) and handed to the
 listeners (the fault service opens or resolves a fault); the RTT of each qualify is kept in
-memory only (the next qualify brings it again)."""
+memory only (the next qualify brings it again). What is stored is remembered too, so a
+qualify that changes nothing (most of them, one per trunk every qualify period) costs no
+transaction; any write of trunk_status (ours, or another node's relayed) makes it read again."""
 from __future__ import annotations
 
 import asyncio
@@ -38,11 +40,14 @@ Listener = Callable[[Change], Awaitable[None]]
 
 
 class TrunkMonitor:
+    STATUS_TABLES = (TrunkStatus.__tablename__,)  # whose writes (any node's) status_written hears
+
     def __init__(self, database: Database, ami):
         self.database = database
         self.ami = ami
         self.listeners: list[Listener] = []
         self.rtt_ms: dict[int, float] = {}
+        self._stored: dict[int, bool] = {}  # trunk id -> its trunk_status.reachable, as last read or written
         self._trunks: dict[str, int] = {}  # sip_id -> trunk id
         self._queue: asyncio.Queue = asyncio.Queue()  # results in Asterisk's order, one at a time
         self._tasks = OwnedTasks()
@@ -55,6 +60,9 @@ class TrunkMonitor:
 
     def trunks_changed(self, _written=None) -> None:
         self._queue.put_nowait(("reload", None, None))
+
+    def status_written(self, _written=None) -> None:
+        self._queue.put_nowait(("forget", None, None))
 
     def on_contact_status(self, _manager, message) -> None:
         status = message.get("ContactStatus")
@@ -74,6 +82,8 @@ class TrunkMonitor:
             try:
                 if aor == "reload":
                     await self._reload()
+                elif aor == "forget":
+                    self._stored.clear()
                 elif aor == "resync":
                     await self._resync()
                 elif aor in self._trunks:
@@ -94,15 +104,26 @@ class TrunkMonitor:
 
     async def _observed(self, trunk_id: int, reachable: bool, rtt: float | None) -> None:
         self.rtt_ms[trunk_id] = rtt if reachable else None
+        if trunk_id not in self._stored:
+            async with self.database.read() as session:
+                row = await session.get(TrunkStatus, trunk_id)
+            if row is not None:
+                self._stored[trunk_id] = row.reachable
+        if self._stored.get(trunk_id) != reachable:
+            await self._changed(trunk_id, reachable)
+
+    async def _changed(self, trunk_id: int, reachable: bool) -> None:
         async with self.database.unit() as unit:
             row = await unit.session.get(TrunkStatus, trunk_id)
             if row is not None and row.reachable == reachable:
+                self._stored[trunk_id] = reachable
                 return
             change = Change(trunk_id, reachable, utcnow())
             if row is None:
                 unit.session.add(TrunkStatus(trunk_id=trunk_id, reachable=reachable, since=change.at))
             else:
                 row.reachable, row.since = reachable, change.at
+        self._stored[trunk_id] = reachable
         log.info("trunk %s is %s", trunk_id, "reachable" if reachable else "UNREACHABLE")
         for listener in self.listeners:
             await listener(change)

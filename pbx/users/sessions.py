@@ -82,13 +82,14 @@ class Sessions:
             current = await unit.session.get(User, user.id)
             if current is None or current.password_hash != user.password_hash:
                 return None  # deleted or reset meanwhile: the password checked is no longer theirs
-            await self._forget(unit.session, now, replacing)
+            await self._forget_replaced(unit.session, replacing)
             if rehashed:
                 current.password_hash = rehashed
             row = WebSession(token_hash=digest(token), user_id=user.id, created_at=now,
                              expires_at=now + self.policy.lifetime, last_seen_at=now)
             unit.session.add(row)
             await unit.session.flush()
+            await self._forget_ended(unit.session, user.id, now)
             await _keep_newest(unit.session, user.id)
             extension = await unit.session.get(Extension, current.extension_id) if current.extension_id else None
         return SignedIn(token, row, current, extension.number if extension else None)
@@ -123,12 +124,17 @@ class Sessions:
     def _alive(self, row: WebSession, now: datetime) -> bool:
         return row.expires_at > now and row.last_seen_at + self.policy.idle > now
 
-    async def _forget(self, session: AsyncSession, now: datetime, replacing: str | None) -> None:
-        """Expired sessions go at each sign-in (no sweeper needed), with the replaced one."""
+    async def _forget_replaced(self, session: AsyncSession, replacing: str | None) -> None:
+        if replacing:  # whoever's it was: the browser is done with it
+            await session.execute(delete(WebSession).where(WebSession.token_hash == digest(replacing)))
+
+    async def _forget_ended(self, session: AsyncSession, user_id: int, now: datetime) -> None:
+        """The user's own ended sessions go at their sign-in: a look-up by user_id over at most
+        SESSIONS_PER_USER rows, not a scan of every user's sessions on the sign-in path. Another
+        user's ended rows wait for their next sign-in (or deletion); they open nothing meanwhile
+        (authenticate checks both ends) and are at most SESSIONS_PER_USER per user, so no sweeper."""
         ended = or_(WebSession.expires_at <= now, WebSession.last_seen_at <= now - self.policy.idle)
-        if replacing:
-            ended = or_(ended, WebSession.token_hash == digest(replacing))
-        await session.execute(delete(WebSession).where(ended))
+        await session.execute(delete(WebSession).where(WebSession.user_id == user_id, ended))
 
 
 async def _keep_newest(session: AsyncSession, user_id: int) -> None:

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
-from tests.support.crm_local import CallServer, LocalCrmServer
+from tests.support.crm_server import CallServer, CrmServer
 from tests.support.odata_syntax import ODataRefused, parse_query
 
 DYNAMICS_PORT = 40076 + int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
@@ -52,7 +52,7 @@ def _entra_error(error: str, aadsts: int, description: str) -> dict:
             "correlation_id": str(uuid.uuid4()), "error_uri": "https://login.microsoftonline.com/error"}
 
 
-class DynamicsServer(LocalCrmServer):
+class DynamicsServer(CrmServer):
     def __init__(self, port: int = DYNAMICS_PORT) -> None:
         super().__init__(port)
         self.expires_in = 3599

@@ -5,17 +5,22 @@ from __future__ import annotations
 from aiohttp import web
 
 from pbx.crm.base import number_forms
-from tests.support.crm_server import CrmServer, expect
+from tests.support.crm_server import CallServer, CrmServer, expect
 
 TOKEN = "pat-eu1-test-0000"
 CONTACT_ID, PORTAL = "51", "7000001"
 
 
-class HubSpotServer(CrmServer):
+class HubSpotServer(CallServer, CrmServer):
     """contact["phone"] "*": every number is that contact (the benchmark's CRM)."""
 
     provider = "hubspot"
-    credentials = {"access_token": TOKEN, "portal_id": PORTAL}
+
+    def seed_call(self, contact: dict) -> None:
+        self.contact = contact
+
+    def credentials(self) -> dict:
+        return {"access_token": TOKEN, "portal_id": PORTAL}
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/crm/v3/objects/contacts/search", self._contacts)

@@ -18,7 +18,7 @@ import time
 
 from aiohttp import web
 
-from tests.support.crm_local import CallServer, LocalCrmServer
+from tests.support.crm_server import CallServer, CrmServer
 from tests.support.salesforce_syntax import SoqlQuery, SyntaxRefused, parse_soql, parse_sosl, phrase_in
 
 SALESFORCE_PORT = 40075 + int(os.environ.get("PBX_TEST_PORT_OFFSET", "0"))
@@ -40,7 +40,7 @@ def _error(code: str, message: str, fields: list | None = None) -> list:
     return [{"message": message, "errorCode": code, "fields": fields or []}]
 
 
-class SalesforceServer(LocalCrmServer):
+class SalesforceServer(CrmServer):
     def __init__(self, port: int = SALESFORCE_PORT, version: str = "v62.0") -> None:
         super().__init__(port)
         self.version = version

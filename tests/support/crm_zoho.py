@@ -9,21 +9,23 @@ import re
 from aiohttp import web
 
 from pbx.crm.base import number_forms
-from tests.support.crm_server import CrmServer, expect
+from tests.support.crm_server import CallServer, CrmServer, expect
 
 CLIENT_ID, CLIENT_SECRET, REFRESH = "1000.TESTCLIENT", "test-client-secret", "1000.refresh.test"
 CONTACT_ID = "4150868000000224005"
 _CONDITION = re.compile(r"\((Phone|Mobile):equals:([^()]+)\)")
 
 
-class ZohoServer(CrmServer):
+class ZohoServer(CallServer, CrmServer):
     provider = "zoho"
 
-    def __init__(self, contact: dict, **kwargs):
-        super().__init__(contact, **kwargs)
+    def seed_call(self, contact: dict) -> None:
+        self.contact = contact
         self.tokens_issued: list[str] = []
-        self.credentials = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "refresh_token": REFRESH,
-                            "accounts_url": self.url}
+
+    def credentials(self) -> dict:
+        return {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "refresh_token": REFRESH,
+                "accounts_url": self.url}
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/oauth/v2/token", self._token)

@@ -109,14 +109,20 @@ def test_ringing_waits_for_its_contact_and_the_calls_later_events_wait_behind_it
     asyncio.run(scenario())
 
 
+async def _ringing_held_for_ever() -> CallEvents:
+    """Call events whose one call rings while its contact look-up never answers."""
+    async def never(_tenant, _caller):
+        await asyncio.sleep(3600)
+
+    events = CallEvents(None, None, contacts=never)
+    events.on_dial(None, _dial("DialBegin", "L1"))
+    await asyncio.sleep(0)
+    return events
+
+
 def test_a_call_ended_before_its_contact_came_releases_its_events_without_it():
     async def scenario():
-        async def never(_tenant, _caller):
-            await asyncio.sleep(3600)
-
-        events = CallEvents(None, None, contacts=never)
-        events.on_dial(None, _dial("DialBegin", "L1"))
-        await asyncio.sleep(0)
+        events = await _ringing_held_for_ever()
         [ringing] = events._release("L1")
         assert ringing.type == "call.ringing" and "contact" not in ringing.data and events._release("L1") == []
 
@@ -125,12 +131,7 @@ def test_a_call_ended_before_its_contact_came_releases_its_events_without_it():
 
 def test_stop_ends_the_contact_lookups_still_under_way():
     async def scenario():
-        async def never(_tenant, _caller):
-            await asyncio.sleep(3600)
-
-        events = CallEvents(None, None, contacts=never)
-        events.on_dial(None, _dial("DialBegin", "L1"))
-        await asyncio.sleep(0)
+        events = await _ringing_held_for_ever()
         [lookup] = [held.task for held in events._held.values()]
         await events.stop()
         assert lookup.done() and events._held == {}  # none outlives the control plane's stop

@@ -7,16 +7,16 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
 
 from pbx.api.throttle import AuthThrottle, SignInThrottle
-from pbx.db.engine import make_engine, make_sessionmaker
-from pbx.db.migrate import upgrade
 from pbx.db.unit import Database
 from pbx.db.user_tables import User, WebSession
 from pbx.users.passwords import Passwords
 from pbx.users.service import email_key
 from pbx.users.sessions import SESSIONS_PER_USER, SessionPolicy, Sessions, csrf_matches, csrf_token
+from tests.support.database import run_on_fresh_database
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # argon2id still, cheap for tests
 
@@ -71,44 +71,76 @@ def test_passwords_are_argon2id_and_checked_without_raising():
     asyncio.run(main())
 
 
-def test_sessions_end_when_idle_at_their_lifetime_and_when_replaced(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'u.sqlite3'}"
-    upgrade(url)
-
-    async def main():
-        engine = make_engine(url)
-        database = Database(make_sessionmaker(engine), serialize_writes=True)
-        passwords = Passwords(FAST)
-        sessions = Sessions(database, passwords, SessionPolicy(timedelta(hours=12), timedelta(minutes=30)))
-        async with database.unit() as unit:
-            unit.session.add(User(email="op@x.com", name="Op", role="operator",
+async def _sessions_of_operators(database: Database, *emails: str) -> Sessions:
+    """Sessions (12 h lifetime, 30 min idle) over operators with these e-mails, all signing
+    in with "doğru-parola"."""
+    passwords = Passwords(FAST)
+    async with database.unit() as unit:
+        for email in emails:
+            unit.session.add(User(email=email, name="Op", role="operator",
                                   password_hash=await passwords.hash("doğru-parola")))
-        try:
-            assert await sessions.sign_in("OP@x.com", "yanlış") is None
-            first = await sessions.sign_in("OP@x.com", "doğru-parola")
-            async with database.read() as session:
-                found = await sessions.authenticate(session, first.token)
-            assert found.principal.is_operator and found.principal.user_id == first.user.id
-            assert found.principal.session_id == first.session.id
-            await _age(database, first.session.id, last_seen_at=timedelta(minutes=31))
-            assert await _principal(database, sessions, first.token) is None  # idle too long
-            second = await sessions.sign_in("op@x.com", "doğru-parola")
-            assert await _count(database) == 1  # the idle one went at this sign-in
-            await _age(database, second.session.id, expires_at=timedelta(seconds=1))
-            assert await _principal(database, sessions, second.token) is None  # past its lifetime
-            third = await sessions.sign_in("op@x.com", "doğru-parola")
-            fourth = await sessions.sign_in("op@x.com", "doğru-parola", replacing=third.token)
-            assert await _principal(database, sessions, third.token) is None
-            assert await _principal(database, sessions, fourth.token) is not None
-            assert await _count(database) == 1
-            signed = [await sessions.sign_in("op@x.com", "doğru-parola") for _ in range(SESSIONS_PER_USER + 2)]
-            assert await _count(database) == SESSIONS_PER_USER  # the oldest went
-            assert await _principal(database, sessions, signed[0].token) is None
-            assert await _principal(database, sessions, signed[-1].token) is not None
-        finally:
-            await engine.dispose()
+    return Sessions(database, passwords, SessionPolicy(timedelta(hours=12), timedelta(minutes=30)))
 
-    asyncio.run(main())
+
+def test_sessions_end_when_idle_at_their_lifetime_and_when_replaced(tmp_path):
+    async def main(database: Database):
+        sessions = await _sessions_of_operators(database, "op@x.com")
+        assert await sessions.sign_in("OP@x.com", "yanlış") is None
+        first = await sessions.sign_in("OP@x.com", "doğru-parola")
+        async with database.read() as session:
+            found = await sessions.authenticate(session, first.token)
+        assert found.principal.is_operator and found.principal.user_id == first.user.id
+        assert found.principal.session_id == first.session.id
+        await _age(database, first.session.id, last_seen_at=timedelta(minutes=31))
+        assert await _principal(database, sessions, first.token) is None  # idle too long
+        second = await sessions.sign_in("op@x.com", "doğru-parola")
+        assert await _count(database) == 1  # the idle one went at this sign-in
+        await _age(database, second.session.id, expires_at=timedelta(seconds=1))
+        assert await _principal(database, sessions, second.token) is None  # past its lifetime
+        third = await sessions.sign_in("op@x.com", "doğru-parola")
+        fourth = await sessions.sign_in("op@x.com", "doğru-parola", replacing=third.token)
+        assert await _principal(database, sessions, third.token) is None
+        assert await _principal(database, sessions, fourth.token) is not None
+        assert await _count(database) == 1
+        signed = [await sessions.sign_in("op@x.com", "doğru-parola") for _ in range(SESSIONS_PER_USER + 2)]
+        assert await _count(database) == SESSIONS_PER_USER  # the oldest went
+        assert await _principal(database, sessions, signed[0].token) is None
+        assert await _principal(database, sessions, signed[-1].token) is not None
+
+    run_on_fresh_database(tmp_path, main)
+
+
+def test_a_sign_in_clears_only_its_own_users_ended_sessions(tmp_path):
+    """The sign-in path never scans every user's sessions: each DELETE it issues on
+    web_sessions is narrowed to the user (or to the replaced cookie's token), and another
+    user's ended session stays, opening nothing, until that user signs in again."""
+    deletes: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("DELETE FROM WEB_SESSIONS"):
+            deletes.append(statement)
+
+    async def main(database: Database):
+        sessions = await _sessions_of_operators(database, "a@x.com", "b@x.com")
+        idle_b = await sessions.sign_in("b@x.com", "doğru-parola")
+        lapsed_b = await sessions.sign_in("b@x.com", "doğru-parola")
+        await _age(database, idle_b.session.id, last_seen_at=timedelta(minutes=31))
+        await _age(database, lapsed_b.session.id, expires_at=timedelta(seconds=1))
+        idle_a = await sessions.sign_in("a@x.com", "doğru-parola")
+        await _age(database, idle_a.session.id, last_seen_at=timedelta(minutes=31))
+        event.listen(Engine, "before_cursor_execute", seen)
+        try:
+            await sessions.sign_in("a@x.com", "doğru-parola", replacing=idle_a.token)
+        finally:
+            event.remove(Engine, "before_cursor_execute", seen)
+        assert deletes and all("user_id = ?" in s or "token_hash = ?" in s for s in deletes), deletes
+        assert await _count(database) == 3  # a's idle one went, b's two ended ones stay
+        assert await _principal(database, sessions, idle_b.token) is None
+        assert await _principal(database, sessions, lapsed_b.token) is None
+        await sessions.sign_in("b@x.com", "doğru-parola")
+        assert await _count(database) == 2  # b's went at b's sign-in
+
+    run_on_fresh_database(tmp_path, main)
 
 
 async def _age(database: Database, session_id: int, **ago: timedelta) -> None:
