@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from wsproto.frame_protocol import FrameProtocol
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine, pct, print_machine  # noqa: E402
@@ -70,10 +72,32 @@ async def setup(database: Database, sealer: Sealer) -> None:
                                                                credentials_context(1))))
 
 
+class QueueSink:
+    """An agent's connection as the hub writes to it (pbx/eventing/hub.py Sink), in this process:
+    each WebSocket frame's event into a queue, read back with wsproto's parser."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[dict] = asyncio.Queue()
+        self._parser = FrameProtocol(client=True, extensions=[])
+
+    def write(self, data: bytes) -> None:
+        self._parser.receive_bytes(data)
+        for frame in self._parser.received_frames():
+            self.queue.put_nowait(json.loads(frame.payload))
+
+    def buffered(self) -> int:
+        return 0
+
+    def closing(self) -> bool:
+        return False
+
+
 async def measure(call_events: CallEvents, hub: Hub, tenant_id: int, callers: list[str], in_flight: int,
                   first_call: int) -> tuple[list[float], int]:
     """Latency per call (ms) and how many carried a contact; `in_flight` calls ring at once."""
-    subscriber = hub.subscribe(tenant_id, "101")
+    sink = QueueSink()
+    subscriber = hub.subscribe(tenant_id, "101", sink)
+    subscriber.live = True  # no replay: written at once, as to a live stream's connection
     latencies, with_contact = [], 0
     try:
         for start in range(0, len(callers), in_flight):
@@ -82,7 +106,7 @@ async def measure(call_events: CallEvents, hub: Hub, tenant_id: int, callers: li
             for offset, caller in enumerate(group):
                 call_events.on_dial(None, dial_begin(first_call + start + offset, tenant_id, caller))
             for _ in group:
-                event = await subscriber.queue.get()
+                event = await sink.queue.get()
                 latencies.append(1000 * (time.perf_counter() - began))
                 with_contact += "contact" in event["data"]
             await asyncio.sleep(0.01)
