@@ -55,6 +55,7 @@ def test_the_worker_runs_beside_the_control_plane_at_a_lower_priority(up):
     assert (worker := wait_for(up.worker_pid)), up.log()[-3000:]
     lower = nice(up.control_pid()) + up.settings.worker_nice
     assert wait_for(lambda: nice(worker) == lower, timeout=10), nice(worker)  # its first step
+    assert os.sched_getscheduler(worker) == os.SCHED_BATCH  # its waking up preempts nothing
     assert worker in children(up.control_pid())
 
 
