@@ -1,6 +1,6 @@
 """Outage notice fan-out: one fault concerning every tenant, two contacts each (SMS and e-mail).
 
-    PYTHONPATH=. .venv/bin/python bench/notices.py [--tenants 1000] [--profile]
+    PYTHONPATH=. .venv/bin/python bench/notices.py [--tenants 1000] [--profile] [--stand-ins normal|idle]
 
 Starts the real stack (Asterisk + the control plane, SQLite) on its own ports, makes
 --tenants tenants through the API with two notice contacts each (sms + email), and a default
@@ -11,13 +11,17 @@ fault's 201 until the servers have accepted all of them (target < 60 s), while F
 run in a closed loop (10 in flight) against the same control plane: their rate and latency
 before and during the fan-out. --profile: py-spy (if installed in the venv) samples the
 control plane during the fan-out and the top frames are printed. Prints figures; asserts
-nothing about time. See bench/README.md.
+nothing about time. Also prints the cores each process kept busy before and during the fan-out:
+the control plane, its outbound worker (which sends the SMS and e-mails, at nice +10), the
+stand-ins (--stand-ins idle: at SCHED_IDLE, as servers on other machines would take none of
+the PBX's CPU) and this process's routing load. See bench/README.md.
 """
 from __future__ import annotations
 
 import asyncio
 import collections
 import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
@@ -29,8 +33,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.agi_sessions import CARRIER, PORTS, closed_loop, workloads  # noqa: E402
-from bench.common import (bench_parser, bench_run, clock, machine, pct, populate, print_machine,  # noqa: E402
-                          start_stack, trunk_sip_id)
+from bench.common import (bench_parser, bench_run, clock, cpu_seconds, machine, machine_cpu, pct,  # noqa: E402
+                          populate, print_machine, start_stack, trunk_sip_id)
 from tests.support.notices import SmsServer, SmtpServer  # noqa: E402
 
 
@@ -90,10 +94,10 @@ class Receivers:
     (which runs flat out and would hold the GIL) does not slow their accepting; they count the
     messages about `fault_id` once it is set."""
 
-    def __init__(self):
+    def __init__(self, idle: bool):
         context = multiprocessing.get_context("spawn")
         self.fault_id, self.counts, ready = context.Value("i", 0), context.Array("i", 2), context.Event()
-        self.process = context.Process(target=_receive, args=(self.fault_id, self.counts, ready), daemon=True)
+        self.process = context.Process(target=_receive, args=(self.fault_id, self.counts, ready, idle), daemon=True)
         self.process.start()
         if not ready.wait(60):
             raise RuntimeError("the SMS and SMTP stand-ins did not start")
@@ -106,7 +110,9 @@ class Receivers:
         self.process.join(10)
 
 
-def _receive(fault_id, counts, ready) -> None:
+def _receive(fault_id, counts, ready, idle: bool) -> None:
+    if idle:  # the provider's servers are on other machines: here, only CPU the PBX leaves idle
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     sms, smtp = SmsServer(), SmtpServer()
     ready.set()
     while not fault_id.value:
@@ -134,9 +140,22 @@ class Tally:
         return self.count
 
 
+def cpu(stack, receivers: Receivers) -> dict[str, float]:
+    """CPU seconds so far of the control plane (without its worker), its outbound worker, the
+    SMS/SMTP stand-ins, this process (the routing load) and the machine."""
+    control = stack.control.process.pid
+    alone = cpu_seconds(control, alone=True)
+    return {"control plane": alone, "worker": cpu_seconds(control) - alone,
+            "stand-ins": cpu_seconds(receivers.process.pid), "routing load": cpu_seconds(os.getpid(), alone=True),
+            "machine": machine_cpu()}
+
+
 async def fan_out(stack, receivers: Receivers, work, owed: int) -> dict:
     port = stack.settings.agi_port
-    before = await closed_loop(port, work, 10, 1000, seed=1)
+    cpu_before = cpu(stack, receivers)
+    before = await closed_loop(port, work, 10, 5000, seed=1)
+    cpu_before = {k: v - cpu_before[k] for k, v in cpu(stack, receivers).items()}
+    cpu_during = cpu(stack, receivers)
     started = clock()
     stop = asyncio.Event()
     during = []
@@ -162,19 +181,30 @@ async def fan_out(stack, receivers: Receivers, work, owed: int) -> dict:
         await asyncio.sleep(0.05)
     stop.set()
     await load
+    cpu_during = {k: v - cpu_during[k] for k, v in cpu(stack, receivers).items()}
+    after = await closed_loop(port, work, 10, 5000, seed=0)  # the rate again: the machine drifts
     latencies = [x for run in during for x in run.latencies]
     return {"fault": fault["id"], "accepted": accepted_at, **receivers.accepted(),
-            "before": before, "during_rate": len(latencies) / sum(r.seconds for r in during) if during else 0.0,
+            "cpu share before": _shares(cpu_before, before.seconds), "cpu share during": _shares(
+                cpu_during, sum(r.seconds for r in during)),
+            "before": before, "after": after, "during_rate": len(latencies) / sum(r.seconds for r in during) if during else 0.0,
             "during_p50": pct(latencies, 50), "during_p99": pct(latencies, 99),
             "during_wrong": sum(r.wrong for r in during), "during_errors": sum(sum(r.errors.values()) for r in during)}
+
+
+def _shares(seconds: dict[str, float], wall_s: float) -> str:
+    """Cores each kept busy over the window."""
+    return ", ".join(f"{name} {value / max(wall_s, 1e-9):.2f}" for name, value in seconds.items())
 
 
 def main() -> int:
     parser = bench_parser(__doc__)
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--profile", action="store_true", help="sample the control plane with py-spy")
+    parser.add_argument("--stand-ins", choices=("idle", "normal"), default="normal",
+                        help="the SMS/SMTP stand-ins' CPU priority: as the PBX's (default) or SCHED_IDLE")
     args = parser.parse_args()
-    receivers = Receivers()
+    receivers = Receivers(args.stand_ins == "idle")
     try:
         with bench_run("pbx-bench-notices-", args.keep) as tmp:
             stack = start_stack(tmp, PORTS)
@@ -196,11 +226,16 @@ def main() -> int:
             for name in ("sms", "email"):
                 seconds = result["accepted"].get(name)
                 print(f"  all {name} accepted after: {seconds:.1f} s" if seconds else f"  {name}: NOT all accepted")
+            after = result["after"]
             print(f"routing decisions (inbound, 10 in flight): before {before.rate:.0f}/s "
                   f"p50 {pct(before.latencies, 50) * 1000:.1f} ms p99 {pct(before.latencies, 99) * 1000:.1f} ms; "
                   f"during fan-out {result['during_rate']:.0f}/s p50 {result['during_p50'] * 1000:.1f} ms "
                   f"p99 {result['during_p99'] * 1000:.1f} ms, wrong {result['during_wrong']}, "
-                  f"errors {result['during_errors']}")
+                  f"errors {result['during_errors']}; after {after.rate:.0f}/s")
+            print(f"  during / mean(before, after) = "
+                  f"{result['during_rate'] / ((before.rate + after.rate) / 2):.2f}x the rate without the fan-out")
+            print(f"cores busy (stand-ins {args.stand_ins}): before: {result['cpu share before']}\n"
+                  f"                 during: {result['cpu share during']}")
     finally:
         receivers.close()
     return 0
