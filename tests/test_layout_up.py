@@ -14,7 +14,7 @@ import pytest
 from pbx.asterisk import cdrfields
 from tests.support.phone import answer_and_hang_up
 from tests.support.stack import TEST_PORTS
-from tests.support.up import PbxUp, children
+from tests.support.up import PbxUp, children, registered_desks, running
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone]
 
@@ -61,26 +61,17 @@ def routed_by(up: PbxUp, tenant_id: int, dialled: str, before: dict[str, str]) -
 
 @pytest.fixture(scope="module")
 def up(tmp_path_factory):
-    layout = PbxUp(tmp_path_factory.mktemp("layout-up"), LAYOUT_PORTS)
-    layout.start()
-    try:
+    with running(tmp_path_factory.mktemp("layout-up"), LAYOUT_PORTS) as layout:
         yield layout
-    finally:
-        layout.stop()
 
 
 @pytest.fixture(scope="module")
 def desks(up, phones):
     """Tenant with extensions 701 and 702, each a registered phone; the fallback snapshot in astdb."""
-    tenant = up.operator.ok("POST", "/tenants", {"name": "Düzen", "plan": "kobi"})
-    made = [up.operator.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": n, "name": f"Ext {n}"})
-            for n in ("701", "702")]
-    desk = [phones.add_phone(e["sip"]["username"], e["sip"]["password"], port=up.sip_port) for e in made]
-    for phone in desk:
-        assert phone.wait_registered() == 200
-    wait_for(lambda: f"/pbx-fallback/ext/{tenant['id']}/702" in up.asterisk.cli("database show pbx-fallback"),
+    tenant_id, desk = registered_desks(up, phones, "Düzen", ("701", "702"))
+    wait_for(lambda: f"/pbx-fallback/ext/{tenant_id}/702" in up.asterisk.cli("database show pbx-fallback"),
              what="the fallback snapshot")
-    yield tenant["id"], desk[0], desk[1]
+    yield tenant_id, desk[0], desk[1]
     for phone in desk:
         phone.remove()
 

@@ -14,7 +14,7 @@ from tests.support.calls import wait_for
 from tests.support.events import EventStream, Receiver
 from tests.support.phone import answer_and_hang_up
 from tests.support.stack import TEST_PORTS
-from tests.support.up import PbxUp, children
+from tests.support.up import children, registered_desks, running
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone]
 
@@ -29,24 +29,15 @@ def nice(pid: int) -> int:
 
 @pytest.fixture(scope="module")
 def up(tmp_path_factory):
-    layout = PbxUp(tmp_path_factory.mktemp("worker-up"), WORKER_PORTS, webhook_retry=f"0.3,1,{GIVE_UP_S}")
-    layout.start()
-    try:
+    with running(tmp_path_factory.mktemp("worker-up"), WORKER_PORTS, webhook_retry=f"0.3,1,{GIVE_UP_S}") as layout:
         yield layout
-    finally:
-        layout.stop()
 
 
 @pytest.fixture(scope="module")
 def office(up, phones):
     """A tenant with extensions 801 and 802, each a registered phone."""
-    tenant = up.operator.ok("POST", "/tenants", {"name": "Dağıtım", "plan": "kobi"})
-    made = [up.operator.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": n, "name": f"Ext {n}"})
-            for n in ("801", "802")]
-    desk = [phones.add_phone(e["sip"]["username"], e["sip"]["password"], port=up.sip_port) for e in made]
-    for phone in desk:
-        assert phone.wait_registered() == 200
-    yield tenant["id"], up.operator, desk[0], desk[1]
+    tenant_id, desk = registered_desks(up, phones, "Dağıtım", ("801", "802"))
+    yield tenant_id, up.operator, desk[0], desk[1]
     for phone in desk:
         phone.remove()
 

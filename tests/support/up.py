@@ -3,6 +3,7 @@ Asterisk and the control plane as its two children), on the ports it is given, i
 data dir. Faults are made the way they happen: kill -9 of one process."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -118,3 +119,25 @@ class PbxUp:
 
         with sqlite3.connect(f"file:{self.settings.data_dir / 'pbx.sqlite3'}?mode=ro", uri=True) as db:
             return db.execute(statement).fetchall()
+
+
+@contextlib.contextmanager
+def running(tmp: Path, ports: dict, **overrides):
+    """`pbx up` started for the block, stopped after it."""
+    layout = PbxUp(tmp, ports, **overrides)
+    layout.start()
+    try:
+        yield layout
+    finally:
+        layout.stop()
+
+
+def registered_desks(up: PbxUp, phones, name: str, numbers: tuple[str, ...]) -> tuple[int, list]:
+    """A new KOBİ tenant with an extension per number, each a phone registered to `up`."""
+    tenant = up.operator.ok("POST", "/tenants", {"name": name, "plan": "kobi"})
+    made = [up.operator.ok("POST", f"/tenants/{tenant['id']}/extensions", {"number": n, "name": f"Ext {n}"})
+            for n in numbers]
+    desk = [phones.add_phone(e["sip"]["username"], e["sip"]["password"], port=up.sip_port) for e in made]
+    for phone in desk:
+        assert phone.wait_registered() == 200
+    return tenant["id"], desk
