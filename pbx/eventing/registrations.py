@@ -9,7 +9,12 @@ raise nothing. A refresh only moves the AOR's expiry in memory; an AOR whose exp
 (Asterisk may drop an expired contact without a report) is checked again. After every AMI
 (re)login the whole registrar family is read once and compared with the table, so what
 changed while the control plane or AMI was away is raised then, once; an Asterisk restart
-keeps its contacts (astdb) and so raises nothing.
+keeps its contacts (astdb) and so raises nothing. The same comparison also runs every
+PBX_REGISTRATION_RESYNC_SECONDS (`sweep`, a safety net for a report that was lost: an AMI
+buffer overflow, an Asterisk built without the test framework); a difference it sees is raised
+only if the comparison still finds it CONFIRM_S later, so a report already on its way (a
+password reset's dropped contact, a registration in flight) is settled first, by its check,
+with its own reason, and the sweep then finds nothing: one event either way.
 
 In a cluster each node's control plane hears its own Asterisk: a row names the node (its AMI
 address) that holds the contact, and a node settles only its own rows and new registrations."""
@@ -33,6 +38,7 @@ log = logging.getLogger(__name__)
 EXPIRY_GRACE = timedelta(seconds=2)
 TICK_S = 2.0
 BATCH_MAX = 200
+CONFIRM_S = 2.0
 
 
 def _now() -> datetime:
@@ -45,6 +51,7 @@ class RegistrationEvents:
         self.queue: asyncio.Queue = asyncio.Queue(50_000)
         self.expiry: dict[str, datetime] = {}  # AOR -> when its newest contact runs out
         self._held = None  # an item taken from the queue while batching, not yet handled
+        self._confirm = None  # the sweep's pending second look (an asyncio.TimerHandle)
         self._tasks = OwnedTasks()
 
     def on_test_event(self, _manager, message) -> None:
@@ -65,6 +72,11 @@ class RegistrationEvents:
     def on_login(self) -> None:
         self._put(("resync", None, None))
 
+    async def sweep(self) -> None:
+        """The periodic safety net (a WakeableLoop's work, pbx/app.py): queued, so it runs in
+        order with the reports, never beside them."""
+        self._put(("sweep", None, None))
+
     def _put(self, item) -> None:
         try:
             self.queue.put_nowait(item)
@@ -75,6 +87,8 @@ class RegistrationEvents:
         self._tasks.spawn(self._work(), "registration-events")
 
     async def stop(self) -> None:
+        if self._confirm is not None:
+            self._confirm.cancel()
         await self._tasks.cancel()
 
     async def _work(self) -> None:
@@ -96,6 +110,10 @@ class RegistrationEvents:
     async def _handle(self, kind: str, aor: str | None, hint: str | None) -> None:
         if kind == "resync":
             await self._resync()
+        elif kind == "sweep":
+            await self._sweep()
+        elif kind == "confirm":
+            await self._resync(only=aor)
         elif kind == "check":
             await self._check(self._with_queued_checks({aor: hint}))
         else:
@@ -120,19 +138,41 @@ class RegistrationEvents:
             await self._settle({aor: state.contacts_from_ami(await self.ami.contacts(aor), _now())
                                 for aor in hints}, hints)
 
-    async def _resync(self) -> None:
+    async def _resync(self, only: frozenset[str] | None = None) -> None:
+        """Raise every difference between Asterisk's contacts and the table (only: of these AORs)."""
+        live, differ = await self._compare()
+        if only is not None:
+            differ = [aor for aor in differ if aor in only]
+        raised = 0
+        for start in range(0, len(differ), BATCH_MAX):  # the first start beside 100,000 phones, too
+            raised += await self._settle({aor: live.get(aor, []) for aor in differ[start:start + BATCH_MAX]}, {})
+        if only is not None and raised:  # a report was lost: worth an operator's look
+            log.warning("registration sweep raised %d change(s) no report told of", raised)
+
+    async def _sweep(self) -> None:
+        """The same comparison, its differences raised only if they are still there CONFIRM_S on."""
+        _live, differ = await self._compare()
+        if differ and self._confirm is None:
+            self._confirm = asyncio.get_running_loop().call_later(CONFIRM_S, self._confirm_now, frozenset(differ))
+
+    def _confirm_now(self, suspects: frozenset[str]) -> None:
+        self._confirm = None
+        self._put(("confirm", suspects, None))
+
+    async def _compare(self) -> tuple[dict[str, list[state.Contact]], list[str]]:
+        """One astdb read (the whole registrar family) and one query: each AOR's live contacts,
+        and the AORs where they and this node's rows disagree. Resets the expiry timers too
+        (a lost REFRESHED report leaves one behind)."""
         live = state.contacts_by_aor(await self.ami.family("registrar"), _now())
         async with self.database.read() as session:
             known = set(await session.scalars(select(ExtensionRegistration.sip_id).where(
                 ExtensionRegistration.node == self.node)))
         self.expiry = {aor: state.newest(contacts).expires_at for aor, contacts in live.items()
                        if state.newest(contacts).expires_at}
-        differ = sorted((set(live) - known) | (known - set(live)))
-        for start in range(0, len(differ), BATCH_MAX):  # the first start beside 100,000 phones, too
-            await self._settle({aor: live.get(aor, []) for aor in differ[start:start + BATCH_MAX]}, {})
+        return live, state.differing(live, known)
 
-    async def _settle(self, live: dict[str, list[state.Contact]], hints: dict[str, str | None]) -> None:
-        """Raise what changed for these AORs, each with its row, in one transaction."""
+    async def _settle(self, live: dict[str, list[state.Contact]], hints: dict[str, str | None]) -> int:
+        """Raise what changed for these AORs, each with its row, in one transaction; how many."""
         now = _now()
         async with self.database.unit() as unit:
             extensions = {e.sip_username: e for e in await unit.session.scalars(
@@ -143,6 +183,7 @@ class RegistrationEvents:
                 if aor in extensions:
                     raised += await self._settle_one(unit, extensions[aor], contacts, hints.get(aor), now)
             await self.events.emit_many(raised, unit=unit)  # a few statements per tenant, not per event
+        return len(raised)
 
     def _remember(self, aor: str, contacts: list[state.Contact]) -> None:
         newest = state.newest(contacts).expires_at if contacts else None
