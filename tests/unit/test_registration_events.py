@@ -81,8 +81,8 @@ class FakeAmi:
         self.asked.append(endpoint)
         return self.contacts_now.get(endpoint, [])
 
-    async def family(self, family):
-        assert family == "registrar"
+    async def family(self, family, timeout_s=None):
+        assert family == "registrar" and timeout_s == registrations.FAMILY_TIMEOUT_S
         return {f"contact/{aor};@{i}": json.dumps({"uri": c["uri"], "expiration_time": str(c["expires_at"])})
                 for aor, found in self.contacts_now.items() for i, c in enumerate(found)}
 
