@@ -19,8 +19,10 @@ Prints figures; asserts nothing about time. See bench/README.md.
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import hashlib
 import os
+import pstats
 import re
 import secrets
 import sys
@@ -122,26 +124,32 @@ def registered_rows(stack) -> int:
     return stack.sql("SELECT count(*) FROM extension_registrations")[0][0]
 
 
-async def sweep_passes(stack, passes: int) -> tuple[list[float], float, float, list[int]]:
+async def sweep_passes(stack, passes: int, profile: bool) -> tuple[list[float], float, float, list[int]]:
     settings = stack.settings
-    ami = Ami(settings)  # the control plane's own timeout (5 s): a pass slower than that would fail
+    ami = Ami(settings)  # as the control plane's (the family read's own timeout: FAMILY_TIMEOUT_S)
     await ami.start()
     assert await ami.wait_connected(30), "no AMI login"
     engine = make_engine(settings.effective_database_url)
     watcher = RegistrationEvents(Database(make_sessionmaker(engine)), None, ami,
                                  node=f"{settings.ami_host}:{settings.ami_port}")  # the control plane's node
     walls, differing = [], []
+    await watcher._compare()  # warm: the engine's first connection, imports
+    profiler = cProfile.Profile() if profile else None
     asterisk_before, own_before = cpu_seconds(stack.asterisk.process.pid), own_cpu()
     try:
         for _ in range(passes):
             started = clock()
+            profiler and profiler.enable()
             live, differ = await watcher._compare()
+            profiler and profiler.disable()
             walls.append(clock() - started)
             differing.append(len(differ))
         contacts = sum(len(c) for c in live.values())
     finally:
         ami.close()
         await engine.dispose()
+    if profiler:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(12)
     asterisk_cpu = cpu_seconds(stack.asterisk.process.pid) - asterisk_before
     print(f"  last pass: {len(live)} AORs, {contacts} live contacts in astdb", flush=True)
     return walls, (own_cpu() - own_before) / passes, asterisk_cpu / passes, differing
@@ -152,6 +160,7 @@ def main() -> int:
     parser.add_argument("--phones", type=int, default=2000)
     parser.add_argument("--passes", type=int, default=20)
     parser.add_argument("--in-flight", type=int, default=20, help="REGISTER transactions at a time")
+    parser.add_argument("--profile", action="store_true", help="where the passes' CPU goes (cProfile, by own time)")
     args = parser.parse_args()
     with bench_run("pbx-bench-sweep-", args.keep) as tmp:
         started = clock()
@@ -167,7 +176,7 @@ def main() -> int:
             time.sleep(1)
         print(f"  extension_registrations: {registered_rows(stack)} rows after {clock() - started:.1f} s more",
               flush=True)
-        walls, own, asterisk, differing = asyncio.run(sweep_passes(stack, args.passes))
+        walls, own, asterisk, differing = asyncio.run(sweep_passes(stack, args.passes, args.profile))
         info = machine(stack.asterisk)
         print_machine(info)
         print(f"sweep comparison with {codes.get(200, 0)} registered phones, {args.passes} passes:")
