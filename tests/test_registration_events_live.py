@@ -131,3 +131,4 @@ def test_the_sweep_raises_what_lost_reports_left_wrong_once_and_then_nothing(sta
     finally:
         phone.remove()
         stream.close()
+

@@ -157,6 +157,8 @@ class RegistrationEvents:
         """The same comparison, its differences raised only if they are still there CONFIRM_S on."""
         _live, differ = await self._compare()
         if differ and self._confirm is None:
+            log.info("registration sweep: %d AOR(s) differ from the table, a second look in %s s",
+                     len(differ), CONFIRM_S)
             self._confirm = asyncio.get_running_loop().call_later(CONFIRM_S, self._confirm_now, frozenset(differ))
 
     def _confirm_now(self, suspects: frozenset[str]) -> None:
