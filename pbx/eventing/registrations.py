@@ -146,7 +146,7 @@ class RegistrationEvents:
         """Raise every difference between Asterisk's contacts and the table (only: of these AORs)."""
         live, differ = await self._compare()
         if only is not None:
-            differ = [aor for aor in differ if aor in only]
+            differ = await self._not_elsewhere([aor for aor in differ if aor in only], live)
         raised = 0
         for start in range(0, len(differ), BATCH_MAX):  # the first start beside 100,000 phones, too
             raised += await self._settle({aor: live.get(aor, []) for aor in differ[start:start + BATCH_MAX]}, {})
@@ -155,7 +155,8 @@ class RegistrationEvents:
 
     async def _sweep(self) -> None:
         """The same comparison, its differences raised only if they are still there CONFIRM_S on."""
-        _live, differ = await self._compare()
+        live, differ = await self._compare()
+        differ = await self._not_elsewhere(differ, live)
         if differ and self._confirm is None:
             log.info("registration sweep: %d AOR(s) differ from the table, a second look in %s s",
                      len(differ), CONFIRM_S)
@@ -164,6 +165,19 @@ class RegistrationEvents:
     def _confirm_now(self, suspects: frozenset[str]) -> None:
         self._confirm = None
         self._put(("confirm", suspects, None))
+
+    async def _not_elsewhere(self, differ: list[str], live: dict) -> list[str]:
+        """Without the AORs registered here whose row is another node's: a phone that moved
+        there leaves a contact here until it expires, and a pass taking the row back (as a login
+        does) would have the nodes' passes toss it to and fro, and the unregistration on the
+        node that really holds the phone come only when this stale contact expires."""
+        mine = [aor for aor in differ if aor in live]
+        if not mine:
+            return differ
+        async with self.database.read() as session:
+            elsewhere = set(await session.scalars(select(ExtensionRegistration.sip_id).where(
+                ExtensionRegistration.sip_id.in_(mine), ExtensionRegistration.node != self.node)))
+        return [aor for aor in differ if aor not in elsewhere]
 
     async def _compare(self) -> tuple[dict[str, list[state.Contact]], list[str]]:
         """One astdb read (the whole registrar family) and one query: each AOR's live contacts,

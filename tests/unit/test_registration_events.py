@@ -293,3 +293,26 @@ def test_the_sweep_interval_is_a_setting_and_zero_turns_it_off():
     assert settings_from_env(env={}).registration_resync_s == 300
     assert settings_from_env(env={"PBX_REGISTRATION_RESYNC_SECONDS": "30"}).registration_resync_s == 30
     assert settings_from_env(env={"PBX_REGISTRATION_RESYNC_SECONDS": "0"}).registration_resync_s == 0
+
+
+def test_a_sweep_leaves_a_row_another_node_holds_though_a_stale_contact_is_here(tmp_path, monkeypatch):
+    """The phone moved to n2 (its row says so); n1 keeps its old contact until it expires."""
+    monkeypatch.setattr(registrations, "CONFIRM_S", 0)
+
+    async def main(database):
+        await _setup(database)
+        async with database.unit() as unit:
+            unit.session.add(ExtensionRegistration(extension_id=1, tenant_id=7, sip_id=SIP, contact="sip:101@h",
+                                                   node="n2", since=NOW))
+        ami = FakeAmi()
+        ami.contacts_now[SIP] = _live()
+        watcher = RegistrationEvents(database, EventBus(database), ami, node="n1")
+        await watcher.sweep()
+        await _drain(watcher)
+        assert watcher._confirm is None
+        await watcher._handle("confirm", frozenset({SIP}), None)  # a second look that was due already
+        async with database.read() as session:
+            assert (await session.get(ExtensionRegistration, 1)).node == "n2"
+        assert await _events(database) == []
+
+    run_on_fresh_database(tmp_path, main)
