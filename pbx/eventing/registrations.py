@@ -17,7 +17,8 @@ password reset's dropped contact, a registration in flight) is settled first, by
 with its own reason, and the sweep then finds nothing: one event either way.
 
 In a cluster each node's control plane hears its own Asterisk: a row names the node (its AMI
-address) that holds the contact, and a node settles only its own rows and new registrations."""
+address) that holds the contact, and a node settles only its own rows and new registrations
+(a login's comparison takes over a row whose phone has a contact here, a sweep does not)."""
 from __future__ import annotations
 
 import asyncio
@@ -117,7 +118,7 @@ class RegistrationEvents:
         elif kind == "sweep":
             await self._sweep()
         elif kind == "confirm":
-            await self._resync(only=aor)
+            await self._second_look(aor)
         elif kind == "check":
             await self._check(self._with_queued_checks({aor: hint}))
         else:
@@ -142,25 +143,32 @@ class RegistrationEvents:
             await self._settle({aor: state.contacts_from_ami(await self.ami.contacts(aor), _now())
                                 for aor in hints}, hints)
 
-    async def _resync(self, only: frozenset[str] | None = None) -> None:
-        """Raise every difference between Asterisk's contacts and the table (only: of these AORs)."""
-        live, differ = await self._compare()
-        if only is not None:
-            differ = await self._not_elsewhere([aor for aor in differ if aor in only], live)
-        raised = 0
-        for start in range(0, len(differ), BATCH_MAX):  # the first start beside 100,000 phones, too
-            raised += await self._settle({aor: live.get(aor, []) for aor in differ[start:start + BATCH_MAX]}, {})
-        if only is not None and raised:  # a report was lost: worth an operator's look
-            log.warning("registration sweep raised %d change(s) no report told of", raised)
+    async def _resync(self) -> None:
+        """A login's: raise every difference between Asterisk's contacts and the table."""
+        await self._settle_all(*await self._compare())
 
     async def _sweep(self) -> None:
-        """The same comparison, its differences raised only if they are still there CONFIRM_S on."""
+        """The same comparison, its differences raised only if they are still there CONFIRM_S on
+        (one second look at a time: the next pass sees what this one left)."""
         live, differ = await self._compare()
         differ = await self._not_elsewhere(differ, live)
         if differ and self._confirm is None:
             log.info("registration sweep: %d AOR(s) differ from the table, a second look in %s s",
                      len(differ), CONFIRM_S)
             self._confirm = asyncio.get_running_loop().call_later(CONFIRM_S, self._confirm_now, frozenset(differ))
+
+    async def _second_look(self, suspects: frozenset[str]) -> None:
+        live, differ = await self._compare()
+        still = await self._not_elsewhere([aor for aor in differ if aor in suspects], live)
+        raised = await self._settle_all(live, still)
+        if raised:  # a report was lost: worth an operator's look
+            log.warning("registration sweep raised %d change(s) no report told of", raised)
+
+    async def _settle_all(self, live: dict[str, list[state.Contact]], differ: list[str]) -> int:
+        raised = 0
+        for start in range(0, len(differ), BATCH_MAX):  # the first start beside 100,000 phones, too
+            raised += await self._settle({aor: live.get(aor, []) for aor in differ[start:start + BATCH_MAX]}, {})
+        return raised
 
     def _confirm_now(self, suspects: frozenset[str]) -> None:
         self._confirm = None
