@@ -87,6 +87,7 @@ from pbx.ops.sender import NoticeSender
 from pbx.ops.sms import NetgsmSms
 from pbx.ops.watch import DeadlineWatch, TrunkFaults
 from pbx.eventing.registrations import RegistrationEvents
+from pbx.tasks import WakeableLoop
 from pbx.worker import ControlPlaneLink, WorkerProcess, run_worker
 
 log = logging.getLogger(__name__)
@@ -285,8 +286,9 @@ class ControlPlane:
 
     def _registrations(self, settings: Settings) -> None:
         """extension.registered / unregistered from the registrar's reports (AMI TestEvent), each
-        checked against Asterisk's contacts; after every AMI login astdb's are compared once (reports
-        may have been missed); a deleted extension's registration ends in its transaction, a reset
+        checked against Asterisk's contacts; after every AMI login, and every
+        PBX_REGISTRATION_RESYNC_SECONDS, astdb's are compared with the table (reports may have
+        been missed); a deleted extension's registration ends in its transaction, a reset
         password's once its contact is dropped."""
         self.registrations = RegistrationEvents(self.database, self.events, self.ami,
                                                 node=f"{settings.ami_host}:{settings.ami_port}")
@@ -294,6 +296,11 @@ class ControlPlane:
         self.ami.login_callbacks.append(self.registrations.on_login)
         self.extensions.removal_listeners.append(self.registrations.extension_removed)
         self.extensions.dropped_listeners.append(self.registrations.contact_dropped)  # a password reset
+        # The safety net for a lost report: the same comparison every PBX_REGISTRATION_RESYNC_SECONDS.
+        # Every node runs its own, primary or not: each node's Asterisk is its own registrar, and
+        # a node compares only its astdb with its own rows (a row names its node).
+        self.registration_sweep = WakeableLoop("registration-sweep", self.registrations.sweep,
+                                               interval_s=settings.registration_resync_s)
 
     def _operations(self, settings: Settings) -> Operations:
         """Faults: opened by an unreachable trunk (and closed when it answers again), by operators
@@ -366,6 +373,8 @@ class ControlPlane:
         self.trunk_calls.start()
         self.deadlines.start()
         self.registrations.start()
+        if self.settings.registration_resync_s > 0:
+            self.registration_sweep.start()
         self.failure_faults.start()
         self._runner = ApiRunner(self.web)
         await self._runner.setup()
@@ -405,6 +414,7 @@ class ControlPlane:
         await self.notice_sender.stop()
         await self.trunk_calls.stop()
         await self.deadlines.stop()
+        await self.registration_sweep.stop()  # first: it only queues work for the one below
         await self.registrations.stop()
         await self.failure_faults.stop()
         await self.notice_channels.close()

@@ -100,6 +100,8 @@ class Settings:
     trunk_failure_ratio: float = 0.5  # failed share of the window's attempts that opens a fault
     trunk_failure_over_baseline: float = 3.0  # ... and at least this many times the trunk's usual share
     trunk_failure_recovery_s: float = 300.0  # below the ratio this long: the fault is resolved
+    # astdb's registrar compared with extension_registrations this often, for a lost report; 0: never
+    registration_resync_s: float = 300.0
 
     @property
     def effective_database_url(self) -> str:
@@ -252,6 +254,7 @@ _ENV = {
     "trunk_failure_ratio": ("PBX_TRUNK_FAILURE_RATIO", float),
     "trunk_failure_over_baseline": ("PBX_TRUNK_FAILURE_OVER_BASELINE", float),
     "trunk_failure_recovery_s": ("PBX_TRUNK_FAILURE_RECOVERY_SECONDS", float),
+    "registration_resync_s": ("PBX_REGISTRATION_RESYNC_SECONDS", float),
 }
 
 

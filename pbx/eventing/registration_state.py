@@ -94,6 +94,11 @@ def change(was_registered: bool, live: list[Contact]) -> str | None:
     return None
 
 
+def differing(live: dict[str, list[Contact]], known: set[str]) -> list[str]:
+    """AORs registered in Asterisk but not in the table, or the other way round."""
+    return sorted(set(live).symmetric_difference(known))
+
+
 def newest(live: list[Contact]) -> Contact:
     return max(live, key=lambda c: c.expires_at or datetime.max.replace(tzinfo=timezone.utc))
 

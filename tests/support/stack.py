@@ -49,6 +49,9 @@ def stack_settings(tmp: Path, database_url: str = "", ports: dict | None = None,
         smtp_host="127.0.0.1", smtp_port=SMTP_PORT, mail_retry="0.5,1",
         # A carrier refusing a handful of calls opens a failure-rate fault; it ends within seconds.
         trunk_failure_window_s=20.0, trunk_failure_min_calls=4, trunk_failure_recovery_s=3.0,
+        # The registrations' safety net every 2 s: its test sees it within seconds, and every other
+        # test's exact lists of extension events would show a sweep raising anything twice.
+        registration_resync_s=2.0,
     ), **overrides})
 
 

@@ -1,13 +1,16 @@
 """extension.registered / unregistered: the registrar's reports read, astdb's and AMI's contacts
 parsed, one event per change of state (a refresh, a replayed report, a second contact raise
-nothing), expiry, a restart's resync, and a cluster node leaving another node's rows alone."""
+nothing), expiry, a restart's resync, the periodic sweep (a lost report raised once, a report racing
+it raised once with its own reason), and a cluster node leaving another node's rows alone."""
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from pbx.config import settings_from_env
 from pbx.db.event_tables import EventRow, ExtensionRegistration
 from pbx.db.models import Extension, Tenant
 from pbx.eventing import registration_state as state
@@ -78,8 +81,8 @@ class FakeAmi:
         self.asked.append(endpoint)
         return self.contacts_now.get(endpoint, [])
 
-    async def family(self, family):
-        assert family == "registrar"
+    async def family(self, family, timeout_s=None):
+        assert family == "registrar" and timeout_s == registrations.FAMILY_TIMEOUT_S
         return {f"contact/{aor};@{i}": json.dumps({"uri": c["uri"], "expiration_time": str(c["expires_at"])})
                 for aor, found in self.contacts_now.items() for i, c in enumerate(found)}
 
@@ -220,3 +223,96 @@ def test_a_contact_the_control_plane_dropped_is_looked_at_as_removed():
     watcher = RegistrationEvents(None, None, FakeAmi(), node="n1")
     watcher.contact_dropped(SIP)
     assert watcher.queue.get_nowait() == ("check", SIP, "removed")
+
+
+async def _second_look(watcher: RegistrationEvents) -> None:
+    """The confirmation the sweep scheduled (CONFIRM_S is 0 here), then what it queued."""
+    await asyncio.sleep(0)
+    await _drain(watcher)
+
+
+async def _unregistered_102_row(database, expires_at=None):
+    async with database.unit() as unit:
+        unit.session.add(Extension(id=2, tenant_id=7, number="102", name="B", sip_username="102-zzzz9999"))
+        await unit.session.flush()
+        unit.session.add(ExtensionRegistration(extension_id=2, tenant_id=7, sip_id="102-zzzz9999",
+                                               contact="sip:102@h", node="n1", expires_at=expires_at, since=NOW))
+
+
+def test_a_sweep_raises_each_lost_change_once_after_a_second_look_and_then_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(registrations, "CONFIRM_S", 0)
+
+    async def main(database):
+        await _setup(database)
+        await _unregistered_102_row(database, expires_at=NOW)  # its REMOVED was lost; it had run out
+        ami = FakeAmi()
+        ami.contacts_now[SIP] = _live()  # its ADDED was lost
+        watcher = RegistrationEvents(database, EventBus(database), ami, node="n1")
+        await watcher.sweep()
+        await _drain(watcher)
+        await asyncio.sleep(0)
+        assert await _events(database) == []  # not before its second look, which is queued now
+        assert watcher.queue.get_nowait() == ("confirm", frozenset({SIP, "102-zzzz9999"}), None)
+        await watcher._handle("confirm", frozenset({SIP, "102-zzzz9999"}), None)
+        for _ in range(3):  # the following passes: nothing changed, nothing raised, no second look
+            await watcher.sweep()
+            await _drain(watcher)
+            assert watcher._confirm is None
+        got = await _events(database)
+        assert [(t, d["extension"], d.get("reason")) for t, d in got] == [
+            ("extension.registered", "101", None), ("extension.unregistered", "102", "expired")]
+        assert SIP in watcher.expiry and not ami.asked  # one family read per pass, no per-AOR action
+
+    run_on_fresh_database(tmp_path, main)
+
+
+def test_a_report_that_races_the_sweep_is_raised_once_with_its_own_reason(tmp_path, monkeypatch):
+    monkeypatch.setattr(registrations, "CONFIRM_S", 0)
+
+    async def main(database):
+        await _setup(database)
+        await _unregistered_102_row(database)
+        ami = FakeAmi()
+        ami.contacts_now[SIP] = _live()  # 101 registers, 102's contact is dropped by a password reset:
+        watcher = RegistrationEvents(database, EventBus(database), ami, node="n1")
+        await watcher.sweep()
+        await _drain(watcher)  # the sweep saw both before their reports came
+        watcher.on_test_event(None, _report(state.ADDED, Expiration="300"))
+        watcher.contact_dropped("102-zzzz9999")
+        await _drain(watcher)  # the reports, queued before the second look, settle first
+        await _second_look(watcher)
+        await watcher._handle("resync", None, None)  # and a login's comparison finds nothing either
+        got = await _events(database)
+        assert [(t, d["extension"], d.get("reason")) for t, d in got] == [
+            ("extension.registered", "101", None), ("extension.unregistered", "102", "removed")]
+
+    run_on_fresh_database(tmp_path, main)
+
+
+def test_the_sweep_interval_is_a_setting_and_zero_turns_it_off():
+    assert settings_from_env(env={}).registration_resync_s == 300
+    assert settings_from_env(env={"PBX_REGISTRATION_RESYNC_SECONDS": "30"}).registration_resync_s == 30
+    assert settings_from_env(env={"PBX_REGISTRATION_RESYNC_SECONDS": "0"}).registration_resync_s == 0
+
+
+def test_a_sweep_leaves_a_row_another_node_holds_though_a_stale_contact_is_here(tmp_path, monkeypatch):
+    """The phone moved to n2 (its row says so); n1 keeps its old contact until it expires."""
+    monkeypatch.setattr(registrations, "CONFIRM_S", 0)
+
+    async def main(database):
+        await _setup(database)
+        async with database.unit() as unit:
+            unit.session.add(ExtensionRegistration(extension_id=1, tenant_id=7, sip_id=SIP, contact="sip:101@h",
+                                                   node="n2", since=NOW))
+        ami = FakeAmi()
+        ami.contacts_now[SIP] = _live()
+        watcher = RegistrationEvents(database, EventBus(database), ami, node="n1")
+        await watcher.sweep()
+        await _drain(watcher)
+        assert watcher._confirm is None
+        await watcher._handle("confirm", frozenset({SIP}), None)  # a second look that was due already
+        async with database.read() as session:
+            assert (await session.get(ExtensionRegistration, 1)).node == "n2"
+        assert await _events(database) == []
+
+    run_on_fresh_database(tmp_path, main)
