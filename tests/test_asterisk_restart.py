@@ -3,12 +3,20 @@ meanwhile, and the control plane raises asterisk.restarted; a registered phone's
 survives it, so its registration events are not repeated."""
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from tests.support.calls import wait_for
 from tests.support.events import EventStream
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.phone]
+
+
+def contact_on_disk(stack, aor: str) -> bool:
+    astdb = stack.settings.asterisk_instance_dir / "lib" / "astdb.sqlite3"
+    with sqlite3.connect(f"file:{astdb}?mode=ro", uri=True) as db:
+        return bool(db.execute("SELECT 1 FROM astdb WHERE key LIKE ?", (f"/registrar/contact/{aor};@%",)).fetchall())
 
 
 def test_ami_reconnects_after_asterisk_restart(stack, phones):
@@ -19,6 +27,9 @@ def test_ami_reconnects_after_asterisk_restart(stack, phones):
     phone = phones.add_phone(ext["sip"]["username"], ext["sip"]["password"], port=stack.sip_port)
     assert phone.wait_registered() == 200
     assert api.ok("GET", status_path)["registered"] is True
+    # Asterisk commits astdb writes in batches, about a second apart: stopped before the contact is
+    # on disk, it would come back without it (and the control plane rightly say it ended).
+    assert wait_for(lambda: contact_on_disk(stack, ext["sip"]["username"]), timeout=10)
 
     stack.asterisk.stop()
     down = api.get(status_path)
