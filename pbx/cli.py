@@ -124,11 +124,10 @@ def cmd_serve(_args) -> int:
 
 
 def cmd_worker(args) -> int:
+    from pbx.worker import lower_priority
+
     settings = settings_from_env()
-    # First, so its imports and start-up already run so: a lower weight, and SCHED_BATCH, with which
-    # waking up never preempts what runs (the routing of calls, Asterisk); pbx/worker.py.
-    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    os.nice(settings.worker_nice)
+    lower_priority(settings.worker_priority)  # first: its imports and start-up already at that priority
     from pbx.app import serve_worker
 
     for handler in logging.getLogger().handlers:  # its lines interleave with the control plane's

@@ -92,7 +92,7 @@ class Settings:
     sms_password: str = ""
     sms_header: str = ""
     notice_retry_s: float = 60.0  # a failed notice is tried again after this, doubling (pbx/ops/sender.py)
-    worker_nice: int = 10  # the outbound worker's niceness above the control plane's (pbx/worker.py)
+    worker_priority: str = "idle"  # the outbound worker's CPU priority: idle, low or normal (pbx/worker.py)
     asterisk_max_load: float = 0.0  # Asterisk refuses new calls (503) above this load average; 0: never
     # A trunk's call-setup failure rate jumping opens a Yüksek fault (pbx/ops/failure_rate.py).
     trunk_failure_window_s: float = 300.0  # the sliding window of outbound call attempts
@@ -247,7 +247,7 @@ _ENV = {
     "sms_password": ("PBX_SMS_PASSWORD", str),
     "sms_header": ("PBX_SMS_HEADER", str),
     "notice_retry_s": ("PBX_NOTICE_RETRY_SECONDS", float),
-    "worker_nice": ("PBX_WORKER_NICE", int),
+    "worker_priority": ("PBX_WORKER_PRIORITY", lambda v: _one_of(v, "idle", "low", "normal")),
     "asterisk_max_load": ("PBX_ASTERISK_MAX_LOAD", float),
     "trunk_failure_window_s": ("PBX_TRUNK_FAILURE_WINDOW_SECONDS", float),
     "trunk_failure_min_calls": ("PBX_TRUNK_FAILURE_MIN_CALLS", int),
