@@ -28,6 +28,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import statistics
 import sys
 import time
 from collections import Counter
@@ -110,6 +111,11 @@ class Consumers:
             if not ready.acquire(timeout=60):
                 raise RuntimeError("the WebSocket subscribers did not all connect")
 
+    def cpu(self) -> float:
+        """CPU seconds of the consumers so far: the receiver's, and the subscribers' while they run."""
+        running = [self.process.pid] if getattr(self, "process", None) and self.process.is_alive() else []
+        return sum(cpu_seconds(pid) for pid in [self.receiver_pid, *running])
+
     def frames(self) -> int:
         return sum(self.stats["got"]) if hasattr(self, "stats") else 0
 
@@ -179,12 +185,12 @@ async def one_condition(stack, carrier, args, hooks, consumers, tenant, delivere
     await offer(carrier_ami, calls, DIDS["fastagi"], args.warmup, args.concurrency, 0.0)
     await asyncio.sleep(1.0)
     load = os.getloadavg()[0]
-    before = (*_control_and_worker_cpu(stack), machine_cpu(), consumers.frames(), delivered.value)
+    before = (*_control_and_worker_cpu(stack), machine_cpu(), consumers.cpu(), consumers.frames(), delivered.value)
     made, seconds = await offer(carrier_ami, calls, DIDS["fastagi"], args.seconds, args.concurrency, 0.0)
-    after = (*_control_and_worker_cpu(stack), machine_cpu(), consumers.frames(), delivered.value)
+    after = (*_control_and_worker_cpu(stack), machine_cpu(), consumers.cpu(), consumers.frames(), delivered.value)
     await asyncio.sleep(3.0)  # the last records and their events
     checks = {"load": f"{load:.1f}-{os.getloadavg()[0]:.1f}"} | await after_window(stack, consumers, tenant, name)
-    result = VariantResult(name, made, seconds, dict(zip(("control plane", "worker", "machine", "frames", "deliveries"),
+    result = VariantResult(name, made, seconds, dict(zip(("control plane", "worker", "machine", "consumers", "frames", "deliveries"),
                                                          (b - a for a, b in zip(before, after)))), round_no)
     result.checks = checks
     print(f"  round {round_no} {name:<6}: {len(result.completed())} of {len(made)} calls in "
@@ -231,15 +237,26 @@ def report(info, args, results, webhooks: str) -> None:
     print(f"  {args.concurrency} calls in flight; {args.rounds} round(s) of {args.seconds:g} s per condition")
     print(f"  consumers (subscribers, receiver): {args.consumers} priority")
     print(f"  {'round':>5} {'condition':<9} {'completed':>9} {'calls/s':>8} {'control plane ms/call':>22} "
-          f"{'worker ms/call':>15} {'WS frames':>10} {'deliveries':>10}  checks after the window")
+          f"{'worker ms/call':>15} {'PBX ms/call':>12} {'cores busy':>10} {'WS frames':>10} {'deliveries':>10}  "
+          "checks after the window")
     for r in results:
         n = max(1, len(r.completed()))
         print(f"  {r.round:>5} {r.name:<9} {n:>9} {r.rate:>8.1f} {r.cpu['control plane'] / n * 1000:>22.2f} "
-              f"{r.cpu['worker'] / n * 1000:>15.2f} {r.cpu['frames']:>10} {r.cpu['deliveries']:>10}  {r.checks}")
+              f"{r.cpu['worker'] / n * 1000:>15.2f} {_pbx_ms_per_call(r):>12.2f} {r.cpu['machine'] / r.seconds:>10.2f} "
+              f"{r.cpu['frames']:>10} {r.cpu['deliveries']:>10}  {r.checks}")
     rate = {name: sum(len(r.completed()) for r in results if r.name == name)
             / max(1e-9, sum(r.seconds for r in results if r.name == name)) for name in args.conditions.split(",")}
     for name in set(rate) - {"none", "fanout"}:
         print(f"  {name} alone: {rate[name]:.1f} calls/s = {rate[name] / max(1e-9, rate.get('none', 0)):.2f}x none")
+    pbx = {name: statistics.median(_pbx_ms_per_call(r) for r in results if r.name == name) for name in rate}
+    if pbx.get("none") and pbx.get("fanout"):
+        print(f"  the machine's CPU per call less the consumers' (PBX ms/call), median: none {pbx['none']:.2f}, "
+              f"fanout {pbx['fanout']:.2f}: a saturated PBX would route {pbx['none'] / pbx['fanout']:.2f}x the calls "
+              "with the consumers on other machines")
+    rounds = sorted(_round_ratios(results))
+    if rounds:
+        print(f"  fanout / none per round: {', '.join(f'{x:.2f}' for x in rounds)}; "
+              f"median {statistics.median(rounds):.2f}x")
     rate.setdefault("fanout", 0.0)
     rate.setdefault("none", 0.0)
     ratio = rate["fanout"] / rate["none"] if rate.get("none") else 0.0
@@ -251,6 +268,21 @@ def report(info, args, results, webhooks: str) -> None:
     verdict = ("MET" if ratio >= 0.95 else "MISSED") if proven else "NOT PROVEN (a consumer missed events)"
     print(f"  target: fanout >= 0.95x none -> {rate['fanout']:.1f} / {rate['none']:.1f} = {ratio:.2f}x: {verdict}; "
           "calls/s on a shared machine move with its load: read the control plane's ms per call beside it")
+
+
+def _pbx_ms_per_call(r) -> float:
+    """Every process of the machine but the consumers (which stand for other machines), per call:
+    Asterisk, the carrier Asterisk and this bench's driver included."""
+    return (r.cpu["machine"] - r.cpu["consumers"]) / max(1, len(r.completed())) * 1000
+
+
+def _round_ratios(results) -> list[float]:
+    """Each round's fanout rate over its none rate: the two windows of a round are seconds apart,
+    so the machine's drift moves both; rounds minutes apart do not compare as well."""
+    by_round: dict[int, dict[str, float]] = {}
+    for r in results:
+        by_round.setdefault(r.round, {})[r.name] = r.rate
+    return [x["fanout"] / x["none"] for x in by_round.values() if x.get("none") and "fanout" in x]
 
 
 def main() -> int:
@@ -280,12 +312,14 @@ def main() -> int:
         idle = args.consumers == "idle"
         receiver = multiprocessing.Process(target=_receiver, args=(RECEIVER_PORT, delivered, ready, idle), daemon=True)
         receiver.start()
+        consumers_receiver_pid = receiver.pid
         ready.wait(10)
         time.sleep(1)
         hooks = [stack.operator.ok("POST", f"/tenants/{tenant.id}/webhooks", {
             "url": f"http://127.0.0.1:{RECEIVER_PORT}/hook", "events": ["*"]})["id"] for _ in range(args.webhooks)]
         ws = stack.operator.base.replace("http://", "ws://")
         consumers = Consumers(f"{ws}/tenants/{tenant.id}/events/stream?token={tenant.token}", args.subscribers, idle)
+        consumers.receiver_pid = consumers_receiver_pid
         started = clock()
         results = asyncio.run(measure(stack, carrier, args, hooks, consumers, tenant, delivered))
         webhooks = asyncio.run(webhook_check(stack, delivered))
