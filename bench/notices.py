@@ -1,6 +1,6 @@
 """Outage notice fan-out: one fault concerning every tenant, two contacts each (SMS and e-mail).
 
-    PYTHONPATH=. .venv/bin/python bench/notices.py [--tenants 1000] [--profile] [--stand-ins normal|idle]
+    PYTHONPATH=. .venv/bin/python bench/notices.py [--tenants 1000] [--profile] [--stand-ins idle|normal]
 
 Starts the real stack (Asterisk + the control plane, SQLite) on its own ports, makes
 --tenants tenants through the API with two notice contacts each (sms + email), and a default
@@ -13,8 +13,8 @@ before and during the fan-out. --profile: py-spy (if installed in the venv) samp
 control plane during the fan-out and the top frames are printed. Prints figures; asserts
 nothing about time. Also prints the cores each process kept busy before and during the fan-out:
 the control plane, its outbound worker (which sends the SMS and e-mails, at nice +10), the
-stand-ins (--stand-ins idle: at SCHED_IDLE, as servers on other machines would take none of
-the PBX's CPU) and this process's routing load. See bench/README.md.
+stand-ins (at SCHED_IDLE by default, as servers on other machines would take none of the
+PBX's CPU; --stand-ins normal: as the PBX's, the method before 2026-12-01 20:00) and this process's routing load. See bench/README.md.
 """
 from __future__ import annotations
 
@@ -201,8 +201,9 @@ def main() -> int:
     parser = bench_parser(__doc__)
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--profile", action="store_true", help="sample the control plane with py-spy")
-    parser.add_argument("--stand-ins", choices=("idle", "normal"), default="normal",
-                        help="the SMS/SMTP stand-ins' CPU priority: as the PBX's (default) or SCHED_IDLE")
+    parser.add_argument("--stand-ins", choices=("idle", "normal"), default="idle",
+                        help="the SMS/SMTP stand-ins' CPU priority: SCHED_IDLE (default: the providers' "
+                             "servers are other machines, as bench/fanout.py's consumers) or as the PBX's")
     args = parser.parse_args()
     receivers = Receivers(args.stand_ins == "idle")
     try:
