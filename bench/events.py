@@ -134,7 +134,7 @@ async def deliver(database: Database, url: str, events: int, webhooks: int) -> d
                               for i in range(1, webhooks + 1)])
     bus = EventBus(database)
     for start in range(0, events, 500):
-        async with database.unit(notify=False) as unit:
+        async with database.unit() as unit:
             for n in range(start, min(events, start + 500)):
                 await bus.emit("job.finished", 1 + n % webhooks, {"n": n}, unit=unit)
     dispatcher = WebhookDispatcher(database, bus, Sender(allowed_networks("127.0.0.0/8")), RetrySchedule())
