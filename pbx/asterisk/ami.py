@@ -199,9 +199,8 @@ class Ami:
                 for m in await self._contact_details(endpoint)]
 
     async def _family(self, family: str, timeout_s: float | None = None) -> dict[str, str]:
-        prefix, request = f"/{family}/", {"Action": "DBGetTree", "Family": family}
-        # Only a long read passes its timeout (tests' stand-ins of action take the message alone).
-        answer = await (self.action(request, timeout_s) if timeout_s else self.action(request))
+        prefix = f"/{family}/"
+        answer = await self.action({"Action": "DBGetTree", "Family": family}, timeout_s)
         return {str(m["Key"])[len(prefix):]: str(m.get("Val", "")) for m in answer
                 if m.get("Event") == "DBGetTreeResponse" and str(m.get("Key", "")).startswith(prefix)}
 

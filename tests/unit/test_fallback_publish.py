@@ -27,7 +27,7 @@ class AstdbAmi(Ami):
     def connected(self) -> bool:
         return self.up
 
-    async def action(self, message: dict):
+    async def action(self, message: dict, timeout_s: float | None = None):
         if self.fail_after is not None and len(self.sent) >= self.fail_after:
             raise AsteriskUnavailable("gone")
         self.sent.append((message["Action"], message.get("Key")))
