@@ -96,9 +96,7 @@ log = logging.getLogger(__name__)
 class ControlPlane:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.engine = make_engine(settings.effective_database_url)
-        self.database = Database(make_sessionmaker(self.engine),
-                                 serialize_writes=self.engine.dialect.name == "sqlite")
+        self.engine, self.database = _database(settings)
         self._events(settings)
         self.ami = Ami(settings)
         self.sip = SipReadiness(self.ami, settings.sip_host, settings.sip_port)
@@ -421,6 +419,12 @@ class ControlPlane:
         await self.engine.dispose()
 
 
+def _database(settings: Settings) -> tuple:
+    """The engine and unit of work of one process (SQLite: its writers queued in-process)."""
+    engine = make_engine(settings.effective_database_url)
+    return engine, Database(make_sessionmaker(engine), serialize_writes=engine.dialect.name == "sqlite")
+
+
 async def serve(settings: Settings) -> None:
     """Runs until SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -459,9 +463,7 @@ class Outbound:
 
     def __init__(self, settings: Settings, forward_event):
         self.settings = settings
-        self.engine = make_engine(settings.effective_database_url)
-        self.database = Database(make_sessionmaker(self.engine),
-                                 serialize_writes=self.engine.dialect.name == "sqlite")
+        self.engine, self.database = _database(settings)  # its own connections: another process
         self.events = EventBus(self.database)
         allow = allowed_networks(settings.outbound_allow_networks)
         self.dispatcher = WebhookDispatcher(self.database, self.events, Sender(allow),
