@@ -145,6 +145,12 @@ def cpu_seconds(pid: int, *, reaped_children: bool = False, alone: bool = False)
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def control_and_worker_cpu(control_pid: int) -> tuple[float, float]:
+    """CPU seconds of the control plane alone, and of its outbound worker (its child, pbx/worker.py)."""
+    alone = cpu_seconds(control_pid, alone=True)
+    return alone, cpu_seconds(control_pid) - alone
+
+
 def machine_cpu() -> float:
     """CPU seconds all processes of the machine have spent (user + nice + system, all cores), from
     /proc/stat; interrupt and softirq time (e.g. loopback packets) and steal are left out."""

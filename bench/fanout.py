@@ -40,8 +40,8 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from bench.common import (  # noqa: E402
-    PORT_OFFSET, bench_parser, bench_run, clock, cpu_seconds, machine, machine_cpu, populate, print_machine,
-    start_stack,
+    PORT_OFFSET, bench_parser, bench_run, clock, control_and_worker_cpu, cpu_seconds, machine, machine_cpu, populate,
+    print_machine, start_stack,
 )
 from bench.cps_asterisks import CARRIER, DIDS, PBX_WATCHER, PBX_WATCHER_CONF, PORTS, start_carrier  # noqa: E402
 from bench.cps_calls import VariantResult, offer, watched_calls  # noqa: E402
@@ -97,8 +97,8 @@ def _subscribers(url: str, stats: dict, ready, stop, idle: bool) -> None:
 class Consumers:
     """The subscribers' process, started and stopped around each ws / fanout measurement."""
 
-    def __init__(self, url: str, count: int, idle: bool):
-        self.url, self.count, self.idle = url, count, idle
+    def __init__(self, url: str, count: int, idle: bool, receiver_pid: int):
+        self.url, self.count, self.idle, self.receiver_pid = url, count, idle, receiver_pid
 
     def start(self) -> None:
         self.stats = {name: multiprocessing.Array("q", self.count, lock=False)
@@ -185,9 +185,9 @@ async def one_condition(stack, carrier, args, hooks, consumers, tenant, delivere
     await offer(carrier_ami, calls, DIDS["fastagi"], args.warmup, args.concurrency, 0.0)
     await asyncio.sleep(1.0)
     load = os.getloadavg()[0]
-    before = (*_control_and_worker_cpu(stack), machine_cpu(), consumers.cpu(), consumers.frames(), delivered.value)
+    before = (*control_and_worker_cpu(stack.control.process.pid), machine_cpu(), consumers.cpu(), consumers.frames(), delivered.value)
     made, seconds = await offer(carrier_ami, calls, DIDS["fastagi"], args.seconds, args.concurrency, 0.0)
-    after = (*_control_and_worker_cpu(stack), machine_cpu(), consumers.cpu(), consumers.frames(), delivered.value)
+    after = (*control_and_worker_cpu(stack.control.process.pid), machine_cpu(), consumers.cpu(), consumers.frames(), delivered.value)
     await asyncio.sleep(3.0)  # the last records and their events
     checks = {"load": f"{load:.1f}-{os.getloadavg()[0]:.1f}"} | await after_window(stack, consumers, tenant, name)
     result = VariantResult(name, made, seconds, dict(zip(("control plane", "worker", "machine", "consumers", "frames", "deliveries"),
@@ -196,13 +196,6 @@ async def one_condition(stack, carrier, args, hooks, consumers, tenant, delivere
     print(f"  round {round_no} {name:<6}: {len(result.completed())} of {len(made)} calls in "
           f"{seconds:.1f} s = {result.rate:.1f} calls/s; {checks}", flush=True)
     return result
-
-
-def _control_and_worker_cpu(stack) -> tuple[float, float]:
-    """The control plane's CPU seconds, and its outbound worker's (its child, pbx/worker.py)."""
-    pid = stack.control.process.pid
-    alone = cpu_seconds(pid, alone=True)
-    return alone, cpu_seconds(pid) - alone
 
 
 async def after_window(stack, consumers, tenant, name: str) -> dict:
@@ -312,14 +305,13 @@ def main() -> int:
         idle = args.consumers == "idle"
         receiver = multiprocessing.Process(target=_receiver, args=(RECEIVER_PORT, delivered, ready, idle), daemon=True)
         receiver.start()
-        consumers_receiver_pid = receiver.pid
         ready.wait(10)
         time.sleep(1)
         hooks = [stack.operator.ok("POST", f"/tenants/{tenant.id}/webhooks", {
             "url": f"http://127.0.0.1:{RECEIVER_PORT}/hook", "events": ["*"]})["id"] for _ in range(args.webhooks)]
         ws = stack.operator.base.replace("http://", "ws://")
-        consumers = Consumers(f"{ws}/tenants/{tenant.id}/events/stream?token={tenant.token}", args.subscribers, idle)
-        consumers.receiver_pid = consumers_receiver_pid
+        consumers = Consumers(f"{ws}/tenants/{tenant.id}/events/stream?token={tenant.token}", args.subscribers, idle,
+                              receiver.pid)
         started = clock()
         results = asyncio.run(measure(stack, carrier, args, hooks, consumers, tenant, delivered))
         webhooks = asyncio.run(webhook_check(stack, delivered))

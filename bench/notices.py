@@ -33,8 +33,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.agi_sessions import CARRIER, PORTS, closed_loop, workloads  # noqa: E402
-from bench.common import (bench_parser, bench_run, clock, cpu_seconds, machine, machine_cpu, pct,  # noqa: E402
-                          populate, print_machine, start_stack, trunk_sip_id)
+from bench.common import (bench_parser, bench_run, clock, control_and_worker_cpu, cpu_seconds,  # noqa: E402
+                          machine, machine_cpu, pct, populate, print_machine, start_stack, trunk_sip_id)
 from tests.support.notices import SmsServer, SmtpServer  # noqa: E402
 
 
@@ -143,9 +143,8 @@ class Tally:
 def cpu(stack, receivers: Receivers) -> dict[str, float]:
     """CPU seconds so far of the control plane (without its worker), its outbound worker, the
     SMS/SMTP stand-ins, this process (the routing load) and the machine."""
-    control = stack.control.process.pid
-    alone = cpu_seconds(control, alone=True)
-    return {"control plane": alone, "worker": cpu_seconds(control) - alone,
+    control, worker = control_and_worker_cpu(stack.control.process.pid)
+    return {"control plane": control, "worker": worker,
             "stand-ins": cpu_seconds(receivers.process.pid), "routing load": cpu_seconds(os.getpid(), alone=True),
             "machine": machine_cpu()}
 
