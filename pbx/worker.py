@@ -54,6 +54,15 @@ def _line(message: dict) -> bytes:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
+def _field(line: bytes, name: str):
+    """The line's message's `name`, or None (logged) if the line is not such a message."""
+    try:
+        return json.loads(line)[name]
+    except (ValueError, KeyError, TypeError):
+        log.error("outbound worker: unreadable line %r", line[:200])
+        return None
+
+
 class WorkerProcess:
     """The control plane's side: starts `pbx worker`, restarts it when it exits, passes pokes
     to it (a burst in one loop iteration is one line per kind) and hands back its events."""
@@ -139,12 +148,8 @@ class WorkerProcess:
         return await self.process.wait()
 
     def _received(self, line: bytes) -> None:
-        try:
-            event = json.loads(line)["event"]
-        except (ValueError, KeyError, TypeError):
-            log.error("outbound worker: unreadable line %r", line[:200])
-            return
-        self.on_event(event)
+        if (event := _field(line, "event")) is not None:
+            self.on_event(event)
 
 
 class ControlPlaneLink:
@@ -175,10 +180,8 @@ class ControlPlaneLink:
     async def _pokes(self, poke: Callable[[str], None]) -> None:
         try:
             while line := await self._reader.readline():
-                try:
-                    poke(json.loads(line)["poke"])
-                except (ValueError, KeyError, TypeError):
-                    log.error("outbound worker: unreadable line %r", line[:200])
+                if (kind := _field(line, "poke")) is not None:
+                    poke(kind)
         except ConnectionError:
             pass
 
